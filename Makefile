@@ -1,0 +1,59 @@
+# nststudy — two commands matter: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP_BASE := $(VENV)/.installed-base
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: demo test unit notebooks lint format lab bench bench-quick clean help
+
+help:
+	@echo "make demo   - create .venv, fetch the VGG19 weights, paint out/demo.png"
+	@echo "make test   - lint + unit tests + every notebook under nbval (+ browser, benchmark smoke)"
+	@echo "make lab    - open the course in JupyterLab"
+	@echo "make lint   - ruff check and format check"
+	@echo "make bench  - the full benchmark (most of an hour); bench-quick for a smoke run"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_BASE): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	touch $@ $(STAMP_BASE)
+
+demo: $(STAMP_BASE)
+	$(BIN)/nststudy weights install
+	$(BIN)/nststudy demo --size 256 --out out/demo.png
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP_TEST)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+unit: $(STAMP_TEST)
+	$(BIN)/python -m pytest tests -m "not browser"
+
+notebooks: $(STAMP_TEST)
+	NSTSTUDY_FAST=1 $(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
+
+test: lint unit notebooks
+
+lab: $(STAMP_TEST)
+	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+bench: $(STAMP_TEST)
+	$(BIN)/python -m benchmarks.run
+
+bench-quick: $(STAMP_TEST)
+	$(BIN)/python -m benchmarks.run --quick
+
+clean:
+	rm -rf build dist out .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,45 @@
+"""nststudy: neural style transfer, built by hand in a course and ready to use as a studio.
+
+The pieces, one module per idea of the course:
+
+- :mod:`nststudy.images` — load photos, the VGG transform and its inverse, save safely;
+- :mod:`nststudy.vgg` — VGG19 weights and the feature extractor;
+- :mod:`nststudy.losses` — content, Gram/style and total-variation losses;
+- :mod:`nststudy.config` — one frozen dataclass of settings and named presets;
+- :mod:`nststudy.train` — the loss, an Adam step and the L-BFGS driver;
+- :mod:`nststudy.stylize` — :func:`stylize`, coarse to fine.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .config import PRESETS, Config, get_preset
+from .images import from_vgg, load_image, save_image, to_vgg
+from .stylize import Result, progress_bar, stylize
+from .vgg import FeatureExtractor, ensure_weights
+
+try:
+    __version__ = version("nststudy")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "PRESETS",
+    "Config",
+    "FeatureExtractor",
+    "Result",
+    "__version__",
+    "ensure_weights",
+    "from_vgg",
+    "get_preset",
+    "load_image",
+    "progress_bar",
+    "save_image",
+    "stylize",
+    "to_vgg",
+]

@@ -1,0 +1,233 @@
+"""One frozen dataclass holds every setting of a run; named presets give good starting points.
+
+>>> from nststudy import PRESETS
+>>> cfg = PRESETS["default"].replace(style_weight=0.05)
+>>> cfg.size
+512
+
+Presets:
+
+- ``article`` — the source article's code: content ``block5_conv2``, weights 1e3 / 1e2 / 30,
+  its double-normalised style loss and squared-gradient TV, Adam with
+  ``ExponentialDecay(2.0, decay_steps=100, decay_rate=0.99)`` on the VGG-preprocessed image,
+  initialised from the content photo; one size (its coarse-to-fine was never implemented).
+- ``tutorial`` — the tensorflow.org recipe: Adam(lr 0.02, β1 0.99, ε 0.1), style 1e-2,
+  content 1e4, TV 30, pixels in [0, 1], 1000 steps at 512 px.
+- ``default`` — nststudy's choice for quality per second on a CPU: L-BFGS, the paper's
+  ``conv4_2`` content layer, coarse-to-fine.
+- ``preview`` — ``default`` at 256 px for a quick look.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .vgg import canonical_layer
+
+__all__ = ["PRESETS", "STYLE_LAYERS", "Config", "fast_mode", "get_preset", "pick"]
+
+#: The five style layers of Gatys et al. (``conv1_1`` … ``conv5_1``).
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+
+_CHOICES = {
+    "formulas": ("standard", "article"),
+    "space": ("pixels", "vgg"),
+    "optimizer": ("adam", "lbfgs"),
+    "init": ("content", "noise"),
+    "precision": ("float32", "bfloat16"),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of one style-transfer run.
+
+    Attributes:
+        name: preset name, for reports.
+        content_layers: VGG19 layers compared with the photo (Keras or paper names).
+        style_layers: layers whose Gram matrices are compared with the style image.
+        style_layer_weights: relative weight of each style layer (``None`` = equal); the
+            weights are normalised to sum to 1.
+        content_weight: multiplier of the content loss.
+        style_weight: multiplier of the style loss.
+        tv_weight: multiplier of the total-variation loss.
+        formulas: ``"standard"`` (tutorial normalisations) or ``"article"`` (its variants).
+        space: what the optimiser changes: ``"pixels"`` (RGB in [0, 1]) or ``"vgg"`` (the
+            BGR, mean-subtracted VGG input, 0–255 scale, as the article does).
+        optimizer: ``"adam"`` or ``"lbfgs"`` (scipy L-BFGS-B, bounds keep pixels valid).
+        learning_rate: Adam's initial learning rate, in units of ``space``.
+        lr_decay_steps: with ``lr_decay_rate``, exponential decay of the learning rate;
+            ``None`` keeps it constant.
+        lr_decay_rate: decay factor per ``lr_decay_steps`` steps.
+        adam_beta1: Adam's β1.
+        adam_epsilon: Adam's ε.
+        sizes: coarse-to-fine schedule, longest side in pixels, e.g. ``(256, 512)``; the last
+            is the output size.
+        steps: optimiser steps (L-BFGS: iterations) at each size; same length as ``sizes``.
+        init: start from the ``"content"`` photo or from ``"noise"``.
+        seed: random seed (noise init); same seed, threads and precision → same output.
+        precision: ``"float32"`` or ``"bfloat16"`` compute in VGG19.
+        style_scale: style image's longest side relative to the working size (>1 = smaller
+            brush strokes relative to the picture, <1 = bigger).
+        clip: keep pixels in the valid range after every step.
+    """
+
+    name: str = "custom"
+    content_layers: tuple[str, ...] = ("block4_conv2",)
+    style_layers: tuple[str, ...] = STYLE_LAYERS
+    style_layer_weights: tuple[float, ...] | None = None
+    content_weight: float = 1e4
+    style_weight: float = 1e-2
+    tv_weight: float = 30.0
+    formulas: Literal["standard", "article"] = "standard"
+    space: Literal["pixels", "vgg"] = "pixels"
+    optimizer: Literal["adam", "lbfgs"] = "lbfgs"
+    learning_rate: float = 0.02
+    lr_decay_steps: int | None = None
+    lr_decay_rate: float = 1.0
+    adam_beta1: float = 0.9
+    adam_epsilon: float = 1e-7
+    sizes: tuple[int, ...] = (256, 512)
+    steps: tuple[int, ...] = (60, 40)
+    init: Literal["content", "noise"] = "content"
+    seed: int = 0
+    precision: Literal["float32", "bfloat16"] = "float32"
+    style_scale: float = 1.0
+    clip: bool = True
+
+    def __post_init__(self) -> None:
+        fix = object.__setattr__
+        fix(self, "content_layers", tuple(canonical_layer(n) for n in self.content_layers))
+        fix(self, "style_layers", tuple(canonical_layer(n) for n in self.style_layers))
+        fix(self, "sizes", tuple(int(s) for s in self.sizes))
+        fix(self, "steps", tuple(int(s) for s in self.steps))
+        for field, options in _CHOICES.items():
+            value = getattr(self, field)
+            if value not in options:
+                raise ValueError(f"{field} must be one of {', '.join(options)}; got {value!r}")
+        if not self.content_layers and not self.style_layers:
+            raise ValueError("give at least one content or style layer")
+        for field in ("content_weight", "style_weight", "tv_weight"):
+            if getattr(self, field) < 0:
+                raise ValueError(f"{field} must be >= 0, got {getattr(self, field)}")
+        if self.style_layer_weights is not None:
+            weights = tuple(float(w) for w in self.style_layer_weights)
+            fix(self, "style_layer_weights", weights)
+            if len(weights) != len(self.style_layers):
+                raise ValueError(
+                    f"style_layer_weights has {len(weights)} entries for "
+                    f"{len(self.style_layers)} style layers; give one weight per layer"
+                )
+            if min(weights, default=0) < 0 or sum(weights) <= 0:
+                raise ValueError("style_layer_weights must be >= 0 with a positive sum")
+        if not self.sizes or len(self.sizes) != len(self.steps):
+            raise ValueError(
+                f"sizes {self.sizes} and steps {self.steps} must be non-empty and of equal length"
+            )
+        if min(self.sizes) < 32:
+            raise ValueError(
+                f"every size must be at least 32 px (VGG19 pools 5×), got {self.sizes}"
+            )
+        if min(self.steps) < 1:
+            raise ValueError(f"every stage needs at least 1 step, got steps={self.steps}")
+        if self.learning_rate <= 0 or self.style_scale <= 0:
+            raise ValueError("learning_rate and style_scale must be > 0")
+        if self.lr_decay_steps is not None and self.lr_decay_steps < 1:
+            raise ValueError(f"lr_decay_steps must be >= 1 or None, got {self.lr_decay_steps}")
+
+    @property
+    def size(self) -> int:
+        """Output size: the longest side of the last stage, in pixels."""
+        return self.sizes[-1]
+
+    @property
+    def total_steps(self) -> int:
+        """Steps over all stages."""
+        return sum(self.steps)
+
+    def layer_weights(self) -> dict[str, float]:
+        """``{style layer: relative weight}`` as given (not normalised)."""
+        weights = self.style_layer_weights or (1.0,) * len(self.style_layers)
+        return dict(zip(self.style_layers, weights, strict=True))
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def at_size(self, size: int, steps: int | None = None) -> Config:
+        """Rescale the size schedule so the output's longest side is ``size``.
+
+        Earlier stages keep their ratio to the last; stages that would fall under 32 px are
+        dropped. ``steps`` (if given) replaces the step count, spread in the same proportions.
+        """
+        if size < 32:
+            raise ValueError(f"size must be at least 32 px, got {size}")
+        ratio = size / self.size
+        pairs = [(round(s * ratio), n) for s, n in zip(self.sizes, self.steps, strict=True)]
+        pairs = [(s, n) for s, n in pairs[:-1] if s >= 32 and s < size] + [(size, pairs[-1][1])]
+        sizes, counts = zip(*pairs, strict=True)
+        if steps is not None:
+            if steps < len(counts):
+                counts = (0,) * (len(counts) - 1) + (steps,)
+            total = sum(counts)
+            counts = tuple(max(1, round(steps * n / total)) for n in counts)
+            pairs = [(s, n) for s, n in zip(sizes, counts, strict=True) if n > 0]
+            sizes, counts = zip(*pairs, strict=True)
+        return self.replace(sizes=tuple(sizes), steps=tuple(counts))
+
+
+PRESETS: dict[str, Config] = {
+    "article": Config(
+        name="article",
+        content_layers=("block5_conv2",),
+        content_weight=1e3,
+        style_weight=1e2,
+        tv_weight=30.0,
+        formulas="article",
+        space="vgg",
+        optimizer="adam",
+        learning_rate=2.0,
+        lr_decay_steps=100,
+        lr_decay_rate=0.99,
+        sizes=(512,),
+        steps=(1000,),
+    ),
+    "tutorial": Config(
+        name="tutorial",
+        content_layers=("block5_conv2",),
+        content_weight=1e4,
+        style_weight=1e-2,
+        tv_weight=30.0,
+        optimizer="adam",
+        learning_rate=0.02,
+        adam_beta1=0.99,
+        adam_epsilon=0.1,
+        sizes=(512,),
+        steps=(1000,),
+    ),
+    "default": Config(name="default"),
+}
+PRESETS["preview"] = PRESETS["default"].at_size(256).replace(name="preview")
+
+
+def get_preset(name: str) -> Config:
+    """The preset called ``name``; a ``ValueError`` lists the valid names."""
+    if name in PRESETS:
+        return PRESETS[name]
+    close = difflib.get_close_matches(name, PRESETS, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(f"unknown preset {name!r}{hint}; choose one of: {', '.join(PRESETS)}")
+
+
+def fast_mode() -> bool:
+    """True when ``NSTSTUDY_FAST=1``: notebooks use tiny sizes and step counts (CI's setting)."""
+    return os.environ.get("NSTSTUDY_FAST", "") not in ("", "0", "false", "no")
+
+
+def pick(full: Any, fast: Any) -> Any:
+    """``full`` for learners, ``fast`` under ``NSTSTUDY_FAST=1`` (so CI runs every notebook)."""
+    return fast if fast_mode() else full

@@ -1,0 +1,176 @@
+"""``stylize``: paint a photo in the style of one or more images, coarse to fine.
+
+>>> from nststudy import stylize, samples
+>>> result = stylize(samples.content_photo("chelsea"), samples.make_style("swirl"))
+>>> result.image.shape, result.image.dtype  # (H, W, 3) uint8, longest side 512
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from .config import PRESETS, Config
+from .images import MIN_SIZE, ImageInput, load_image, resize_longest, to_uint8
+from .train import Callback, Stage, StageResult, make_targets, run_adam, run_lbfgs
+from .vgg import FeatureExtractor
+
+__all__ = ["Result", "StyleInput", "progress_bar", "stylize"]
+
+StyleInput = ImageInput | Sequence[tuple[ImageInput, float]]
+
+
+@dataclass
+class Result:
+    """What :func:`stylize` returns.
+
+    Attributes:
+        image: the painting, uint8 ``(H, W, 3)``; its longest side is ``config.size`` unless
+            the run was stopped during an earlier, smaller stage.
+        history: one dict per step: ``step``, ``size``, and the weighted loss terms
+            ``total``, ``content``, ``style``, ``tv``, ``style/<layer>``.
+        seconds: wall time of the whole call.
+        stage_seconds: wall time per stage.
+        config: the settings used.
+        stopped: ``None`` when every step ran; else ``"callback"``, ``"interrupt"`` or
+            ``"diverged"`` (the image is then the best one so far).
+        evaluations: loss-and-gradient evaluations in total (L-BFGS makes more than steps).
+        final_loss: best total loss at the last stage reached.
+        initial_loss: total loss of the starting image at the first stage.
+    """
+
+    image: np.ndarray
+    history: list[dict[str, float]]
+    seconds: float
+    config: Config
+    stage_seconds: list[float] = field(default_factory=list)
+    stopped: str | None = None
+    evaluations: int = 0
+    final_loss: float = float("nan")
+    initial_loss: float = float("nan")
+
+    @property
+    def interrupted(self) -> bool:
+        """True when the run ended early (stop button, Ctrl-C or divergence)."""
+        return self.stopped is not None
+
+    def _repr_png_(self) -> bytes:  # shows the painting in Jupyter
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.fromarray(self.image).save(buf, format="PNG")
+        return buf.getvalue()
+
+
+def _styles(style: StyleInput) -> list[tuple[np.ndarray, float]]:
+    if isinstance(style, list | tuple) and style and isinstance(style[0], tuple | list):
+        pairs = [(load_image(img), float(w)) for img, w in style]
+    else:
+        pairs = [(load_image(style), 1.0)]  # type: ignore[arg-type]
+    if any(w < 0 for _, w in pairs) or sum(w for _, w in pairs) <= 0:
+        raise ValueError("style weights must be >= 0 with a positive sum")
+    return pairs
+
+
+def _init(content: np.ndarray, config: Config) -> np.ndarray:
+    if config.init == "content":
+        return content
+    rng = np.random.default_rng(config.seed)
+    return rng.uniform(0.0, 1.0, content.shape).astype(np.float32)
+
+
+def stylize(
+    content: ImageInput,
+    style: StyleInput,
+    config: Config = PRESETS["default"],
+    callback: Callback | None = None,
+    **overrides: Any,
+) -> Result:
+    """Paint ``content`` in the style of ``style``.
+
+    Args:
+        content: the photo: a path, PIL image or array (see :func:`nststudy.load_image`).
+        style: one style image, or ``[(image, weight), ...]`` to blend several (their Gram
+            matrices are mixed by weight).
+        config: the settings; a preset from :data:`nststudy.PRESETS` or your own.
+        callback: ``callback(step, losses, image)`` after each step, with ``image`` float32
+            ``(H, W, 3)`` in [0, 1]; return ``True`` to stop and keep the best image.
+        **overrides: fields of ``config`` to change for this call, e.g. ``style_weight=0.1``.
+
+    Returns:
+        A :class:`Result`. Ctrl-C (KeyboardInterrupt) ends the run the same way as the
+        callback: the best image so far is returned with ``stopped="interrupt"``.
+    """
+    start = time.perf_counter()
+    if overrides:
+        config = config.replace(**overrides)
+    photo = load_image(content)
+    styles = _styles(style)
+    tf.random.set_seed(config.seed)
+    extractor = FeatureExtractor(config.content_layers, config.style_layers, config.precision)
+    history: list[dict[str, float]] = []
+    stage_seconds: list[float] = []
+    image = _init(resize_longest(photo, config.sizes[0]), config)
+    outcome: StageResult | None = None
+    evaluations, initial_loss = 0, float("nan")
+    for size, steps in zip(config.sizes, config.steps, strict=True):
+        t0 = time.perf_counter()
+        work = resize_longest(photo, size)
+        if min(work.shape[:2]) < MIN_SIZE:
+            raise ValueError(
+                f"the photo is {photo.shape[1]}×{photo.shape[0]} px: at {size} px its short side "
+                f"would be {min(work.shape[:2])} px, under VGG19's minimum of {MIN_SIZE}; crop it "
+                "to a less extreme aspect ratio or paint at a larger size"
+            )
+        if image.shape != work.shape:
+            resized = tf.image.resize(image[None], work.shape[:2], method="bicubic")[0]
+            image = np.clip(resized.numpy(), 0.0, 1.0)
+        style_size = max(32, round(size * config.style_scale))
+        targets = make_targets(
+            extractor, work, [(resize_longest(img, style_size), w) for img, w in styles]
+        )
+        stage = Stage(extractor, targets, config)
+        runner = run_lbfgs if config.optimizer == "lbfgs" else run_adam
+        outcome = runner(stage, stage.from_pixels(image), steps, callback, len(history))
+        history += [{**h, "size": size} for h in outcome.history]
+        evaluations += outcome.evaluations
+        if not stage_seconds:
+            initial_loss = outcome.initial_loss
+        stage_seconds.append(time.perf_counter() - t0)
+        image = outcome.image
+        if outcome.stopped:
+            break
+    assert outcome is not None  # config guarantees at least one stage
+    return Result(
+        image=to_uint8(image),
+        history=history,
+        seconds=time.perf_counter() - start,
+        config=config,
+        stage_seconds=stage_seconds,
+        stopped=outcome.stopped,
+        evaluations=evaluations,
+        final_loss=outcome.best_loss,
+        initial_loss=initial_loss,
+    )
+
+
+def progress_bar(config: Config, desc: str = "painting", **tqdm_kwargs: Any) -> Callback:
+    """A callback that drives a tqdm bar (a widget in Jupyter) over ``config.total_steps``."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=config.total_steps, desc=desc, **tqdm_kwargs)
+
+    def update(step: int, losses: dict[str, float], image: np.ndarray) -> None:
+        bar.update(step - bar.n)
+        bar.set_postfix(loss=f"{losses['total']:.3g}", refresh=False)
+        if step >= config.total_steps:
+            bar.close()
+
+    return update

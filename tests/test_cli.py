@@ -1,0 +1,60 @@
+"""The command line, run as a user would: real subprocesses and exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nststudy import __version__
+
+
+def _run(
+    *args: str, env: dict | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nststudy", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def test_version() -> None:
+    out = _run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"nststudy {__version__}"
+
+
+def test_weights_verify_ok(weights: Path) -> None:
+    out = _run("weights", "verify")
+    assert out.returncode == 0 and "253f8cb515780f3b799900260a226db6" in out.stdout
+
+
+def test_weights_verify_bad_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "w.h5"
+    bad.write_bytes(b"nope")
+    out = _run("weights", "verify", str(bad))
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "w.h5" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_weights_install_copies_into_keras_cache(weights: Path, tmp_path: Path) -> None:
+    out = _run("weights", "install", str(weights), env={"KERAS_HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "models" / weights.name).stat().st_size == weights.stat().st_size
+
+
+@pytest.mark.slow
+def test_demo_writes_a_painting(weights: Path, tmp_path: Path) -> None:
+    out = _run("demo", "--size", "64", "--out", str(tmp_path / "demo.png"))
+    assert out.returncode == 0, out.stderr
+    assert str(tmp_path / "demo.png") in out.stdout and " s)" in out.stdout
+    img = np.asarray(Image.open(tmp_path / "demo.png"))
+    assert img.shape[2] == 3 and max(img.shape[:2]) == 64 and img.std() > 10

@@ -1,0 +1,67 @@
+"""The settings dataclass and presets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from nststudy.config import PRESETS, STYLE_LAYERS, Config, get_preset
+
+
+def test_presets_exist_and_are_frozen() -> None:
+    assert {"article", "tutorial", "default", "preview"} <= set(PRESETS)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PRESETS["default"].style_weight = 1.0  # type: ignore[misc]
+
+
+def test_article_preset_matches_the_article() -> None:
+    a = PRESETS["article"]
+    assert a.content_layers == ("block5_conv2",) and a.style_layers == STYLE_LAYERS
+    assert (a.content_weight, a.style_weight, a.tv_weight) == (1e3, 1e2, 30.0)
+    assert (a.formulas, a.space, a.optimizer) == ("article", "vgg", "adam")
+    assert (a.learning_rate, a.lr_decay_steps, a.lr_decay_rate) == (2.0, 100, 0.99)
+
+
+def test_tutorial_preset_matches_tensorflow_org() -> None:
+    t = PRESETS["tutorial"]
+    assert (t.learning_rate, t.adam_beta1, t.adam_epsilon) == (0.02, 0.99, 0.1)
+    assert (t.style_weight, t.content_weight, t.tv_weight) == (1e-2, 1e4, 30.0)
+    assert t.space == "pixels" and t.total_steps == 1000 and t.size == 512
+
+
+def test_paper_layer_names_are_normalised() -> None:
+    c = Config(content_layers=("conv4_2",), style_layers=("conv1_1", "conv2_1"))
+    assert c.content_layers == ("block4_conv2",)
+    assert c.style_layers == ("block1_conv1", "block2_conv1")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"content_layers": ("conv4_9",)}, "unknown VGG19 layer"),
+        ({"style_weight": -1.0}, "style_weight must be >= 0"),
+        ({"steps": (0, 10)}, "at least 1 step"),
+        ({"sizes": (0, 512)}, "at least 32 px"),
+        ({"sizes": (512,), "steps": (1, 2)}, "equal length"),
+        ({"optimizer": "sgd"}, "optimizer must be one of"),
+        ({"style_layer_weights": (1.0,)}, "one weight per layer"),
+    ],
+)
+def test_invalid_settings_raise(changes: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        PRESETS["default"].replace(**changes)
+
+
+def test_unknown_preset_lists_valid_names() -> None:
+    with pytest.raises(ValueError, match=r"did you mean 'default'.*article, tutorial, default"):
+        get_preset("defualt")
+
+
+def test_at_size_rescales_schedule() -> None:
+    cfg = Config(sizes=(256, 512), steps=(60, 40))
+    assert cfg.at_size(1024).sizes == (512, 1024)
+    small = cfg.at_size(48)
+    assert small.sizes == (48,) and small.steps == (40,)
+    assert cfg.at_size(512, steps=10).steps == (6, 4)
+    assert PRESETS["preview"].size == 256

@@ -1,0 +1,167 @@
+"""Loading, resizing, the VGG transform and atomic saving."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nststudy.images import (
+    IMAGENET_MEAN_BGR,
+    from_vgg,
+    load_image,
+    resize_longest,
+    save_image,
+    to_uint8,
+    to_vgg,
+)
+
+
+def _gradient(w: int = 300, h: int = 200) -> np.ndarray:
+    x = np.linspace(0, 255, w, dtype=np.float32)[None, :, None]
+    y = np.linspace(0, 255, h, dtype=np.float32)[:, None, None]
+    return np.concatenate([x + 0 * y, y + 0 * x, 255 - (x + y) / 2], axis=2).astype(np.uint8)
+
+
+def test_aspect_ratio_kept(tmp_path: Path) -> None:
+    p = tmp_path / "wide.png"
+    Image.fromarray(_gradient(300, 200)).save(p)
+    img = load_image(p, max_dim=128)
+    assert img.shape == (85, 128, 3)
+    assert img.dtype == np.float32 and img.min() >= 0 and img.max() <= 1
+
+
+def test_max_dim_never_enlarges(tmp_path: Path) -> None:
+    p = tmp_path / "small.png"
+    Image.fromarray(_gradient(60, 40)).save(p)
+    assert load_image(p, max_dim=512).shape == (40, 60, 3)
+
+
+def test_exif_rotated_jpeg_loads_upright(tmp_path: Path) -> None:
+    # Stored landscape 60×40 with a red left half, EXIF says "rotate 90° CW to display".
+    arr = np.zeros((40, 60, 3), np.uint8)
+    arr[:, :30] = (255, 0, 0)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    p = tmp_path / "rotated.jpg"
+    Image.fromarray(arr).save(p, exif=exif, quality=95)
+    img = load_image(p)
+    assert img.shape == (60, 40, 3)  # portrait once upright
+    assert img[:25, :, 0].mean() > 0.9 and img[35:, :, 0].mean() < 0.1  # red now on top
+
+
+@pytest.mark.parametrize(
+    "mode", ["CMYK", "P_alpha", "I;16", "L", "LA", "RGBA", "1"], ids=lambda m: m
+)
+def test_modes_load_as_rgb(tmp_path: Path, mode: str) -> None:
+    rgb = Image.fromarray(_gradient(48, 32))
+    if mode == "P_alpha":
+        im = rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+        im.info["transparency"] = 0
+        suffix = ".png"
+    elif mode == "I;16":
+        im = Image.fromarray(np.asarray(rgb.convert("L"), np.uint16) * 257)
+        suffix = ".png"
+    elif mode == "CMYK":
+        im, suffix = rgb.convert("CMYK"), ".jpg"
+    else:
+        im, suffix = rgb.convert(mode), ".png"
+    p = tmp_path / f"img{suffix}"
+    im.save(p)
+    img = load_image(p)
+    assert img.shape == (32, 48, 3) and img.dtype == np.float32
+    assert img.min() >= 0.0 and img.max() <= 1.0
+    assert img.std() > 0.05  # not a blank image
+
+
+def test_sixteen_bit_png_uses_full_range(tmp_path: Path) -> None:
+    arr = np.linspace(0, 65535, 64 * 32).reshape(32, 64).astype(np.uint16)
+    p = tmp_path / "deep.png"
+    Image.fromarray(arr).save(p)
+    img = load_image(p)
+    assert img.max() == pytest.approx(1.0, abs=1e-3) and img.min() == pytest.approx(0.0)
+
+
+def test_transparency_composited_on_white(tmp_path: Path) -> None:
+    arr = np.zeros((16, 16, 4), np.uint8)  # fully transparent black
+    p = tmp_path / "clear.png"
+    Image.fromarray(arr, "RGBA").save(p)
+    assert load_image(p).min() == pytest.approx(1.0)
+
+
+def test_text_file_named_jpg_raises_naming_file(tmp_path: Path) -> None:
+    p = tmp_path / "holiday.jpg"
+    p.write_text("this is not a picture")
+    with pytest.raises(ValueError, match=r"holiday\.jpg"):
+        load_image(p)
+
+
+def test_missing_file_raises(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no such file"):
+        load_image(tmp_path / "nope.png")
+
+
+@pytest.mark.parametrize(
+    "arr", [np.zeros((4, 4, 2)), np.zeros((2, 4, 4, 3)), np.full((4, 4, 3), np.nan)]
+)
+def test_bad_arrays_raise(arr: np.ndarray) -> None:
+    with pytest.raises(ValueError):
+        load_image(arr)
+
+
+def test_vgg_round_trip_and_keras_agreement() -> None:
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (2, 8, 8, 3)).astype(np.float32)
+    ref = keras.applications.vgg19.preprocess_input(x * 255.0)
+    np.testing.assert_allclose(to_vgg(x), ref, atol=1e-4)
+    np.testing.assert_allclose(from_vgg(to_vgg(x)), x, atol=1e-4)
+    import tensorflow as tf
+
+    np.testing.assert_allclose(from_vgg(to_vgg(tf.constant(x))).numpy(), x, atol=1e-4)
+
+
+def test_vgg_space_is_bgr_mean_subtracted() -> None:
+    red = np.zeros((1, 1, 3), np.float32)
+    red[..., 0] = 1.0
+    np.testing.assert_allclose(to_vgg(red)[0, 0], [0, 0, 255] - IMAGENET_MEAN_BGR, atol=1e-4)
+
+
+def test_resize_longest() -> None:
+    img = np.random.default_rng(1).uniform(0, 1, (50, 100, 3)).astype(np.float32)
+    assert resize_longest(img, 40).shape == (20, 40, 3)
+    assert resize_longest(img, 200).shape == (100, 200, 3)
+    with pytest.raises(ValueError):
+        resize_longest(img, 0)
+
+
+def test_save_image_round_trip(tmp_path: Path) -> None:
+    img = load_image(_gradient(30, 20))
+    p = save_image(tmp_path / "out.png", img)
+    np.testing.assert_array_equal(np.asarray(Image.open(p)), to_uint8(img))
+    assert [f.name for f in tmp_path.iterdir()] == ["out.png"]  # no temp file left
+
+
+def test_save_image_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "out.png"
+    p.write_bytes(b"old work")
+
+    def broken_save(self: Image.Image, fp: io.BufferedWriter, *a: object, **k: object) -> None:
+        fp.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    with pytest.raises(OSError):
+        save_image(p, np.zeros((4, 4, 3), np.float32))
+    assert p.read_bytes() == b"old work"
+    assert os.listdir(tmp_path) == ["out.png"]
+
+
+def test_save_image_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        save_image(tmp_path / "nope" / "out.png", np.zeros((4, 4, 3), np.float32))

@@ -1,0 +1,87 @@
+"""Losses against explicit numpy references and TensorFlow's own functions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nststudy.losses import (
+    article_style_loss,
+    article_total_variation_loss,
+    content_loss,
+    gram_matrix,
+    style_layer_losses,
+    style_loss,
+    total_variation_loss,
+)
+
+RNG = np.random.default_rng(42)
+
+
+def _gram_loop(f: np.ndarray) -> np.ndarray:
+    b, h, w, c = f.shape
+    out = np.zeros((b, c, c))
+    for n in range(b):
+        for i in range(c):
+            for j in range(c):
+                out[n, i, j] = np.sum(f[n, :, :, i] * f[n, :, :, j]) / (h * w)
+    return out
+
+
+def test_gram_matches_numpy_loop() -> None:
+    f = RNG.normal(size=(2, 5, 7, 4)).astype(np.float32)
+    np.testing.assert_allclose(gram_matrix(f).numpy(), _gram_loop(f), rtol=1e-5, atol=1e-5)
+
+
+def test_gram_is_symmetric_and_size_independent() -> None:
+    f = RNG.uniform(size=(1, 4, 4, 3)).astype(np.float32)
+    tiled = np.tile(f, (1, 3, 3, 1))  # same statistics, 9× the positions
+    g = gram_matrix(f).numpy()
+    np.testing.assert_allclose(g, np.swapaxes(g, 1, 2), atol=1e-6)
+    np.testing.assert_allclose(gram_matrix(tiled).numpy(), g, rtol=1e-5)
+
+
+def test_content_loss_is_mse() -> None:
+    a, b = RNG.normal(size=(2, 1, 3, 4, 5)).astype(np.float32)
+    assert float(content_loss(a, b)) == pytest.approx(np.mean((a - b) ** 2), rel=1e-5)
+    assert float(content_loss(a, a)) == 0.0
+
+
+def test_style_losses_match_formulas() -> None:
+    f = RNG.normal(size=(1, 6, 5, 8)).astype(np.float32)
+    target = _gram_loop(RNG.normal(size=(1, 6, 5, 8))).astype(np.float32)
+    diff = (_gram_loop(f) - target) ** 2
+    assert float(style_loss(f, target)) == pytest.approx(diff.mean(), rel=1e-4)
+    # The article: reduce_mean((S - G)^2) / (4 C^2) with C = 8.
+    assert float(article_style_loss(f, target)) == pytest.approx(diff.mean() / (4 * 64), rel=1e-4)
+
+
+def test_tv_matches_tensorflow() -> None:
+    img = RNG.uniform(size=(2, 9, 11, 3)).astype(np.float32)
+    expected = float(tf.reduce_sum(tf.image.total_variation(tf.constant(img))))
+    assert float(total_variation_loss(img)) == pytest.approx(expected, rel=1e-5)
+    assert float(total_variation_loss(np.ones((1, 5, 5, 3), np.float32))) == 0.0
+
+
+def test_article_tv_is_mean_of_squared_gradients() -> None:
+    img = RNG.uniform(size=(1, 6, 7, 3)).astype(np.float32)
+    dy = np.zeros_like(img)
+    dx = np.zeros_like(img)
+    dy[:, :-1] = img[:, 1:] - img[:, :-1]
+    dx[:, :, :-1] = img[:, :, 1:] - img[:, :, :-1]
+    expected = np.mean(dy**2) + np.mean(dx**2)
+    assert float(article_total_variation_loss(img)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_style_layer_losses_weights_and_sum() -> None:
+    feats = {n: RNG.normal(size=(1, 4, 4, 3)).astype(np.float32) for n in "ab"}
+    grams = {n: gram_matrix(RNG.normal(size=(1, 4, 4, 3)).astype(np.float32)) for n in "ab"}
+    equal = style_layer_losses(feats, grams)
+    raw = {n: float(style_loss(feats[n], grams[n])) for n in "ab"}
+    assert list(equal) == ["a", "b"]
+    assert float(equal["a"]) == pytest.approx(raw["a"] / 2, rel=1e-5)
+    only_b = style_layer_losses(feats, grams, {"a": 0.0, "b": 3.0})
+    assert float(only_b["a"]) == 0.0 and float(only_b["b"]) == pytest.approx(raw["b"], rel=1e-5)
+    with pytest.raises(ValueError):
+        style_layer_losses(feats, grams, formula="nope")

