@@ -7,16 +7,19 @@ The pieces, one module per idea of the course:
 - :mod:`nststudy.losses` — content, Gram/style and total-variation losses;
 - :mod:`nststudy.config` — one frozen dataclass of settings and named presets;
 - :mod:`nststudy.train` — the loss, an Adam step and the L-BFGS driver;
-- :mod:`nststudy.stylize` — :func:`stylize`, coarse to fine.
+- :mod:`nststudy.stylize` — :func:`stylize`, coarse to fine;
+- :mod:`nststudy.samples` — style images and photos that need no download.
+
+TensorFlow is imported only when something needs it (the first ``stylize`` call, a
+``FeatureExtractor``), so ``nststudy --version`` and ``nststudy.samples`` start fast.
 """
 
 from __future__ import annotations
 
 import os
+from importlib.metadata import PackageNotFoundError, version
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
-
-from importlib.metadata import PackageNotFoundError, version
 
 from .config import PRESETS, Config, get_preset
 from .images import from_vgg, load_image, save_image, to_vgg

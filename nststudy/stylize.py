@@ -10,15 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import tensorflow as tf
 
 from .config import PRESETS, Config
 from .images import MIN_SIZE, ImageInput, load_image, resize_longest, to_uint8
-from .train import Callback, Stage, StageResult, make_targets, run_adam, run_lbfgs
 from .vgg import FeatureExtractor
+
+if TYPE_CHECKING:  # TensorFlow is imported on the first call, not with the package
+    from .train import Callback, StageResult
 
 __all__ = ["Result", "StyleInput", "progress_bar", "stylize"]
 
@@ -108,6 +109,10 @@ def stylize(
         A :class:`Result`. Ctrl-C (KeyboardInterrupt) ends the run the same way as the
         callback: the best image so far is returned with ``stopped="interrupt"``.
     """
+    import tensorflow as tf
+
+    from .train import Stage, make_targets, run_adam, run_lbfgs
+
     start = time.perf_counter()
     if overrides:
         config = config.replace(**overrides)

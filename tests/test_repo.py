@@ -38,3 +38,10 @@ def test_notebook_committed_without_outputs(path: Path) -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_import_is_light() -> None:
+    # `nststudy --version`, samples and the CLI's error paths must not wait for TensorFlow.
+    code = "import sys, nststudy, nststudy.samples; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
