@@ -1,0 +1,86 @@
+"""Real paintings: local folder first, hashed download, procedural fallback with a notice."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nststudy import paintings
+from nststudy.paintings import PAINTINGS, painting, painting_path
+
+SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.delenv("NSTSTUDY_SAMPLES_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_local_folder_wins(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = isolated / "usb"
+    folder.mkdir()
+    from PIL import Image
+
+    Image.fromarray(np.full((30, 60, 3), 200, np.uint8)).save(folder / "starry_night.jpg")
+    monkeypatch.setenv("NSTSTUDY_SAMPLES_DIR", str(folder))
+    img = painting("starry_night", download=False)
+    assert img.shape == (30, 60, 3)
+
+
+@pytest.mark.skipif(not SHARED_IMAGES.is_dir(), reason="../shared/images not present")
+def test_pinned_hashes_match_the_reference_files() -> None:
+    for info in PAINTINGS.values():
+        data = (SHARED_IMAGES / info.file).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == info.sha256, info.file
+
+
+def test_offline_falls_back_with_one_notice(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(paintings.urllib.request, "urlopen", no_network)
+    with pytest.warns(UserWarning, match="The Starry Night is not available offline") as rec:
+        img = painting("starry_night", size=64)
+    assert len(rec) == 1 and img.shape == (64, 64, 3)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        assert max(painting("tubingen", max_dim=50, download=False).shape[:2]) == 50
+
+
+def test_download_checks_hash_and_caches(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Response:
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def __enter__(self) -> Response:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def read(self) -> bytes:
+            return self.data
+
+    monkeypatch.setattr(paintings.urllib.request, "urlopen", lambda *a, **k: Response(b"evil"))
+    assert painting_path("shipwreck") is None  # wrong bytes are refused, nothing cached
+    assert not (isolated / "datasets" / "nststudy" / "shipwreck.jpg").exists()
+    if SHARED_IMAGES.is_dir():
+        good = (SHARED_IMAGES / "shipwreck.jpg").read_bytes()
+        monkeypatch.setattr(paintings.urllib.request, "urlopen", lambda *a, **k: Response(good))
+        path = painting_path("shipwreck")
+        assert path == isolated / "datasets" / "nststudy" / "shipwreck.jpg"
+        monkeypatch.setattr(paintings.urllib.request, "urlopen", None)  # cache hit, no network
+        assert painting_path("shipwreck") == path
+
+
+def test_unknown_name() -> None:
+    with pytest.raises(ValueError, match="starry_night"):
+        painting_path("mona_lisa")
