@@ -219,6 +219,9 @@ def install_weights(path: str | os.PathLike | None = None, timeout: float = 8.0)
         The verified path in the Keras cache.
     """
     dest = keras_cache_path()
+    env = os.environ.get("NSTSTUDY_VGG19_WEIGHTS")
+    if path is None and env and not dest.exists():
+        path = env  # a copy the user already pointed at: no download needed
     if path is not None:
         return _place(Path(path).expanduser(), dest)
     if dest.exists():

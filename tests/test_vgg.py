@@ -148,3 +148,22 @@ def test_install_from_local_copy(
     with pytest.raises(WeightsError):
         vgg.install_weights(bad)
     assert verify_weights(path)  # the good copy survived the failed install
+
+
+def test_bfloat16_precision_close_to_float32(weights: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(0, 1, (1, 32, 32, 3)).astype(np.float32) * 255) - 120
+    f32 = FeatureExtractor(["conv3_1"], [])(x)["block3_conv1"].numpy()
+    bf16 = FeatureExtractor(["conv3_1"], [], precision="bfloat16")(x)["block3_conv1"]
+    assert bf16.dtype.name == "float32"  # cast back for the losses
+    rel = np.abs(bf16.numpy() - f32).mean() / np.abs(f32).mean()
+    assert 0 < rel < 0.05  # bf16 has ~3 significant digits: different, but close
+
+
+def test_install_uses_the_env_copy_without_network(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NSTSTUDY_VGG19_WEIGHTS", str(weights))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(vgg, "_download_keras", None)  # would raise if called
+    assert vgg.install_weights() == (tmp_path / "models" / vgg.WEIGHTS_FILENAME).resolve()
