@@ -1,0 +1,207 @@
+"""The machinery behind :mod:`nststudy.exercises`: results, comparisons, running a check.
+
+A check calls the learner's function on a list of cases and compares each answer with the
+reference (shape, dtype, NaN, then values); at the first mismatch it looks through a list of
+known mistakes (each a small function computing what that mistake returns) to name it.
+Nothing here raises: every problem becomes a failed :class:`CheckResult`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Case", "CheckResult", "Mistake", "check_against", "check_number", "run_check"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one exercise check; truthy when it passed.
+
+    Attributes:
+        name: what was checked (e.g. ``"gram"``).
+        passed: True when every case matched the reference.
+        message: ``"all N checks passed"`` or which case failed and how.
+        hint: the likely mistake and how to fix it (empty when passed).
+    """
+
+    name: str
+    passed: bool
+    message: str
+    hint: str = ""
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        mark = "✓" if self.passed else "✗"
+        hint = f"\n  Hint: {self.hint}" if self.hint else ""
+        return f"{mark} {self.name}: {self.message}{hint}"
+
+    def _repr_markdown_(self) -> str:
+        mark = "✅" if self.passed else "❌"
+        hint = f"\n\n💡 *Hint:* {self.hint}" if self.hint else ""
+        return f"{mark} **{self.name}**: {self.message}{hint}"
+
+    def _repr_html_(self) -> str:
+        colour, bg, mark = (
+            ("#1a7f37", "#e6f4ea", "✓") if self.passed else ("#b42318", "#fdecea", "✗")
+        )
+        hint = (
+            f'<div style="color:#9a4f00;margin-top:4px">💡 Hint: {html.escape(self.hint)}</div>'
+            if self.hint
+            else ""
+        )
+        return (
+            f'<div class="nststudy-check" style="border-left:4px solid {colour};background:{bg};'
+            f'padding:6px 10px;font-family:sans-serif">'
+            f'<b style="color:{colour}">{mark} {html.escape(self.name)}</b>: '
+            f'<span style="white-space:pre-wrap">{html.escape(self.message)}</span>{hint}</div>'
+        )
+
+
+class _Fail(Exception):
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def _fmt(x: Any) -> str:
+    arr = np.asarray(x)
+    if arr.size == 1 and arr.dtype.kind in "fiub":
+        return f"{arr.item():.6g}"
+    if arr.dtype.kind in "fiub" and arr.size <= 6:
+        return np.array2string(arr, precision=4)
+    return f"array of shape {arr.shape}"
+
+
+def _as_array(got: Any) -> np.ndarray:
+    if got is None:
+        raise _Fail("your function returned None", "did you forget the `return` statement?")
+    if hasattr(got, "numpy"):
+        got = got.numpy()
+    try:
+        arr = np.asarray(got)
+    except Exception:  # ragged lists and other odd values
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "fiub":
+        raise _Fail(f"your function returned {type(got).__name__} {got!r:.60}, not numbers")
+    return arr
+
+
+def _compare(got: Any, expected: Any, atol: float, rtol: float, dtype: str | None = None) -> str:
+    """'' when ``got`` matches ``expected``; otherwise what is wrong, in words."""
+    exp = np.asarray(expected, dtype=np.float64)
+    arr = _as_array(got)
+    if exp.size == 1 and arr.size == 1:
+        arr = arr.reshape(exp.shape)
+    if (
+        arr.shape != exp.shape
+        and exp.ndim == 3
+        and exp.shape[0] == 1
+        and arr.shape == exp.shape[1:]
+    ):
+        arr = arr[None]  # a (C, C) Gram for batch 1 is fine
+    if arr.shape != exp.shape:
+        return f"expected shape {exp.shape}, got shape {arr.shape}"
+    if dtype is not None and arr.dtype != np.dtype(dtype):
+        return f"expected dtype {dtype}, got {arr.dtype}"
+    val = arr.astype(np.float64)
+    if not np.all(np.isfinite(val)):
+        return "the result contains NaN or infinity"
+    bad = ~np.isclose(val, exp, atol=atol, rtol=rtol)
+    if not bad.any():
+        return ""
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    where = f" at index {idx}" if exp.ndim else ""
+    return f"expected {_fmt(exp[idx])}{where}, got {_fmt(val[idx])}"
+
+
+def _call(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    try:
+        return fn(*args)
+    except _Fail:
+        raise
+    except NotImplementedError:
+        raise _Fail(
+            "your function raised NotImplementedError", "replace it with your code"
+        ) from None
+    except Exception as err:
+        raise _Fail(f"your function raised {type(err).__name__}: {err}", "") from None
+
+
+Case = tuple[str, Sequence[Any], Any]  # (description of the input, arguments, expected value)
+Mistake = tuple[str, Callable[..., Any]]  # (hint naming the mistake, what that mistake returns)
+
+
+def run_check(
+    name: str,
+    fn: Any,
+    cases: Callable[[], list[Case]],
+    mistakes: Sequence[Mistake] = (),
+    hint: str = "",
+    atol: float = 1e-4,
+    rtol: float = 1e-3,
+    dtype: str | None = None,
+    wrap: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
+) -> CheckResult:
+    """Run ``fn`` on each case; the first mismatch fails with a hint from ``mistakes``."""
+    try:
+        if not callable(fn):
+            return CheckResult(name, False, f"expected a function, got {type(fn).__name__}", hint)
+        fn = wrap(fn) if wrap else fn
+        todo = cases()
+        for i, (label, args, expected) in enumerate(todo, 1):
+            got = _call(fn, args)
+            problem = _compare(got, expected, atol, rtol, dtype)
+            if not problem:
+                continue
+            why = hint
+            for mistake_hint, wrong in mistakes:
+                try:
+                    if not _compare(got, wrong(*args), atol, rtol):
+                        why = mistake_hint
+                        break
+                except Exception:  # a mistake model that does not apply to this input
+                    continue
+            return CheckResult(name, False, f"case {i} of {len(todo)} ({label}): {problem}", why)
+        return CheckResult(name, True, f"all {len(todo)} checks passed")
+    except _Fail as fail:
+        return CheckResult(name, False, fail.message, fail.hint or hint)
+    except Exception as err:  # never let a checker break the notebook
+        return CheckResult(name, False, f"the check itself failed: {type(err).__name__}: {err}")
+
+
+def check_against(
+    fn: Any,
+    reference: Callable[..., Any],
+    inputs: Sequence[Sequence[Any]],
+    name: str = "your function",
+    hint: str = "",
+    atol: float = 1e-4,
+    rtol: float = 1e-3,
+) -> CheckResult:
+    """Compare ``fn(*args)`` with ``reference(*args)`` for each ``args`` in ``inputs``."""
+    cases = lambda: [(f"input {i}", a, _as_array(reference(*a))) for i, a in enumerate(inputs, 1)]  # noqa: E731
+    return run_check(name, fn, cases, hint=hint, atol=atol, rtol=rtol)
+
+
+def check_number(
+    answer: Any, expected: float, rtol: float = 1e-2, name: str = "answer", hint: str = ""
+) -> CheckResult:
+    """Check a numeric answer against ``expected`` within relative tolerance ``rtol``."""
+    if answer is None or answer is Ellipsis:
+        return CheckResult(name, False, "no answer yet: replace ... with your number", hint)
+    try:
+        problem = _compare(answer, expected, atol=0.0, rtol=rtol)
+    except _Fail as fail:
+        return CheckResult(name, False, fail.message.replace("your function returned", "got"), hint)
+    except Exception as err:
+        return CheckResult(name, False, f"could not read your answer: {err}", hint)
+    if problem:
+        return CheckResult(name, False, problem.replace("at index ()", ""), hint)
+    return CheckResult(name, True, f"{_fmt(_as_array(answer))} is right")

@@ -1,0 +1,357 @@
+"""Pure functions behind :mod:`nststudy.widgets`: features, Gram data, loss shares, figures.
+
+Figures are ``matplotlib.figure.Figure`` objects made without pyplot, so they render
+headless (Agg) and never pile up in pyplot's global list; :func:`figure_png` turns one into
+PNG bytes for an ``ipywidgets.Image``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .config import STYLE_LAYERS, Config
+from .images import load_image, resize_longest, to_vgg
+from .vgg import FeatureExtractor, canonical_layer
+
+__all__ = [
+    "channel_pair_figure",
+    "contributions_figure",
+    "contributions_over_steps_figure",
+    "explorer_figure",
+    "feature_maps",
+    "figure_png",
+    "gram_data",
+    "gram_distance",
+    "gram_figure",
+    "layer_contributions",
+    "short_name",
+    "training_figure",
+]
+
+_CACHE: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_CACHE_BYTES = 256 * 2**20  # feature maps kept, at most (64–128 px course images are ~1 MB)
+_RAW: OrderedDict[tuple[Any, ...], dict[str, float]] = OrderedDict()  # unweighted loss terms
+_LOCK = threading.Lock()
+
+
+class _Figure(Figure):
+    """A Figure that Jupyter shows as PNG even when pyplot's inline backend is not active."""
+
+    def _repr_png_(self) -> bytes:
+        return figure_png(self)
+
+
+def short_name(layer: str) -> str:
+    """``"block4_conv2"`` → ``"conv4_2"`` (the paper's spelling, shorter on axes)."""
+    return layer.replace("block", "conv", 1).replace("_conv", "_") if "conv" in layer else layer
+
+
+def _as_image(image: Any) -> np.ndarray:
+    return (
+        image if isinstance(image, np.ndarray) and image.dtype == np.float32 else load_image(image)
+    )
+
+
+def _key(image: np.ndarray) -> str:
+    digest = hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16)
+    return f"{image.shape}:{digest.hexdigest()}"
+
+
+def feature_maps(image: Any, layer: str, extractor: FeatureExtractor | None = None) -> np.ndarray:
+    """VGG19 activations of one image at one layer, cached per (image content, layer).
+
+    Args:
+        image: float32 ``(H, W, 3)`` in [0, 1] (or anything :func:`load_image` reads).
+        layer: Keras or paper layer name.
+        extractor: used when it taps ``layer``; else a shared extractor for the five style
+            layers (one forward pass fills the cache for all of them) or for ``layer`` alone.
+
+    Returns:
+        float32 ``(H', W', C)``, values ≥ 0 (post-ReLU).
+    """
+    image, layer = _as_image(image), canonical_layer(layer)
+    key = (_key(image), layer)
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    if extractor is None or layer not in extractor.layers:
+        extractor = FeatureExtractor((), STYLE_LAYERS if layer in STYLE_LAYERS else (layer,))
+    out = extractor(to_vgg(image)[None])
+    with _LOCK:
+        for name, value in out.items():
+            _CACHE[(key[0], name)] = np.asarray(value[0], np.float32)
+        while sum(v.nbytes for v in _CACHE.values()) > _CACHE_BYTES and len(_CACHE) > 1:
+            _CACHE.popitem(last=False)
+        return np.asarray(out[layer][0], np.float32)
+
+
+def _gram(f: np.ndarray) -> np.ndarray:
+    flat = f.reshape(-1, f.shape[-1]).astype(np.float64)
+    return (flat.T @ flat / flat.shape[0]).astype(np.float32)
+
+
+def gram_data(image: Any, layer: str, extractor: FeatureExtractor | None = None) -> np.ndarray:
+    """Gram matrix ``(C, C)`` of ``image`` (float ``(H, W, 3)`` in [0, 1]) at ``layer``,
+    divided by H·W like :func:`nststudy.losses.gram_matrix`."""
+    return _gram(feature_maps(image, layer, extractor))
+
+
+def gram_distance(images: Sequence[Any], style: Any, layer: str) -> list[float]:
+    """Style loss of each image at one layer: ``mean((G_image − G_style)²)``, unweighted.
+
+    Args:
+        images: snapshots of a painting (float in [0, 1] or uint8), e.g. one every N steps.
+        style: the style image.
+        layer: the layer compared.
+    """
+    target = gram_data(style, layer)
+    return [float(np.mean((gram_data(img, layer) - target) ** 2)) for img in images]
+
+
+def figure_png(fig: Figure, dpi: int = 72) -> bytes:
+    """PNG bytes of a figure (rendered with Agg; works without a display)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def gram_figure(
+    gram: np.ndarray, title: str = "", channels: tuple[int, int] | None = None
+) -> Figure:
+    """Heatmap of a Gram matrix ``(C, C)``; ``channels=(c1, c2)`` rings the entry G[c1, c2]."""
+    fig = _Figure(figsize=(5, 4.3))
+    fig.subplots_adjust(left=0.12, right=0.95, bottom=0.12, top=0.9)
+    _draw_gram(fig.add_subplot(), np.asarray(gram), title, channels)
+    return fig
+
+
+def _draw_gram(ax: Any, gram: np.ndarray, title: str, channels: tuple[int, int] | None) -> None:
+    im = ax.imshow(gram, cmap="magma", interpolation="nearest")
+    ax.figure.colorbar(im, ax=ax, shrink=0.8)
+    ax.set(title=title or f"Gram matrix ({gram.shape[0]}×{gram.shape[1]})")
+    ax.set(xlabel="channel d", ylabel="channel c")
+    if channels is not None:
+        c1, c2 = channels
+        ax.scatter([c2, c1], [c1, c2], s=120, facecolors="none", edgecolors="cyan", linewidths=2)
+
+
+def _channel_maps(axes: Sequence[Any], fmaps: np.ndarray, c1: int, c2: int) -> float:
+    channels = fmaps.shape[-1]
+    for c in (c1, c2):
+        if not 0 <= c < channels:
+            raise ValueError(
+                f"channel {c} is out of range: this layer has {channels} (0–{channels - 1})"
+            )
+    a, b = fmaps[..., c1], fmaps[..., c2]
+    value = float(np.mean(a.astype(np.float64) * b))
+    for ax, data, label in zip(
+        axes,
+        (a, b, a * b),
+        (f"channel {c1}", f"channel {c2}", f"product: mean = {value:.4g}"),
+        strict=True,
+    ):
+        ax.imshow(data, cmap="viridis")
+        ax.set_title(label, fontsize=9)
+        ax.set_axis_off()
+    return value
+
+
+def channel_pair_figure(
+    image: Any, layer: str, c1: int, c2: int, extractor: FeatureExtractor | None = None
+) -> Figure:
+    """The feature maps of channels ``c1`` and ``c2`` at ``layer`` and their product, whose
+    mean over positions is the Gram entry ``G[c1, c2]``."""
+    fig = _Figure(figsize=(9, 3.2))
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.03, top=0.8, wspace=0.05)
+    _channel_maps(fig.subplots(1, 3), feature_maps(image, layer, extractor), c1, c2)
+    fig.suptitle(f"{short_name(canonical_layer(layer))}: G[{c1}, {c2}] is the product's mean")
+    return fig
+
+
+def explorer_figure(
+    image: Any,
+    layer: str,
+    c1: int,
+    c2: int,
+    distances: Sequence[float] | None = None,
+    steps: Sequence[int] | None = None,
+    current: int | None = None,
+    title: str = "",
+) -> Figure:
+    """The Gram explorer's whole view: heatmap, distance curve (optional), channel pair."""
+    fmaps = feature_maps(image, layer)
+    fig = _Figure(figsize=(10, 6.6))
+    grid = fig.add_gridspec(2, 3, height_ratios=(1.5, 1), left=0.07, right=0.97, bottom=0.02)
+    grid.update(top=0.88, wspace=0.3, hspace=0.2)
+    gram_ax = fig.add_subplot(grid[0, :] if distances is None else grid[0, :2])
+    _draw_gram(gram_ax, _gram(fmaps), "", (c1, c2))
+    if distances is not None:
+        ax = fig.add_subplot(grid[0, 2])
+        xs = list(steps) if steps is not None else list(range(len(distances)))
+        ax.plot(xs, distances, "o-", ms=3)
+        if current is not None:
+            ax.plot([xs[current]], [distances[current]], "o", color="red", ms=8)
+        ax.set(yscale="log", xlabel="step", title="distance to the style's Gram")
+    _channel_maps([fig.add_subplot(grid[1, i]) for i in range(3)], fmaps, c1, c2)
+    fig.suptitle(title or short_name(canonical_layer(layer)))
+    return fig
+
+
+def _fit_to(img: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    import tensorflow as tf
+
+    if img.shape[:2] != shape[:2]:
+        img = resize_longest(img, max(shape[:2]))  # what stylize does to the photo
+    if img.shape[:2] == shape[:2]:
+        return img
+    out = tf.image.resize(img[None], shape[:2], method="bicubic", antialias=True)[0]
+    return np.clip(out.numpy(), 0.0, 1.0).astype(np.float32)
+
+
+def _raw_losses(
+    image: np.ndarray, style: np.ndarray, content: np.ndarray, config: Config
+) -> dict[str, float]:
+    """Unweighted loss terms: ``{style layer: loss, "content": ..., "tv": ...}``."""
+    from .losses import article_style_loss, article_total_variation_loss, content_loss, style_loss
+
+    style = resize_longest(style, max(32, round(max(image.shape[:2]) * config.style_scale)))
+    content = _fit_to(content, image.shape)
+    loss = article_style_loss if config.formulas == "article" else style_loss
+    out = {}
+    for layer in config.style_layers:
+        f = feature_maps(image, layer)[None]
+        out[layer] = float(loss(f, gram_data(style, layer)[None]))
+    terms = [
+        content_loss(feature_maps(image, n)[None], feature_maps(content, n)[None])
+        for n in config.content_layers
+    ]
+    out["content"] = float(np.mean([float(t) for t in terms])) if terms else 0.0
+    x = to_vgg(image)[None]
+    if config.formulas == "article":
+        out["tv"] = float(article_total_variation_loss(x))
+    else:
+        out["tv"] = float(
+            np.abs(np.diff(image, axis=0)).sum() + np.abs(np.diff(image, axis=1)).sum()
+        )
+    return out
+
+
+def layer_contributions(
+    image: Any,
+    style: Any,
+    content: Any,
+    config: Config,
+    weights: Mapping[str, float] | None = None,
+    ratio: float | None = None,
+) -> dict[str, dict[str, float]]:
+    """Each loss term's weighted value and share of the total, as :func:`stylize` weighs them.
+
+    Args:
+        image: the current painting (float ``(H, W, 3)`` in [0, 1] or uint8).
+        style: the style image (resized like :func:`stylize` does: ``config.style_scale``).
+        content: the photo (resized to the painting's size).
+        config: layers, weights and formulas.
+        weights: ``{style layer: relative weight}`` replacing ``config.layer_weights()``
+            (normalised to sum 1, like :func:`nststudy.losses.style_layer_losses`).
+        ratio: style weight / content weight, replacing the config's (content weight kept).
+
+    Returns:
+        ``{style layer: {"loss", "share"}, "content": {...}, "tv": {...}}``; ``loss`` is the
+        weighted term (the values add up to the total loss), ``share`` its fraction of it.
+    """
+    image, style, content = (_as_image(x) for x in (image, style, content))
+    key = (*(_key(x) for x in (image, style, content)), config.style_layers)
+    key += (config.content_layers, config.formulas, config.style_scale)
+    with _LOCK:
+        raw = _RAW.get(key)
+    if raw is None:
+        raw = _raw_losses(image, style, content, config)
+        with _LOCK:
+            _RAW[key] = raw
+            while len(_RAW) > 64:
+                _RAW.popitem(last=False)
+    layer_w = dict(config.layer_weights())
+    layer_w.update({canonical_layer(k): float(v) for k, v in (weights or {}).items()})
+    norm = sum(layer_w[n] for n in config.style_layers)
+    style_weight = config.style_weight if ratio is None else ratio * config.content_weight
+    losses = {
+        n: style_weight * (layer_w[n] / norm if norm > 0 else 0.0) * raw[n]
+        for n in config.style_layers
+    }
+    losses["content"] = config.content_weight * raw["content"]
+    losses["tv"] = config.tv_weight * raw["tv"]
+    total = sum(losses.values())
+    return {k: {"loss": v, "share": v / total if total > 0 else 0.0} for k, v in losses.items()}
+
+
+def contributions_figure(contribs: Mapping[str, Mapping[str, float]], title: str = "") -> Figure:
+    """Bars: each term's weighted loss (log scale) and its share of the total (%)."""
+    names = list(contribs)
+    labels = [short_name(n) for n in names]
+    colours = ["tab:orange" if n not in ("content", "tv") else "tab:blue" for n in names]
+    fig = _Figure(figsize=(9, 3.4))
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.25, top=0.85, wspace=0.25)
+    ax1, ax2 = fig.subplots(1, 2)
+    losses = [max(contribs[n]["loss"], 1e-12) for n in names]
+    ax1.bar(labels, losses, color=colours)
+    ax1.set(yscale="log", title="weighted loss")
+    ax2.bar(labels, [100 * contribs[n]["share"] for n in names], color=colours)
+    ax2.set(ylim=(0, 100), title="share of the total (%)")
+    for ax in (ax1, ax2):
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    fig.suptitle(title or f"total loss {sum(c['loss'] for c in contribs.values()):.4g}")
+    return fig
+
+
+def contributions_over_steps_figure(history: Sequence[Mapping[str, float]]) -> Figure:
+    """Per-layer weighted style losses over the steps of a run (``Result.history``):
+    absolute (log scale) and each layer's share of the style loss (stacked)."""
+    fig = _Figure(figsize=(9, 3.4))
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
+    ax1, ax2 = fig.subplots(1, 2)
+    layers = [k for k in (history[0] if history else {}) if k.startswith("style/")]
+    if not layers:
+        ax1.text(
+            0.5, 0.5, "no per-layer losses in this history", ha="center", transform=ax1.transAxes
+        )
+        return fig
+    steps = [h["step"] for h in history]
+    values = np.array([[h[k] for k in layers] for h in history], dtype=np.float64)
+    for i, k in enumerate(layers):
+        ax1.plot(steps, np.maximum(values[:, i], 1e-12), label=short_name(k[6:]))
+    ax1.set(yscale="log", xlabel="step", title="weighted style loss per layer")
+    ax1.legend(fontsize=7)
+    shares = values / np.maximum(values.sum(axis=1, keepdims=True), 1e-30)
+    ax2.stackplot(steps, shares.T * 100, labels=[short_name(k[6:]) for k in layers])
+    ax2.set(ylim=(0, 100), xlabel="step", title="share of the style loss (%)")
+    return fig
+
+
+def training_figure(history: Sequence[Mapping[str, float]], image: Any = None) -> Figure:
+    """Loss curves of a run (total, content, style, TV; log scale), with the image beside
+    them when ``image`` is given."""
+    fig = _Figure(figsize=(9 if image is not None else 6, 3.4))
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9, wspace=0.15)
+    axes = fig.subplots(1, 2 if image is not None else 1, squeeze=False)[0]
+    if image is not None:
+        axes[0].imshow(_as_image(image))
+        axes[0].set_axis_off()
+        axes[0].set_title("current image")
+    ax = axes[-1]
+    steps = [h["step"] for h in history]
+    for key in ("total", "content", "style", "tv"):
+        if history and key in history[0]:
+            ax.plot(steps, [max(h[key], 1e-12) for h in history], label=key)
+    ax.set(yscale="log", xlabel="step", title="weighted losses")
+    if history:
+        ax.legend(fontsize=8)
+    return fig

@@ -1,0 +1,237 @@
+"""nststudy.exercises: right answers pass, typical mistakes fail with a hint naming them,
+and a checker never raises."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nststudy import exercises as ex
+from nststudy.images import IMAGENET_MEAN_BGR as MEAN
+from nststudy.images import from_vgg, to_uint8, to_vgg
+from nststudy.losses import content_loss, gram_matrix, style_loss, total_variation_loss
+
+
+def _fit(h, w, m):
+    s = min(1.0, m / max(h, w))
+    return int(h * s), int(w * s)  # truncating is accepted (±1 px)
+
+
+def _lum(painting, photo):
+    from skimage.color import rgb2yiq, yiq2rgb
+
+    yiq = rgb2yiq(photo)
+    yiq[..., 0] = rgb2yiq(painting)[..., 0]
+    return np.clip(yiq2rgb(yiq), 0, 1)
+
+
+def _feature_shape(layer, h, w):
+    block = int(layer[5])
+    k = block - 1 + layer.endswith("pool")
+    return h // 2**k, w // 2**k, [64, 128, 256, 512, 512][block - 1]
+
+
+def _tv_squares(x):
+    return tf.reduce_sum((x[:, 1:] - x[:, :-1]) ** 2) + tf.reduce_sum(
+        (x[:, :, 1:] - x[:, :, :-1]) ** 2
+    )
+
+
+# (checker, a correct answer, [(a typical wrong answer, words the hint must contain), ...])
+CASES = {
+    "to_vgg": (
+        ex.check_to_vgg,
+        lambda x: x[..., ::-1] * 255.0 - MEAN,
+        [
+            (lambda x: x * 255.0 - MEAN, "BGR"),
+            (lambda x: x[..., ::-1] * 255.0, "mean"),
+            (lambda x: x[..., ::-1] - MEAN, "255"),
+        ],
+    ),
+    "from_vgg": (
+        ex.check_from_vgg,
+        from_vgg,
+        [
+            (lambda x: np.clip(from_vgg(x), 0, 1), "clip"),
+            (lambda x: (x + MEAN) / 255.0, "BGR"),
+            (lambda x: x[..., ::-1] / 255.0, "mean"),
+        ],
+    ),
+    "fit_size": (
+        ex.check_fit_size,
+        _fit,
+        [(lambda h, w, m: (m, m), "aspect"), (lambda h, w, m: _fit(h, w, m)[::-1], "order")],
+    ),
+    "feature_shape": (
+        ex.check_feature_shape,
+        _feature_shape,
+        [
+            (lambda n, h, w: (h, w, _feature_shape(n, h, w)[2]), "pooling"),
+            (lambda n, h, w: (*_feature_shape(n, h, w)[:2], 64), "channels"),
+        ],
+    ),
+    "content_loss": (
+        ex.check_content_loss,
+        lambda f, p: tf.reduce_mean(tf.square(f - p)),
+        [
+            (lambda f, p: tf.reduce_sum(tf.square(f - p)), "mean"),
+            (lambda f, p: tf.reduce_mean(tf.abs(f - p)), "square"),
+        ],
+    ),
+    "gram": (
+        ex.check_gram,
+        lambda f: tf.einsum("bijc,bijd->bcd", f, f) / float(f.shape[1] * f.shape[2]),
+        [
+            (lambda f: tf.einsum("bijc,bijd->bcd", f, f), "H·W"),
+            (lambda f: gram_matrix(f) / float(f.shape[3]), "not H·W·C"),
+        ],
+    ),
+    "style_loss": (
+        ex.check_style_loss,
+        lambda f, a: tf.reduce_mean(tf.square(gram_matrix(f) - a)),
+        [
+            (lambda f, a: tf.reduce_sum(tf.square(gram_matrix(f) - a)), "not the sum"),
+            (lambda f, a: style_loss(f, a) / (4.0 * float(f.shape[3]) ** 2), "4C²"),
+            (lambda f, a: tf.reduce_mean((tf.einsum("bijc,bijd->bcd", f, f) - a) ** 2), "H·W"),
+        ],
+    ),
+    "tv_loss": (
+        ex.check_tv_loss,
+        lambda x: tf.reduce_sum(tf.image.total_variation(x)),
+        [
+            (_tv_squares, "not squares"),
+            (
+                lambda x: (
+                    tf.reduce_mean(tf.abs(x[:, 1:] - x[:, :-1]))
+                    + tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1]))
+                ),
+                "don't average",
+            ),
+            (lambda x: tf.reduce_sum(tf.abs(x[:, 1:] - x[:, :-1])), "both directions"),
+        ],
+    ),
+    "clip_to_valid": (
+        ex.check_clip_to_valid,
+        lambda x: tf.clip_by_value(x, -MEAN, 255.0 - MEAN),
+        [(lambda x: np.clip(x, 0, 255), "[0, 255]"), (lambda x: x, "nothing was clipped")],
+    ),
+    "lr_schedule": (
+        ex.check_lr_schedule,
+        lambda s: tf.keras.optimizers.schedules.ExponentialDecay(2.0, 100, 0.99)(s),
+        [(lambda s: 2.0 * 0.99 ** (s // 100), "staircase"), (lambda s: 2.0 * 0.99**s, "exponent")],
+    ),
+    "layer_shares": (
+        ex.check_layer_shares,
+        lambda d: {k: v / sum(d.values()) for k, v in d.items()},
+        [(lambda d: dict(d), "total"), (lambda d: list(d.values()), "dict")],
+    ),
+    "luminance_transfer": (
+        ex.check_luminance_transfer,
+        _lum,
+        [(lambda p, q: _lum(q, p), "from the painting"), (lambda p, q: p, "painting unchanged")],
+    ),
+    "deprocess": (
+        ex.check_deprocess,
+        lambda x: to_uint8(from_vgg(x)),
+        [
+            (lambda x: (x + MEAN)[..., ::-1].astype(np.uint8), "wrap around"),
+            (lambda x: np.clip(x + MEAN, 0, 255).astype(np.uint8), "BGR"),
+            (lambda x: np.clip(from_vgg(x), 0, 1), "uint8"),
+        ],
+    ),
+}
+WRONG = [(name, i) for name, (_, _, wrongs) in CASES.items() for i in range(len(wrongs))]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_correct_answer_passes(name):
+    checker, right, _ = CASES[name]
+    result = checker(right)
+    assert result.passed, result
+    assert bool(result) and "checks passed" in result.message
+    assert "✓" in repr(result) and "✓" in result._repr_html_()
+
+
+@pytest.mark.parametrize(("name", "index"), WRONG)
+def test_a_typical_mistake_fails_and_the_message_names_it(name, index):
+    checker, _, wrongs = CASES[name]
+    wrong, words = wrongs[index]
+    result = checker(wrong)
+    assert not result.passed
+    assert "expected" in result.message  # the first wrong value: expected ..., got ...
+    assert words in result.message + " " + result.hint, result
+
+
+def _raises(*args):
+    raise NotImplementedError("write your code here")
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        (_raises, "NotImplementedError"),
+        (lambda *a: None, "None"),
+        (lambda *a: 1 / 0, "ZeroDivisionError"),
+        (lambda *a: np.full((2, 2), np.nan), "shape|dict"),
+        (lambda *a: "done", "str"),
+        (42, "expected a function"),
+    ],
+)
+def test_a_broken_answer_gives_a_failed_result_not_an_exception(name, bad, words):
+    result = CASES[name][0](bad)
+    assert isinstance(result, ex.CheckResult) and not result.passed
+    assert any(w in result.message + result.hint for w in words.split("|")), result
+
+
+def test_nan_is_reported():
+    result = ex.check_gram(lambda f: gram_matrix(f) * np.nan)
+    assert not result.passed and "NaN" in result.message
+
+
+def test_a_gram_of_shape_c_by_c_is_accepted_for_batch_one():
+    assert ex.check_gram(lambda f: gram_matrix(f)[0]).passed
+
+
+def test_library_references_pass_their_own_checks():
+    assert ex.check_to_vgg(to_vgg) and ex.check_content_loss(content_loss)
+    assert ex.check_tv_loss(total_variation_loss) and ex.check_style_loss(style_loss)
+
+
+def test_feature_shape_reference_matches_the_real_network(weights):
+    from nststudy.vgg import FeatureExtractor
+
+    layers = ["block1_conv1", "block3_conv4", "block3_pool", "block5_conv1"]
+    ext = FeatureExtractor(layers, [])
+    out = ext(np.zeros((1, 75, 50, 3), np.float32))
+    got = {n: tuple(int(d) for d in out[n].shape[1:]) for n in layers}
+    assert got == {n: _feature_shape(n, 75, 50) for n in layers}
+
+
+def test_the_library_colour_transfer_passes_if_present():
+    post = pytest.importorskip("nststudy.postprocess")
+    if not hasattr(post, "preserve_colors"):
+        pytest.skip("no preserve_colors yet")
+    result = ex.check_luminance_transfer(
+        lambda p, q: post.preserve_colors(p, q, method="luminance")
+    )
+    assert result.passed, result
+
+
+def test_check_number():
+    assert ex.check_number(3.1416, np.pi)
+    assert ex.check_number(np.float32(100.5), 100, rtol=0.01)
+    wrong = ex.check_number(3, np.pi, name="pi", hint="more digits")
+    assert not wrong and "3.14159" in wrong.message and wrong.hint == "more digits"
+    assert "no answer" in ex.check_number(..., 1).message
+    assert not ex.check_number(None, 1) and not ex.check_number("x", 1)
+    assert ex.check_number(tf.constant(2.0), 2.0)
+
+
+def test_check_against_and_displays():
+    good = ex.check_against(np.sin, np.sin, [(0.5,), (np.arange(3.0),)], name="sine")
+    bad = ex.check_against(np.cos, np.sin, [(0.5,)], name="sine", hint="sin, not cos")
+    assert good and not bad
+    assert "sine" in bad._repr_html_() and "sin, not cos" in bad._repr_markdown_()
+    assert "<script" not in ex.CheckResult("<script>", False, "<b>")._repr_html_()
