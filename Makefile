@@ -4,13 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_STUDIO := $(VENV)/.installed-studio
 
-.PHONY: demo test unit notebooks lint format lab bench bench-quick clean help
+.PHONY: demo studio test unit notebooks browser lint format lab bench bench-quick clean help
 
 help:
 	@echo "make demo   - create .venv, fetch the VGG19 weights, paint out/demo.png"
 	@echo "make test   - lint + unit tests + every notebook under nbval (+ browser, benchmark smoke)"
 	@echo "make lab    - open the course in JupyterLab"
+	@echo "make studio - open the no-code painting studio (Voila) in the browser"
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - the full benchmark (most of an hour); bench-quick for a smoke run"
 
@@ -30,6 +32,14 @@ demo: $(STAMP_BASE)
 	$(BIN)/nststudy weights install
 	$(BIN)/nststudy demo --size 256 --out out/demo.png
 
+$(STAMP_STUDIO): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[studio]"
+	touch $@ $(STAMP_BASE)
+
+studio: $(STAMP_STUDIO)
+	$(BIN)/nststudy weights install
+	$(BIN)/nststudy studio
+
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -41,10 +51,13 @@ format: $(STAMP_TEST)
 unit: $(STAMP_TEST)
 	$(BIN)/python -m pytest tests -m "not browser"
 
+browser: $(STAMP_TEST)
+	$(BIN)/python -m pytest tests/browser -m browser -p no:cacheprovider
+
 notebooks: $(STAMP_TEST)
 	NSTSTUDY_FAST=1 $(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
 
-test: lint unit notebooks
+test: lint unit bench-quick notebooks browser
 
 lab: $(STAMP_TEST)
 	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -1,4 +1,4 @@
-"""The ``nststudy`` command: ``demo``, ``weights install|verify`` (more arrive with the studio).
+"""The ``nststudy`` command: ``demo``, ``weights``, ``paint``, ``styles`` and ``studio``.
 
 Exit codes: 0 success, 1 unexpected failure, 2 bad input (one line, no traceback),
 130 interrupted.
@@ -56,6 +56,77 @@ def _cmd_weights(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_paint(args: argparse.Namespace) -> int:
+    from .batch import run_paint
+
+    return run_paint(args)
+
+
+def _cmd_styles(args: argparse.Namespace) -> int:
+    from .samples import list_styles
+
+    for info in list_styles():
+        print(f"{info.name:8}  {info.movement:32}  {info.description}")
+    return 0
+
+
+def _cmd_studio(args: argparse.Namespace) -> int:
+    import shutil
+    import subprocess
+    from importlib.resources import files
+
+    voila = shutil.which("voila") or str(Path(sys.executable).with_name("voila"))
+    if not Path(voila).exists():
+        raise ValueError("Voilà is not installed; install it with: pip install 'nststudy[studio]'")
+    notebook = Path(str(files("nststudy") / "app" / "studio.ipynb"))
+    cmd = [voila, str(notebook), f"--port={args.port}", "--Voila.ip=" + args.ip]
+    cmd += ["--no-browser"] if args.no_browser else []
+    print(f"starting the studio: http://{args.ip}:{args.port}/  (Ctrl-C stops it)", flush=True)
+    return subprocess.call(cmd)
+
+
+def _add_paint(sub: argparse._SubParsersAction) -> None:
+    paint = sub.add_parser(
+        "paint",
+        help="paint photos (files or folders) in one or more styles",
+        description="Paint each PHOTO (or every image in a folder). Results go to "
+        "OUT/<photo>__<style>.png (never overwriting: __2, __3 ...), with the settings embedded "
+        "and a .json sidecar. Ctrl-C saves the best image so far; --resume continues.",
+    )
+    add = paint.add_argument
+    add("photos", nargs="+", metavar="PHOTO", help="image files or folders of images")
+    add(
+        "--style",
+        action="append",
+        metavar="STYLE[:WEIGHT]",
+        help="a style image file or a built-in name (see `nststudy styles`); repeat to blend",
+    )
+    add("--preset", default="default", help="default | article | tutorial | preview")
+    add("--size", type=int, help="longest side of the painting in px (default: the preset's)")
+    add("--steps", type=int, help="optimiser steps in all (default: the preset's)")
+    add("--out", default="out", help="output folder (default out/)")
+    add("--format", choices=["png", "jpeg", "tiff"], help="output format (default png)")
+    add("--print-size", type=int, metavar="PX", help="refine to this longest side for print")
+    add("--print", metavar="WxH", help="print size such as 30x40cm or 8x10in (with --dpi)")
+    add("--dpi", type=int, help="print resolution, written into the file (default 300)")
+    add("--crop", metavar="W:H", help="centre-crop the photo to a frame ratio, e.g. 4:5")
+    add("--preserve-colors", choices=["luminance", "histogram"], help="keep the photo's colours")
+    add("--strokes", type=float, metavar="0..1", help="NL-means stroke enhancement strength")
+    add("--mask", metavar="MASK.png", help="white = paint, black = keep the photo")
+    add(
+        "--background-only",
+        action="store_true",
+        help="paint only the background (subject guessed, or the white of --mask)",
+    )
+    add("--style-scale", type=float, help="style size relative to the picture (>1 finer)")
+    add("--seed", type=int, help="random seed (same seed, same machine: same painting)")
+    add("--from-settings", metavar="PAINTING", help="reuse the settings embedded in a painting")
+    add("--overwrite", action="store_true", help="replace <photo>__<style>.png if it exists")
+    add("--skip-bad", action="store_true", help="paint the good photos when some are bad")
+    add("--resume", action="store_true", help="continue interrupted paintings, skip done ones")
+    paint.set_defaults(func=_cmd_paint)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -75,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("action", choices=["install", "verify"])
     weights.add_argument("path", nargs="?", help="install: a local copy (else download)")
     weights.set_defaults(func=_cmd_weights)
+
+    _add_paint(sub)
+    styles = sub.add_parser("styles", help="list the built-in styles and what they evoke")
+    styles.set_defaults(func=_cmd_styles)
+    studio = sub.add_parser("studio", help="open the no-code painting studio (Voilà)")
+    studio.add_argument("--port", type=int, default=8866)
+    studio.add_argument("--ip", default="127.0.0.1")
+    studio.add_argument("--no-browser", action="store_true")
+    studio.set_defaults(func=_cmd_studio)
     return parser
 
 

@@ -1,0 +1,249 @@
+"""The run loop of ``nststudy paint``: progress bars, safe saving, Ctrl-C, checkpoints, resume.
+
+The options become a job in :mod:`nststudy.paint`; :func:`run_paint` paints it. Ctrl-C saves
+the best image so far as a complete file marked ``"interrupted": true`` in its metadata,
+keeps a checkpoint in ``<out>/.nststudy/`` and exits 130; ``--resume`` continues from the
+checkpoint (only the steps left run) and skips photos already painted with the same settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import metadata
+from .images import load_image, resize_longest
+from .paint import (
+    Job,
+    PaintInterrupted,
+    available_memory,
+    collect_photos,
+    estimate_seconds,
+    remaining_stages,
+    resolve_args,
+    validate_photos,
+)
+
+__all__ = ["run_paint"]
+
+
+@contextmanager
+def _start_from(image: np.ndarray | None) -> Iterator[None]:
+    """Make :func:`nststudy.stylize.stylize` start from ``image`` (a checkpoint) if given."""
+    import importlib
+
+    module = importlib.import_module("nststudy.stylize")  # the module, not the function
+
+    if image is None:
+        yield
+        return
+    original = module._init
+    module._init = lambda content, config: resize_longest(image, max(content.shape[:2]))
+    try:
+        yield
+    finally:
+        module._init = original
+
+
+def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
+    """Paint one photo; returns the output path (``None`` when skipped by ``--resume``)."""
+    from tqdm.auto import tqdm
+
+    from .stylize import stylize
+
+    stem, ckpt = path.stem, job.checkpoint(path.stem)
+    start_image, done, target = None, 0, None
+    if job.args.resume and ckpt.exists():
+        start_image, done, target = _load_checkpoint(job, ckpt)
+    elif job.args.resume and (found := job.finished(stem)) is not None:
+        tqdm.write(f"{path} -> {found} (already painted)")
+        return None
+    photo = load_image(path)
+    if job.args.crop:
+        from .postprocess import crop_to_ratio
+
+        photo = crop_to_ratio(photo, job.args.crop)
+    target = target or job.target(stem)
+    mask = _mask(job, photo)
+    config = remaining_stages(job.config, done)
+    t0, result, raw = time.perf_counter(), None, start_image
+    if config is not None:
+        if job.print_size:  # post-processing comes after the refinement, at full size
+            config = config.replace(preserve_colors=None, strokes=0.0)
+        bar = tqdm(total=config.total_steps, desc=stem, position=bar_position, leave=False)
+
+        def progress(step: int, losses: dict[str, float], img: np.ndarray) -> None:
+            nonlocal raw
+            raw = img  # before post-processing: what a resumed run starts from
+            bar.update(step - bar.n)
+            bar.set_postfix(loss=f"{losses['total']:.3g}", refresh=False)
+
+        styles = [(s.image, s.weight) for s in job.styles]
+        with _start_from(start_image):
+            result = stylize(photo, styles, config, callback=progress, mask=mask)
+        bar.close()
+        done += len(result.history)
+        if result.stopped == "interrupt":
+            _interrupted(job, path, target, ckpt, result.image, raw, photo, result, t0, done)
+        raw = result.image if job.print_size else raw
+    assert raw is not None
+    image = result.image if (result is not None and not job.print_size) else raw
+    if job.print_size:
+        image, stopped = _print(job, raw, photo, mask)
+        if stopped:
+            _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done)
+    _save(job, target, image, photo, result, t0, interrupted=None)
+    ckpt.unlink(missing_ok=True)
+    return target
+
+
+def _load_checkpoint(job: Job, ckpt: Path) -> tuple[np.ndarray, int, Path]:
+    with np.load(ckpt) as data:
+        meta = json.loads(str(data["meta"]))
+        image = data["image"].astype(np.float32)
+    if meta["key"] != job.key:
+        raise ValueError(
+            f"{ckpt}: this checkpoint was made with other settings; repeat the interrupted "
+            "command's options with --resume, or delete the checkpoint"
+        )
+    return image, int(meta["steps_done"]), job.out / meta["output"]
+
+
+def _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done) -> None:
+    """Save the best image so far (marked interrupted) and a checkpoint; then stop."""
+    _save(job, target, image, photo, result, t0, interrupted=done)
+    ckpt.parent.mkdir(exist_ok=True)
+    meta = {"key": job.key, "steps_done": done, "output": target.name}
+    np.savez(ckpt, image=load_image(image if raw is None else raw), meta=json.dumps(meta))
+    raise PaintInterrupted(f"{path} -> {target} (interrupted after {done} steps)")
+
+
+def _mask(job: Job, photo: np.ndarray) -> np.ndarray | None:
+    if not (job.args.mask or job.args.background_only):
+        return None
+    from .masks import auto_foreground_mask, load_mask
+
+    if job.args.mask:
+        mask = load_mask(job.args.mask, photo.shape[:2])
+    else:
+        mask = auto_foreground_mask(photo)
+    return 1.0 - mask if job.args.background_only else mask
+
+
+def _print(
+    job: Job, painting: np.ndarray, photo: np.ndarray, mask: np.ndarray | None
+) -> tuple[np.ndarray, bool]:
+    """Refine to the print size in tiles, then post-process at full size (as
+    :func:`nststudy.tiles.paint_print` does); ``True`` when Ctrl-C cut the refinement short."""
+    import warnings
+
+    from .masks import blend_with_mask
+    from .postprocess import enhance_strokes, preserve_colors
+    from .tiles import refine_tiled
+
+    styles = [(s.image, s.weight) for s in job.styles]
+    plain = job.config.replace(preserve_colors=None, strokes=0.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = refine_tiled(painting, photo, styles, plain, job.print_size)
+    stopped = any("tiles" in str(w.message) and "stopped" in str(w.message) for w in caught)
+    if job.config.preserve_colors:
+        out = preserve_colors(out, photo, method=job.config.preserve_colors)
+    if job.config.strokes > 0:
+        out = enhance_strokes(out, job.config.strokes)
+    if mask is not None:
+        out = blend_with_mask(out, photo, mask)
+    return out, stopped
+
+
+def _save(
+    job: Job,
+    target: Path,
+    image: np.ndarray,
+    photo: np.ndarray,
+    result: Any,
+    t0: float,
+    interrupted: int | None,
+) -> None:
+    settings = dict(job.settings)
+    if interrupted is not None:
+        settings.update(interrupted=True, steps_done=interrupted)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not tear it
+    try:
+        metadata.save_painting(target, image, settings, dpi=job.dpi)
+        side = {
+            **settings,
+            "image": {"width": image.shape[1], "height": image.shape[0]},
+            "photo": {"width": photo.shape[1], "height": photo.shape[0]},
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+        if result is not None:
+            side.update(
+                stage_seconds=[round(s, 3) for s in result.stage_seconds],
+                evaluations=result.evaluations,
+                initial_loss=result.initial_loss,
+                final_loss=result.final_loss,
+                history=result.history,
+            )
+        metadata.write_sidecar(target, side)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_paint(args: argparse.Namespace) -> int:
+    """Carry out ``nststudy paint`` (see ``nststudy paint --help``); returns the exit code."""
+    from tqdm.auto import tqdm
+
+    from .vgg import ensure_weights
+
+    job = Job(resolve_args(args))
+    photos = collect_photos(args.photos)
+    good, bad = validate_photos(photos, job.config.size)
+    for msg in bad:
+        print(f"nststudy: bad input: {msg}", file=sys.stderr)
+    if bad and not args.skip_bad:
+        raise ValueError(
+            f"{len(bad)} of {len(photos)} photos cannot be painted (listed above); nothing was "
+            "painted: fix or remove them, or pass --skip-bad to paint the others"
+        )
+    if not good:
+        raise ValueError("no photo left to paint")
+    if job.print_size:
+        from .tiles import estimate_memory
+
+        need, have = estimate_memory(job.print_size), available_memory()
+        if need > have:
+            raise ValueError(
+                f"a {job.print_size} px print needs about {need / 2**30:.1f} GiB of memory but "
+                f"only {have / 2**30:.1f} GiB is free; choose a smaller --print-size or --dpi"
+            )
+    job.out.mkdir(parents=True, exist_ok=True)
+    ensure_weights()
+    seconds = sum(estimate_seconds(job.config, shape) for shape in good.values())
+    if seconds > 60:
+        print(
+            f"estimated time: about {seconds / 60:.0f} min for {len(good)} photo(s) "
+            "(rough, from a 2-core CPU)",
+            flush=True,
+        )
+    with tqdm(total=len(good), desc="photos", position=0, unit="photo") as overall:
+        for path in good:
+            try:
+                out = _paint_one(job, path, bar_position=1)
+            except PaintInterrupted as stop:
+                tqdm.write(str(stop))
+                tqdm.write("resume with the same command plus --resume")
+                raise
+            if out is not None:
+                tqdm.write(f"{path} -> {out}")
+            overall.update(1)
+    return 0

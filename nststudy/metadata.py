@@ -1,0 +1,239 @@
+"""Paintings that remember how they were made: embedded settings, colour profile, file names.
+
+Every file the studio writes carries
+
+- its settings as JSON: a PNG ``iTXt`` chunk with the key ``nststudy``; in JPEG the comment
+  segment; in TIFF the ``ImageDescription`` tag. No input paths or other personal data go in
+  (a style file is named by its file name only, the photo not at all), and nothing of the
+  photo's EXIF (camera, GPS position, date) is carried over: the painting is a new image;
+- an sRGB ICC profile, so colour-managed viewers and print shops show the colours we meant;
+- its DPI when it was made for print (``--print 30x40cm --dpi 300``);
+- a sidecar ``<same name>.json`` with the settings plus timings and losses.
+
+>>> settings = read_settings("out/chelsea__swirl.png")
+>>> config = config_from_settings(settings)   # the Config that made it: paint it again
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageCms
+
+from .config import Config
+from .images import save_image
+
+__all__ = [
+    "FORMATS",
+    "KEY",
+    "config_from_settings",
+    "output_path",
+    "painting_bytes",
+    "read_settings",
+    "save_painting",
+    "settings_for",
+    "sidecar_path",
+    "srgb_profile",
+    "write_sidecar",
+]
+
+#: The metadata key (PNG text chunk keyword) under which the settings JSON is stored.
+KEY = "nststudy"
+
+#: Output formats: name → file suffix.
+FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
+
+_TIFF_DESCRIPTION = 270  # TIFF tag ImageDescription
+_UNSAFE = re.compile(r"[^\w+-]+")
+
+
+def srgb_profile() -> bytes:
+    """The bytes of an sRGB ICC profile (Little CMS's built-in one, via Pillow)."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _safe(name: str) -> str:
+    """A file-name-safe version of ``name`` (letters, digits, ``+ - _``; nothing else)."""
+    return _UNSAFE.sub("-", name).strip("-") or "image"
+
+
+def output_path(out_dir: str | os.PathLike, photo: str, style: str, fmt: str = "png") -> Path:
+    """Where a painting goes: ``<out_dir>/<photo>__<style>.<ext>``, never an existing file.
+
+    If the name is taken, ``__2``, ``__3``, … are appended (a sidecar ``.json`` of that name
+    counts as taken too). Use the plain name directly when you mean to overwrite.
+
+    Args:
+        out_dir: folder of the results.
+        photo: the photo's name (its file stem, e.g. ``"chelsea"``).
+        style: the style's name, e.g. ``"swirl"`` or ``"swirl+brush"`` for a blend.
+        fmt: one of :data:`FORMATS`.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    base = Path(out_dir) / f"{_safe(photo)}__{_safe(style)}"
+    path, n = Path(f"{base}{FORMATS[fmt]}"), 1
+    while path.exists() or sidecar_path(path).exists():
+        n += 1
+        path = Path(f"{base}__{n}{FORMATS[fmt]}")
+    return path
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """The JSON sidecar beside a painting: same name, suffix ``.json``."""
+    return Path(path).with_suffix(".json")
+
+
+def settings_for(config: Config, styles: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """The settings to embed: the full config, the styles and any extra options.
+
+    Args:
+        config: the settings of the run.
+        styles: ``[{"name": "swirl", "weight": 1.0, "builtin": True, "seed": 0}, ...]``; for
+            a style file give only its file name, never its folder.
+        **extra: more JSON-serialisable facts (``preserve_colors``, ``print``, ``interrupted`` …).
+    """
+    from . import __version__
+
+    for style in styles:
+        if any(sep in str(style.get("name", "")) for sep in ("/", "\\")):
+            raise ValueError(f"style name {style['name']!r} contains a folder; give the name only")
+    return {
+        "software": f"nststudy {__version__}",
+        "config": dataclasses.asdict(config),
+        "styles": styles,
+        **extra,
+    }
+
+
+def _json(settings: dict[str, Any]) -> str:
+    return json.dumps(settings, sort_keys=True, separators=(",", ":"), default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple | set):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _encoder_options(suffix: str, settings: dict[str, Any], dpi: int | None) -> dict[str, Any]:
+    """Pillow ``save`` keywords that embed ``settings``, the sRGB profile and the DPI."""
+    from PIL import PngImagePlugin
+
+    text = _json(settings)
+    kwargs: dict[str, Any] = {"icc_profile": srgb_profile()}
+    if dpi:
+        kwargs["dpi"] = (int(dpi), int(dpi))
+    if suffix == ".png":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt(KEY, text)
+        kwargs["pnginfo"] = info
+    elif suffix in (".jpg", ".jpeg"):
+        kwargs.update(quality=95, comment=text.encode())
+    elif suffix in (".tif", ".tiff"):
+        kwargs.update(compression="tiff_deflate", tiffinfo={_TIFF_DESCRIPTION: text})
+    else:
+        raise ValueError(f"unsupported image suffix {suffix!r}; use .png, .jpg or .tif")
+    return kwargs
+
+
+def save_painting(
+    path: str | os.PathLike,
+    image: np.ndarray,
+    settings: dict[str, Any],
+    dpi: int | None = None,
+) -> Path:
+    """Write ``image`` with its settings, an sRGB profile and (optionally) its DPI, atomically.
+
+    Args:
+        path: destination; ``.png``, ``.jpg``/``.jpeg`` or ``.tif``/``.tiff``.
+        image: uint8 ``(H, W, 3)`` or float in [0, 1].
+        settings: JSON-serialisable dict (see :func:`settings_for`).
+        dpi: dots per inch to record (print jobs), or ``None``.
+
+    Returns:
+        The path written. Nothing else from any input file (EXIF, GPS) is written.
+    """
+    path = Path(path)
+    save_image(path, image, **_encoder_options(path.suffix.lower(), settings, dpi))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)  # the temporary file was private (0600)
+    return path
+
+
+def painting_bytes(
+    image: np.ndarray, settings: dict[str, Any], fmt: str = "png", dpi: int | None = None
+) -> bytes:
+    """The file :func:`save_painting` would write, as bytes (for a download button)."""
+    from .images import to_uint8
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    arr = image if image.dtype == np.uint8 else to_uint8(image)
+    buf = io.BytesIO()
+    pil_format = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF"}[fmt]
+    Image.fromarray(arr).save(
+        buf, format=pil_format, **_encoder_options(FORMATS[fmt], settings, dpi)
+    )
+    return buf.getvalue()
+
+
+def write_sidecar(path: str | os.PathLike, data: dict[str, Any]) -> Path:
+    """Write ``data`` as pretty JSON to the sidecar of the painting at ``path``."""
+    side = sidecar_path(path)
+    tmp = side.with_name(f".{side.name}.part")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=_default) + "\n")
+    os.replace(tmp, side)
+    return side
+
+
+def read_settings(source: str | os.PathLike | bytes) -> dict[str, Any]:
+    """The settings embedded in a painting made by nststudy.
+
+    Args:
+        source: a PNG, JPEG or TIFF path (or its bytes).
+
+    Raises:
+        ValueError: the file is not an image or carries no nststudy settings.
+    """
+    name = "image" if isinstance(source, bytes) else str(source)
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
+            text = im.info.get(KEY) or im.info.get("comment")
+            if text is None and hasattr(im, "tag_v2"):
+                text = im.tag_v2.get(_TIFF_DESCRIPTION)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{name}: cannot read it as an image ({err})") from None
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        settings = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        settings = None
+    if not isinstance(settings, dict) or "config" not in settings:
+        raise ValueError(f"{name}: carries no nststudy settings; pick a painting nststudy made")
+    return settings
+
+
+def config_from_settings(settings: dict[str, Any]) -> Config:
+    """Rebuild the :class:`~nststudy.config.Config` stored by :func:`settings_for`.
+
+    Fields this version does not know are dropped (a newer nststudy wrote them); missing
+    ones keep their defaults.
+    """
+    known = {f.name for f in dataclasses.fields(Config)}
+    fields = {k: v for k, v in settings["config"].items() if k in known}
+    for key, value in fields.items():
+        if isinstance(value, list):
+            fields[key] = tuple(value)
+    return Config(**fields)

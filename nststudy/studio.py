@@ -1,0 +1,346 @@
+"""The DIY oil-painting studio: upload a photo, pick a style, preview, paint, print, download.
+
+The same widgets serve notebook 08 and the no-code app (``nststudy studio`` runs it with
+Voilà). Every button calls a plain function that tests (and curious learners) can call too:
+:func:`studio_config`, :func:`print_refusal`, :func:`paint_photo`, :func:`download_html`.
+
+>>> studio = Studio()
+>>> studio           # in Jupyter: shows the studio
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+import time
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+from PIL import Image
+
+from . import metadata, samples
+from .config import Config, get_preset
+from .images import load_image, resize_longest, to_uint8
+
+__all__ = [
+    "MODES",
+    "Studio",
+    "download_html",
+    "paint_photo",
+    "png_bytes",
+    "print_refusal",
+    "studio_config",
+]
+
+#: The three buttons: name → (longest side in px, preset it starts from).
+MODES = {"preview": (256, "preview"), "paint": (512, "default"), "print": (2048, "default")}
+
+#: Marker in the page (tests and Voilà check that the studio rendered).
+MARKER = "nststudy-studio"
+
+
+def studio_config(
+    mode: str = "paint",
+    size: int | None = None,
+    steps: int | None = None,
+    strength: float = 1.0,
+    style_scale: float = 1.0,
+    preserve_colors: str | None = None,
+    strokes: float = 0.0,
+    seed: int = 0,
+) -> Config:
+    """The settings behind a studio button.
+
+    Args:
+        mode: ``"preview"``, ``"paint"`` or ``"print"`` (see :data:`MODES`).
+        size: longest side of the painting (default: the mode's; for ``"print"`` the working
+            size, 512 px, that :func:`nststudy.tiles.paint_print` then refines in tiles).
+        steps: optimiser steps in all (default: the preset's).
+        strength: multiplies the preset's style weight (0.1 = mostly photo, 10 = mostly style).
+        style_scale, preserve_colors, strokes, seed: as in :class:`~nststudy.config.Config`.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    default_size, preset = MODES[mode]
+    base = get_preset(preset)
+    work = size or (MODES["paint"][0] if mode == "print" else default_size)
+    config = base.at_size(work, steps=steps)
+    return config.replace(
+        style_weight=base.style_weight * strength,
+        style_scale=style_scale,
+        preserve_colors=preserve_colors,
+        strokes=strokes,
+        seed=seed,
+    )
+
+
+def print_refusal(size: int, available: int | None = None, tile: int = 512) -> str | None:
+    """Why a print of ``size`` px cannot run here, with the numbers; ``None`` when it fits.
+
+    ``available`` defaults to :func:`nststudy.paint.available_memory` (the container's limit,
+    e.g. about 2 GB on Binder, else the free memory).
+    """
+    from .paint import available_memory
+    from .tiles import estimate_memory
+
+    need = estimate_memory(size, tile)
+    have = available_memory() if available is None else available
+    if need <= have:
+        return None
+    return (
+        f"A {size} px print needs about {need / 1e9:.1f} GB of memory, but only "
+        f"{have / 1e9:.1f} GB is free here. Use “paint” ({MODES['paint'][0]} px), or run the "
+        "studio on a computer with more memory (pip install nststudy[studio]; nststudy studio)."
+    )
+
+
+def paint_photo(
+    photo: np.ndarray,
+    styles: list[tuple[str, float]],
+    config: Config,
+    print_size: int | None = None,
+    callback: Any = None,
+) -> tuple[np.ndarray, dict[str, Any], bool]:
+    """Paint ``photo`` in a blend of built-in styles.
+
+    Args:
+        photo: float32 ``(H, W, 3)`` in [0, 1].
+        styles: ``[(built-in style name, weight), ...]``.
+        config: from :func:`studio_config`.
+        print_size: refine in tiles to this longest side (see :func:`nststudy.tiles.paint_print`).
+        callback: :func:`nststudy.stylize` callback (return ``True`` to stop).
+
+    Returns:
+        ``(image uint8 (H, W, 3), settings for the metadata, stopped early?)``.
+    """
+    from .stylize import stylize
+
+    size = min(2048, max(64, round(config.size * config.style_scale)))
+    images = [(samples.make_style(n, size=size, seed=config.seed), w) for n, w in styles]
+    described = [{"name": n, "weight": w, "builtin": True} for n, w in styles]
+    if print_size:
+        from .tiles import paint_print
+
+        out = paint_print(photo, images, config, print_size, callback=callback)
+        image, stopped = to_uint8(out), False
+    else:
+        result = stylize(photo, images, config, callback=callback)
+        image, stopped = result.image, result.stopped is not None
+    settings = metadata.settings_for(config, described, print_size=print_size)
+    if stopped:
+        settings["interrupted"] = True
+    return image, settings, stopped
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """PNG bytes of an image (for ``ipywidgets.Image``)."""
+    buf = io.BytesIO()
+    Image.fromarray(image if image.dtype == np.uint8 else to_uint8(image)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def download_html(image: np.ndarray, settings: dict[str, Any], name: str = "painting") -> str:
+    """An HTML download link carrying the PNG (settings and sRGB profile embedded)."""
+    data = base64.b64encode(metadata.painting_bytes(image, settings)).decode()
+    h, w = image.shape[:2]
+    return (
+        f'<a download="{name}.png" href="data:image/png;base64,{data}" '
+        f'style="font-weight:bold">⬇ Download {name}.png ({w}×{h} px)</a>'
+    )
+
+
+class Studio:
+    """The studio widget: ``display(Studio())`` or just ``Studio()`` as a cell's last line.
+
+    Args:
+        sizes: longest side per button, default :data:`MODES` (smaller in fast mode/tests).
+        steps: optimiser steps per button (default: the presets').
+        photo: a starting photo (array); default a sample photo.
+
+    Attributes (for tests and scripts): ``upload``, ``sample``, ``gallery``, ``blend``,
+    ``blend_weight``, ``strength``, ``style_scale``, ``colors``, ``strokes``, ``buttons``
+    ({mode: Button}), ``stop_button``, ``progress``, ``status``, ``image``, ``download``,
+    ``widget`` (the whole VBox), ``result`` (last uint8 image), ``settings``.
+    """
+
+    def __init__(
+        self,
+        sizes: dict[str, int] | None = None,
+        steps: dict[str, int] | None = None,
+        photo: np.ndarray | None = None,
+    ) -> None:
+        self.sizes = {m: s for m, (s, _) in MODES.items()} | (sizes or {})
+        self.steps = steps or {}
+        self._photo = photo
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.result: np.ndarray | None = None
+        self.settings: dict[str, Any] = {}
+        self.error: str | None = None
+        self._build()
+
+    def _build(self) -> None:
+        w = widgets
+        names = [s.name for s in samples.list_styles()]
+        tips = [f"{s.movement}: {s.description}" for s in samples.list_styles()]
+        self.upload = w.FileUpload(accept="image/*", multiple=False, description="Your photo")
+        self.sample = w.Dropdown(options=samples.CONTENT_PHOTOS, value="chelsea",
+                                 description="or sample")  # fmt: skip
+        self.gallery = w.ToggleButtons(options=names, value="swirl", tooltips=tips,
+                                       description="Style")  # fmt: skip
+        thumbs = [
+            w.VBox([w.Image(value=png_bytes(samples.make_style(n, 72)), width=72), w.Label(n)])
+            for n in names
+        ]
+        self.blend = w.Dropdown(options=[("(none)", None), *[(n, n) for n in names]],
+                                description="Blend with")  # fmt: skip
+        self.blend_weight = w.FloatSlider(0.5, min=0.0, max=1.0, step=0.05, description="Blend")
+        self.strength = w.FloatLogSlider(1.0, base=10, min=-1, max=1, step=0.1,
+                                         description="Style strength")  # fmt: skip
+        self.style_scale = w.FloatSlider(1.0, min=0.5, max=2.0, step=0.1,
+                                         description="Finer strokes")  # fmt: skip
+        self.colors = w.Dropdown(
+            options=[("the painting's", None), ("the photo's (luminance)", "luminance"),
+                     ("the photo's (histogram)", "histogram")],
+            description="Colours",
+        )  # fmt: skip
+        self.strokes = w.FloatSlider(0.0, min=0.0, max=1.0, step=0.05, description="Smooth strokes")
+        self.buttons = {
+            m: w.Button(description=f"{m.title()} ({self.sizes[m]} px)", icon=icon)
+            for m, icon in (("preview", "eye"), ("paint", "paint-brush"), ("print", "print"))
+        }
+        self.buttons["print"].tooltip = print_refusal(self.sizes["print"]) or "fits in memory"
+        self.stop_button = w.Button(description="Stop", icon="stop", disabled=True)
+        self.progress = w.IntProgress(0, min=0, max=1, description="Progress")
+        self.status = w.HTML(f'<span class="{MARKER}">Pick a photo and a style.</span>')
+        self.image = w.Image(format="png", width=512)
+        self.download = w.HTML("")
+        for mode, button in self.buttons.items():
+            button.on_click(lambda _, m=mode: self.start(m))
+        self.stop_button.on_click(lambda _: self.stop())
+        self.upload.observe(lambda _: self._show_photo(), names="value")
+        self.sample.observe(lambda _: self._show_photo(), names="value")
+        self.widget = w.VBox(
+            [
+                w.HTML(f'<h2 class="{MARKER}">🎨 nststudy oil-painting studio</h2>'),
+                w.HBox([self.upload, self.sample]),
+                self.gallery,
+                w.HBox(thumbs),
+                w.HBox([self.blend, self.blend_weight]),
+                w.HBox([self.strength, self.style_scale]),
+                w.HBox([self.colors, self.strokes]),
+                w.HBox([*self.buttons.values(), self.stop_button]),
+                self.progress,
+                self.status,
+                self.image,
+                self.download,
+            ]
+        )
+        self._show_photo()
+
+    def photo(self) -> np.ndarray:
+        """The photo to paint: the uploaded file, else the chosen sample (float32, ≤ 4096 px)."""
+        if self.upload.value:
+            item = self.upload.value[0]
+            try:
+                with Image.open(io.BytesIO(bytes(item["content"]))) as im:
+                    return load_image(im, max_dim=4096)
+            except (OSError, ValueError) as err:
+                raise ValueError(f"{item['name']}: cannot read this photo ({err})") from None
+        if self._photo is not None:
+            return self._photo
+        return samples.content_photo(self.sample.value, max_dim=1024)
+
+    def _show_photo(self) -> None:
+        try:
+            self.image.value = png_bytes(resize_longest(self.photo(), 512))
+        except ValueError as err:
+            self.status.value = f'<span class="{MARKER}" style="color:#b00">{err}</span>'
+
+    def config(self, mode: str) -> Config:
+        """The settings the widgets describe now, for ``mode``."""
+        size = self.sizes["paint"] if mode == "print" else self.sizes[mode]
+        return studio_config(
+            "paint" if mode == "print" else mode,
+            size=size,
+            steps=self.steps.get(mode),
+            strength=self.strength.value,
+            style_scale=self.style_scale.value,
+            preserve_colors=self.colors.value,
+            strokes=self.strokes.value,
+        )
+
+    def styles(self) -> list[tuple[str, float]]:
+        """``[(style, weight), ...]`` from the gallery and the blend controls."""
+        if self.blend.value and self.blend.value != self.gallery.value and self.blend_weight.value:
+            b = self.blend_weight.value
+            return (
+                [(self.gallery.value, 1.0 - b), (self.blend.value, b)]
+                if b < 1
+                else [(self.blend.value, 1.0)]
+            )
+        return [(self.gallery.value, 1.0)]
+
+    def start(self, mode: str) -> bool:
+        """Start painting in the background (what the buttons do); ``False`` if refused."""
+        if self._thread is not None and self._thread.is_alive():
+            return False
+        if mode == "print" and (why := print_refusal(self.sizes["print"])):
+            self.status.value = f'<span class="{MARKER}" style="color:#b00">{why}</span>'
+            return False
+        self._stop.clear()
+        self.error = None
+        config = self.config(mode)
+        self.progress.max, self.progress.value = config.total_steps, 0
+        self.status.value = f'<span class="{MARKER}">Painting ({mode})…</span>'
+        self.stop_button.disabled = False
+        self._thread = threading.Thread(target=self._run, args=(mode, config), daemon=True)
+        self._thread.start()
+        return True
+
+    def _run(self, mode: str, config: Config) -> None:
+        last = [0.0]
+
+        def callback(step: int, losses: dict[str, float], img: np.ndarray) -> bool:
+            self.progress.value = min(step, self.progress.max)
+            if time.monotonic() - last[0] > 1.0:  # a preview every second at most
+                last[0] = time.monotonic()
+                self.image.value = png_bytes(img)
+            return self._stop.is_set()
+
+        t0 = time.perf_counter()
+        try:
+            print_size = self.sizes["print"] if mode == "print" else None
+            image, settings, stopped = paint_photo(
+                self.photo(), self.styles(), config, print_size, callback
+            )
+            self.result, self.settings = image, settings
+            self.image.value = png_bytes(resize_longest(load_image(image), 1024))
+            name = f"{self.gallery.value}_{mode}"
+            self.download.value = download_html(image, settings, name)
+            note = " (stopped early: the best image so far)" if stopped else ""
+            self.status.value = (
+                f'<span class="{MARKER}">Done in {time.perf_counter() - t0:.0f} s{note}.</span>'
+            )
+        except Exception as err:  # shown to the user instead of a silent thread death
+            self.error = f"{type(err).__name__}: {err}"
+            self.status.value = f'<span class="{MARKER}" style="color:#b00">{self.error}</span>'
+        finally:
+            self.stop_button.disabled = True
+
+    def stop(self) -> None:
+        """Ask the running job to stop after the current step (the best image is kept)."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> np.ndarray | None:
+        """Block until the running job ends; returns the result (``None`` on error/timeout)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.result
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

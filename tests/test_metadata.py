@@ -1,0 +1,81 @@
+"""Embedded settings, colour profile, DPI, sidecars and output names (no network, no VGG)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from nststudy import metadata
+from nststudy.config import PRESETS
+
+IMG = (np.arange(24 * 32 * 3) % 251).astype(np.uint8).reshape(24, 32, 3)
+
+
+def _settings(**extra: object) -> dict:
+    styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
+    return metadata.settings_for(PRESETS["preview"].replace(seed=7), styles, **extra)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif"])
+def test_round_trip_profile_and_dpi(tmp_path: Path, suffix: str) -> None:
+    path = metadata.save_painting(tmp_path / f"a{suffix}", IMG, _settings(strokes=0.3), dpi=300)
+    with Image.open(path) as im:
+        assert im.size == (32, 24) and im.mode == "RGB"
+        desc = ImageCms.getProfileDescription(
+            ImageCms.ImageCmsProfile(io.BytesIO(im.info["icc_profile"]))
+        )
+        assert "sRGB" in desc
+        assert tuple(round(float(d)) for d in im.info["dpi"]) == (300, 300)
+        if suffix != ".jpg":  # lossless formats keep the pixels exactly
+            np.testing.assert_array_equal(np.asarray(im), IMG)
+    settings = metadata.read_settings(path)
+    assert settings["strokes"] == 0.3 and settings["styles"][0]["name"] == "swirl"
+    assert metadata.config_from_settings(settings) == PRESETS["preview"].replace(seed=7)
+
+
+def test_png_chunk_is_itxt_under_the_key(tmp_path: Path) -> None:
+    path = metadata.save_painting(tmp_path / "a.png", IMG, _settings())
+    raw = path.read_bytes()
+    assert b"iTXt" + metadata.KEY.encode() in raw
+    assert json.loads(Image.open(path).info[metadata.KEY])["config"]["seed"] == 7
+    assert path.stat().st_mode & 0o044  # readable by others, like any saved picture
+
+
+def test_no_paths_and_no_folder_style_names(tmp_path: Path) -> None:
+    path = metadata.save_painting(tmp_path / "a.png", IMG, _settings())
+    assert str(tmp_path) not in Image.open(path).info[metadata.KEY]
+    with pytest.raises(ValueError, match="folder"):
+        metadata.settings_for(PRESETS["default"], [{"name": "/home/me/secret.jpg", "weight": 1}])
+
+
+def test_read_settings_refuses_foreign_files(tmp_path: Path) -> None:
+    Image.fromarray(IMG).save(tmp_path / "plain.png")
+    with pytest.raises(ValueError, match=r"plain\.png: carries no nststudy settings"):
+        metadata.read_settings(tmp_path / "plain.png")
+    (tmp_path / "x.png").write_bytes(b"junk")
+    with pytest.raises(ValueError, match=r"x\.png"):
+        metadata.read_settings(tmp_path / "x.png")
+
+
+def test_output_names_never_collide(tmp_path: Path) -> None:
+    first = metadata.output_path(tmp_path, "cat", "swirl")
+    assert first.name == "cat__swirl.png"
+    first.write_bytes(b"")
+    second = metadata.output_path(tmp_path, "cat", "swirl")
+    assert second.name == "cat__swirl__2.png"
+    metadata.write_sidecar(second, {"a": 1})  # a sidecar alone reserves the name too
+    assert metadata.output_path(tmp_path, "cat", "swirl").name == "cat__swirl__3.png"
+    assert metadata.output_path(tmp_path, "my cat/../x", "a+b", "jpeg").name == "my-cat-x__a+b.jpg"
+    with pytest.raises(ValueError, match="format"):
+        metadata.output_path(tmp_path, "cat", "swirl", "gif")
+
+
+def test_unknown_config_fields_are_dropped() -> None:
+    settings = _settings()
+    settings["config"]["from_the_future"] = 1
+    assert metadata.config_from_settings(settings).seed == 7

@@ -1,0 +1,258 @@
+"""``nststudy paint`` end to end: real subprocesses, real exit codes, tiny images, few steps."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+from skimage import data
+
+from nststudy import metadata
+from nststudy.config import PRESETS
+from nststudy.paint import (
+    available_memory,
+    collect_photos,
+    estimate_seconds,
+    parse_style,
+    remaining_stages,
+)
+
+FAST = ["--size", "40", "--steps", "3"]
+
+
+def _srgb(im: Image.Image) -> bool:
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(im.info["icc_profile"]))
+    return "sRGB" in ImageCms.getProfileDescription(profile)
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nststudy", "paint", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def _gps_jpeg(path: Path) -> Path:
+    """A JPEG photo with camera and GPS EXIF, as a phone would write it."""
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}  # GPS IFD
+    Image.fromarray(data.chelsea()).resize((60, 40)).save(path, exif=exif)
+    assert Image.open(path).getexif().get_ifd(0x8825)  # the input really has GPS
+    return path
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory, weights: Path) -> tuple[Path, object]:
+    """A folder of two photos (one with GPS EXIF) painted in a blend of two styles."""
+    root = tmp_path_factory.mktemp("batch")
+    photos = root / "photos"
+    photos.mkdir()
+    _gps_jpeg(photos / "cat.jpg")
+    Image.fromarray(data.astronaut()).resize((40, 40)).save(photos / "astro.png")
+    out = _run(
+        str(photos), "--style", "swirl", "--style", "brush:0.5", *FAST, "--out", "o", cwd=root
+    )
+    return root, out
+
+
+def test_batch_folder_writes_pngs_with_settings(batch: tuple[Path, object]) -> None:
+    root, out = batch
+    assert out.returncode == 0, out.stderr[-2000:]
+    for stem in ("cat", "astro"):
+        path = root / "o" / f"{stem}__swirl+brush.png"
+        assert f"-> o/{stem}__swirl+brush.png" in out.stdout
+        with Image.open(path) as im:
+            im.verify()
+        with Image.open(path) as im:
+            assert im.format == "PNG" and max(im.size) == 40
+            assert _srgb(im)
+            text = im.info[metadata.KEY]
+            assert not im.getexif()  # nothing of the photo's EXIF (GPS, camera) is carried
+        assert str(root) not in text and "photos" not in text and "PhoneMaker" not in text
+        settings = json.loads(text)
+        assert [s["name"] for s in settings["styles"]] == ["swirl", "brush"]
+        assert settings["styles"][1]["weight"] == 0.5 and "interrupted" not in settings
+        side = json.loads(path.with_suffix(".json").read_text())
+        assert side["seconds"] > 0 and len(side["history"]) >= 1 and side["final_loss"] > 0
+    assert b"GPS" not in (root / "o" / "cat__swirl+brush.png").read_bytes()
+
+
+def test_names_never_overwrite_unless_asked(batch: tuple[Path, object]) -> None:
+    root, _ = batch
+    photo = root / "photos" / "cat.jpg"
+    first = root / "o" / "cat__swirl+brush.png"
+    before = first.read_bytes()
+    again = _run(
+        str(photo), "--style", "swirl", "--style", "brush:0.5", *FAST, "--out", "o", cwd=root
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert (root / "o" / "cat__swirl+brush__2.png").is_file() and first.read_bytes() == before
+    over = _run(
+        str(photo), "--style", "swirl", "--style", "brush:0.5", *FAST, "--out", "o",
+        "--overwrite", "--seed", "3", cwd=root,
+    )  # fmt: skip
+    assert over.returncode == 0, over.stderr[-2000:]
+    assert not (root / "o" / "cat__swirl+brush__3.png").exists()
+    assert metadata.read_settings(first)["config"]["seed"] == 3
+
+
+def test_bad_file_in_batch_stops_before_painting(tmp_path: Path) -> None:
+    good = tmp_path / "good.png"
+    Image.fromarray(data.astronaut()).resize((40, 40)).save(good)
+    (tmp_path / "broken.jpg").write_bytes(b"this is not a JPEG")
+    out = _run(str(good), "broken.jpg", "missing.png", "--style", "swirl", *FAST, cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert any("broken.jpg" in line for line in lines) and any("missing.png" in ln for ln in lines)
+    assert "--skip-bad" in lines[-1] and not (tmp_path / "out").exists()
+
+
+def test_skip_bad_paints_the_rest(tmp_path: Path, weights: Path) -> None:
+    Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "good.png")
+    (tmp_path / "broken.jpg").write_bytes(b"nope")
+    out = _run("good.png", "broken.jpg", "--style", "drip", *FAST, "--skip-bad", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "broken.jpg" in out.stderr and (tmp_path / "out" / "good__drip.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--style", "swril"], "did you mean 'swirl'"),
+        (["--style", "swirl:-1"], "no such file"),
+        (["--style", "swirl", "--preset", "nope"], "unknown preset"),
+        (["--style", "swirl", "--print", "30 by 40"], "30x40cm"),
+    ],
+)
+def test_bad_options_are_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
+    Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "p.png")
+    out = _run("p.png", *args, cwd=tmp_path)
+    assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1
+
+
+def test_formats_and_print_dpi(tmp_path: Path, weights: Path) -> None:
+    Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "p.png")
+    out = _run("p.png", "--style", "mosaic", *FAST, "--format", "tiff", "--dpi", "150",
+               "--print-size", "64", cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    with Image.open(tmp_path / "out" / "p__mosaic.tif") as im:
+        assert im.format == "TIFF" and max(im.size) == 64 and _srgb(im)
+        assert tuple(round(float(d)) for d in im.info["dpi"]) == (150, 150)
+    assert metadata.read_settings(tmp_path / "out" / "p__mosaic.tif")["print_size"] == 64
+    out = _run("p.png", "--style", "mosaic", *FAST, "--format", "jpeg", "--out", "j", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    with Image.open(tmp_path / "j" / "p__mosaic.jpg") as im:
+        assert im.format == "JPEG" and _srgb(im) and "dpi" not in im.info
+    assert metadata.read_settings(tmp_path / "j" / "p__mosaic.jpg")["format"] == "jpeg"
+
+
+def test_from_settings_reproduces_the_painting(batch: tuple[Path, object]) -> None:
+    root, _ = batch
+    painted = root / "o" / "astro__swirl+brush.png"
+    out = _run("photos/astro.png", "--from-settings", str(painted), "--out", "again", cwd=root)
+    assert out.returncode == 0, out.stderr[-2000:]
+    a = np.asarray(Image.open(painted), dtype=int)
+    b = np.asarray(Image.open(root / "again" / "astro__swirl+brush.png"), dtype=int)
+    # Same seed, settings and machine: measured identical (max difference 0).
+    assert np.abs(a - b).max() <= 2
+
+
+def test_interrupt_saves_best_image_and_resume_finishes(tmp_path: Path, weights: Path) -> None:
+    Image.fromarray(data.astronaut()).resize((32, 32)).save(tmp_path / "p.png")
+    cmd = [sys.executable, "-m", "nststudy", "paint", "p.png", "--style", "swirl",
+           "--size", "32", "--steps", "60", "--preset", "tutorial"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = bytearray()
+
+    def read() -> None:  # tqdm redraws with "\r": read whatever arrives
+        while chunk := os.read(proc.stderr.fileno(), 4096):
+            err.extend(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 300
+        while not re.search(rb"p: +\d+%\|[^|]*\| ([3-9]|\d\d+)/60", bytes(err)):
+            assert time.monotonic() < deadline and proc.poll() is None, bytes(err)[-2000:]
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130
+    finally:
+        proc.kill()
+        reader.join()
+    painted = tmp_path / "out" / "p__swirl.png"
+    with Image.open(painted) as im:
+        im.verify()
+    settings = metadata.read_settings(painted)
+    assert settings["interrupted"] is True and 3 <= settings["steps_done"] < 60
+    assert (tmp_path / "out" / ".nststudy" / "p__swirl.npz").is_file()
+    resumed = subprocess.run([*cmd[:-2], "--preset", "tutorial", "--resume"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    side = json.loads(painted.with_suffix(".json").read_text())
+    assert "interrupted" not in metadata.read_settings(painted)
+    assert len(side["history"]) == 60 - settings["steps_done"]  # only the steps left ran
+    assert not (tmp_path / "out" / ".nststudy" / "p__swirl.npz").exists()
+    assert not (tmp_path / "out" / "p__swirl__2.png").exists()
+
+
+# In-process unit tests of the pieces (no VGG needed).
+
+
+def test_parse_style_names_files_and_weights(tmp_path: Path) -> None:
+    spec = parse_style("swirl:0.25", size=32)
+    assert (spec.name, spec.weight, spec.builtin, spec.image.shape) == (
+        "swirl",
+        0.25,
+        True,
+        (32, 32, 3),
+    )
+    Image.fromarray(data.coffee()).save(tmp_path / "my style.png")
+    spec = parse_style(str(tmp_path / "my style.png:2"))
+    assert (spec.name, spec.weight, spec.builtin) == ("my style", 2.0, False)
+    assert spec.describe() == {"name": "my style", "weight": 2.0, "builtin": False}
+    with pytest.raises(ValueError, match="nststudy styles"):
+        parse_style("starry")
+
+
+def test_collect_photos_expands_folders(tmp_path: Path) -> None:
+    for name in ("b.jpg", "a.PNG", ".hidden.png", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in collect_photos([str(tmp_path)])] == ["a.PNG", "b.jpg"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds no images"):
+        collect_photos([str(tmp_path / "empty")])
+
+
+def test_remaining_stages_after_a_checkpoint() -> None:
+    cfg = PRESETS["default"]  # (256, 512) with (60, 40) steps
+    assert remaining_stages(cfg, 0) == cfg
+    assert remaining_stages(cfg, 10).steps == (50, 40)
+    assert remaining_stages(cfg, 70).sizes == (512,) and remaining_stages(cfg, 70).steps == (30,)
+    assert remaining_stages(cfg, 100) is None
+
+
+def test_estimate_grows_with_size() -> None:
+    small = estimate_seconds(PRESETS["preview"], (300, 400))
+    assert 0 < small < estimate_seconds(PRESETS["default"], (300, 400))
+
+
+def test_available_memory_is_a_plausible_number() -> None:
+    # cgroup limit when there is one (Binder: ~2 GB), else MemAvailable
+    assert 10**8 < available_memory() < 2**50

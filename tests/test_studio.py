@@ -1,0 +1,135 @@
+"""The widget studio (driven without a browser) and the Voilà app (started for real)."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import io
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nststudy import metadata, studio
+from nststudy.config import PRESETS
+
+
+def _upload(name: str, content: bytes) -> tuple[dict, ...]:
+    """What FileUpload.value holds after the browser sent one file."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return ({"name": name, "type": "image/png", "size": len(content), "content": content,
+             "last_modified": now},)  # fmt: skip
+
+
+def _png(size: tuple[int, int] = (40, 30)) -> bytes:
+    buf = io.BytesIO()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_studio_config_follows_the_sliders() -> None:
+    cfg = studio.studio_config("preview", strength=10.0, preserve_colors="luminance", strokes=0.4)
+    assert cfg.size == 256 and cfg.preserve_colors == "luminance" and cfg.strokes == 0.4
+    assert cfg.style_weight == pytest.approx(PRESETS["preview"].style_weight * 10)
+    assert studio.studio_config("print").size == 512  # printing paints at 512, then tiles
+    assert studio.studio_config("paint", size=64, steps=5).total_steps == 5
+    with pytest.raises(ValueError, match="mode"):
+        studio.studio_config("poster")
+
+
+def test_print_is_refused_with_the_numbers_when_memory_is_short() -> None:
+    why = studio.print_refusal(2048, available=2 * 10**9)  # about what Binder gives
+    assert why is not None and "2048 px" in why and "2.0 GB is free" in why
+    need = float(re.search(r"about ([\d.]+) GB", why).group(1))
+    assert need > 2.0
+    assert studio.print_refusal(2048, available=10**12) is None
+
+
+def test_upload_sample_and_styles() -> None:
+    s = studio.Studio()
+    assert s.photo().shape[2] == 3 and max(s.photo().shape[:2]) <= 1024  # the sample photo
+    s.upload.value = _upload("me.png", _png())
+    assert s.photo().shape == (30, 40, 3)
+    assert bytes(s.image.value).startswith(b"\x89PNG")  # the photo is shown
+    s.gallery.value, s.blend.value, s.blend_weight.value = "drip", "brush", 0.25
+    assert s.styles() == [("drip", 0.75), ("brush", 0.25)]
+    s.blend.value = None
+    assert s.styles() == [("drip", 1.0)]
+    s.upload.value = _upload("bad.png", b"no")
+    with pytest.raises(ValueError, match=r"bad\.png"):
+        s.photo()
+
+
+def test_print_button_refuses_when_it_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("nststudy.paint.available_memory", lambda: 10**9)
+    s = studio.Studio()
+    s.buttons["print"].click()
+    assert "needs about" in s.status.value and s._thread is None
+
+
+def test_preview_paints_and_offers_a_download(weights: Path) -> None:
+    s = studio.Studio(sizes={"preview": 48}, steps={"preview": 3})
+    s.upload.value = _upload("me.png", _png())
+    s.colors.value = "histogram"
+    s.buttons["preview"].click()
+    image = s.wait(timeout=600)
+    assert s.error is None and image is not None and max(image.shape[:2]) == 48
+    assert s.progress.value == s.progress.max == 3 and "Done" in s.status.value
+    link = s.download.value
+    assert 'download="swirl_preview.png"' in link
+    data = base64.b64decode(re.search(r"base64,([^\"]+)", link).group(1))
+    settings = metadata.read_settings(data)
+    assert settings["config"]["preserve_colors"] == "histogram"
+    assert settings["styles"] == [{"name": "swirl", "weight": 1.0, "builtin": True}]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_voila_serves_the_studio(tmp_path: Path) -> None:
+    voila = shutil.which("voila") or str(Path(sys.executable).with_name("voila"))
+    if not Path(voila).exists():
+        pytest.skip("voila is not installed (pip install nststudy[studio])")
+    notebook = Path(str(files("nststudy") / "app" / "studio.ipynb"))
+    port = _free_port()
+    cmd = [voila, str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)  # fmt: skip
+    try:
+        deadline, page = time.monotonic() + 300, ""
+        while not page:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "voila did not answer within 300 s"
+            try:  # the first answer runs the notebook, then returns the page (HTTP 200)
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=240) as resp:
+                    assert resp.status == 200
+                    page = resp.read().decode()
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(1)
+        assert studio.MARKER in page  # the studio's title widget was rendered
+        assert "application/vnd.jupyter.widget-view+json" in page  # as live widgets
+        assert "Traceback" not in page and "application/vnd.jupyter.stderr" not in page
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
