@@ -207,7 +207,9 @@ def run_paint(args: argparse.Namespace) -> int:
 
     job = Job(resolve_args(args))
     photos = collect_photos(args.photos)
-    good, bad = validate_photos(photos, job.config.size)
+    good, bad = validate_photos(photos, job.config.sizes)
+    if len(photos) == 1 and bad and not args.skip_bad:
+        raise ValueError(bad[0])  # a single photo: its own message is the one line
     for msg in bad:
         print(f"nststudy: bad input: {msg}", file=sys.stderr)
     if bad and not args.skip_bad:
@@ -226,7 +228,12 @@ def run_paint(args: argparse.Namespace) -> int:
                 f"a {job.print_size} px print needs about {need / 2**30:.1f} GiB of memory but "
                 f"only {have / 2**30:.1f} GiB is free; choose a smaller --print-size or --dpi"
             )
-    job.out.mkdir(parents=True, exist_ok=True)
+    try:
+        job.out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(
+            f"{job.out}: cannot create the output folder ({err.strerror}); choose another --out"
+        ) from None
     ensure_weights()
     seconds = sum(estimate_seconds(job.config, shape) for shape in good.values())
     if seconds > 60:

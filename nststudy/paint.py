@@ -23,7 +23,8 @@ import numpy as np
 
 from . import metadata, samples
 from .config import Config, get_preset
-from .images import MIN_SIZE, load_image, resize_longest
+from .images import check_min_size, load_image
+from .resources import available_memory
 
 __all__ = [
     "Job",
@@ -79,7 +80,9 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
         raise ValueError(f"--style {spec}: the weight must be > 0, e.g. {name}:0.5")
     path = Path(name).expanduser()
     if path.exists():
-        return StyleSpec(path.stem, load_image(path), weight, builtin=False)
+        image = load_image(path)
+        check_min_size(image.shape, None, str(path))  # 1×1 etc.: refused, named
+        return StyleSpec(path.stem, image, weight, builtin=False)
     if name in samples.STYLES:
         return StyleSpec(name, samples.make_style(name, size=size, seed=seed), weight, True)
     import difflib
@@ -160,40 +163,20 @@ def estimate_seconds(config: Config, shape: tuple[int, int]) -> float:
     )
 
 
-def available_memory() -> int:
-    """Bytes this process may still allocate: the cgroup limit (containers, Binder ~2 GB)
-    minus what the group uses, when there is one; else ``MemAvailable`` from /proc/meminfo."""
-    limit = None
-    try:
-        raw = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        if raw != "max":
-            limit = int(raw)
-            current = Path("/sys/fs/cgroup/memory.current")
-            if current.exists():
-                limit -= int(current.read_text().strip())
-    except (OSError, ValueError):
-        limit = None
-    try:
-        meminfo = Path("/proc/meminfo").read_text()
-        avail = int(re.search(r"MemAvailable:\s+(\d+) kB", meminfo).group(1)) * 1024  # type: ignore[union-attr]
-    except (OSError, AttributeError, ValueError):
-        avail = None
-    options = [v for v in (limit, avail) if v is not None]
-    return max(0, min(options)) if options else 8 * 2**30
+def validate_photos(
+    photos: list[Path], sizes: int | tuple[int, ...]
+) -> tuple[dict[Path, tuple[int, int]], list[str]]:
+    """Open every photo before painting any: ``({path: (H, W)}, [error lines])``.
 
-
-def validate_photos(photos: list[Path], size: int) -> tuple[dict[Path, tuple[int, int]], list[str]]:
-    """Open every photo before painting any: ``({path: (H, W)}, [error lines])``."""
+    A photo is refused when its short side is under 16 px as given or at any of ``sizes``
+    (the coarse-to-fine stages), exactly as :func:`nststudy.stylize` would refuse it later.
+    """
     good, bad = {}, []
     for path in photos:
         try:
             img = load_image(path)
-            short = min(resize_longest(img, size).shape[:2]) if max(img.shape[:2]) else 0
-            if short < MIN_SIZE:
-                raise ValueError(
-                    f"{path}: at {size} px its short side would be {short} px (< {MIN_SIZE}); "
-                    "crop it to a less extreme shape"
-                )
+            for size in (sizes,) if isinstance(sizes, int) else sizes:
+                check_min_size(img.shape, size, str(path))
             good[path] = img.shape[:2]
         except ValueError as err:
             msg = str(err)

@@ -129,7 +129,10 @@ def verify_weights(path: str | os.PathLike) -> Path:
         )
     md5 = _verified(str(p.resolve()), st.st_size, st.st_mtime_ns)
     if md5 != VGG19_MD5:
-        raise WeightsError(f"{p}: MD5 is {md5}, expected {VGG19_MD5}; the file is damaged; {fix}")
+        raise WeightsError(
+            f"{p}: MD5 is {md5}, expected {VGG19_MD5}; the file is damaged or is not the "
+            f"VGG19 no-top weights; {fix}"
+        )
     return p.resolve()
 
 

@@ -12,6 +12,7 @@ from PIL import Image
 
 from nststudy.images import (
     IMAGENET_MEAN_BGR,
+    ImageError,
     from_vgg,
     load_image,
     resize_longest,
@@ -106,7 +107,7 @@ def test_missing_file_raises(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "arr", [np.zeros((4, 4, 2)), np.zeros((2, 4, 4, 3)), np.full((4, 4, 3), np.nan)]
+    "arr", [np.zeros((4, 4, 5)), np.zeros((2, 4, 4, 3)), np.full((4, 4, 3), np.nan)]
 )
 def test_bad_arrays_raise(arr: np.ndarray) -> None:
     with pytest.raises(ValueError):
@@ -156,7 +157,7 @@ def test_save_image_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.M
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
-    with pytest.raises(OSError):
+    with pytest.raises(ImageError, match="disk is full"):
         save_image(p, np.zeros((4, 4, 3), np.float32))
     assert p.read_bytes() == b"old work"
     assert os.listdir(tmp_path) == ["out.png"]

@@ -1,0 +1,278 @@
+"""Will a painting fit in memory? Refuse clearly instead of being killed by the OOM killer.
+
+:func:`stylize` calls :func:`check_fits` before it builds the network. It compares
+:func:`estimate_stylize_memory` (a documented, measured estimate of the peak extra memory of a
+run) with :func:`available_memory`, which reads the container's cgroup limit where there is
+one — on Binder, Colab-like hosts and in Docker ``/proc/meminfo`` shows the *host's* memory,
+so trusting it lets a big run start and then die silently.
+
+Set ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1`` to skip the check.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Config
+
+__all__ = [
+    "IGNORE_ENV",
+    "ResourceError",
+    "available_memory",
+    "check_fits",
+    "estimate_stylize_memory",
+    "largest_fitting_size",
+]
+
+#: Set to ``1`` to skip :func:`check_fits`.
+IGNORE_ENV = "NSTSTUDY_IGNORE_MEMORY_LIMIT"
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_SELF_CGROUP = Path("/proc/self/cgroup")
+MEMINFO = Path("/proc/meminfo")
+_NO_LIMIT = 1 << 60  # cgroup v1 reports "no limit" as ~2**63
+
+# VGG19 (no top): channels of each layer, in order, and the pools between blocks.
+_BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
+VGG19_WEIGHT_BYTES = 80_134_624  # the .h5 file; the float32 parameters are the same size
+LBFGS_HISTORY = 10  # scipy's L-BFGS-B default ``maxcor``: pairs (s, y) of float64 vectors
+
+# Calibration: peak RSS (VmHWM, reset just before the call) minus RSS before stylize() in a
+# child process; default preset (conv4_2 + 5 style taps, deepest block5_conv1: 320 activation
+# values per pixel), L-BFGS, one 5-step stage (3 at 512), square random images; TF 2.21 CPU
+# (oneDNN), 2-core dev box, 2026-11-25 (numbers also in estimate_stylize_memory's docstring):
+#     128² → 313 MiB, 256² → 724 MiB, 384² → 1384 MiB, 512² → 1927 MiB
+# least squares: 280 MiB + 6.7 KiB per pixel, i.e. about 5 float32 copies of every activation.
+# F = 6 with 150 MiB overhead puts the estimate 2–21 % above every measurement.
+ACTIVATION_FACTOR = 6.0  # float32 copies of each activation alive at the peak (fwd + bwd)
+FIXED_OVERHEAD = 150 * 2**20  # graph tracing, oneDNN scratch, allocator slack
+
+
+class ResourceError(ValueError):
+    """A run would need more memory than is available; the message gives numbers and options."""
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    if text == "max":
+        return _NO_LIMIT
+    try:
+        return int(text.split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+def _stat_value(path: Path, key: str) -> int:
+    try:
+        for line in path.read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == key:
+                return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _cgroup_dirs(root: Path, proc_cgroup: Path) -> list[tuple[Path, str]]:
+    """Candidate cgroup folders with their version ("v1"/"v2"), innermost first."""
+    own: list[tuple[Path, str]] = []
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        _, controllers, rel = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
+        if controllers == "":  # v2 unified hierarchy: "0::/path"
+            base, version = root, "v2"
+        elif "memory" in controllers.split(","):
+            base, version = root / "memory", "v1"
+        else:
+            continue
+        here = base / rel.lstrip("/")
+        while True:  # walk up: a parent's limit also applies
+            own.append((here, version))
+            if here == base or base not in here.parents:
+                break
+            here = here.parent
+    # Containers usually see their own cgroup as the root of the mount.
+    own += [(root, "v2"), (root / "memory", "v1")]
+    return list(dict.fromkeys(own))
+
+
+def _cgroup_free(folder: Path, version: str) -> int | None:
+    if version == "v2":
+        limit = _read_int(folder / "memory.max")
+        used = _read_int(folder / "memory.current")
+        stat = folder / "memory.stat"
+    else:
+        limit = _read_int(folder / "memory.limit_in_bytes")
+        used = _read_int(folder / "memory.usage_in_bytes")
+        stat = folder / "memory.stat"
+    if limit is None or limit >= _NO_LIMIT:
+        return None
+    cache = _stat_value(stat, "inactive_file" if version == "v2" else "total_inactive_file")
+    return max(0, limit - max(0, (used or 0) - cache))
+
+
+def _meminfo_available(meminfo: Path) -> int | None:
+    kib = _stat_value_colon(meminfo, "MemAvailable")
+    return kib * 1024 if kib else None
+
+
+def _stat_value_colon(path: Path, key: str) -> int:
+    try:
+        for line in path.read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name == key:
+                return int(value.split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def available_memory(
+    cgroup_root: Path | None = None, proc_cgroup: Path | None = None, meminfo: Path | None = None
+) -> int:
+    """Bytes this process can still allocate: the tightest of the cgroup and the machine.
+
+    For each cgroup that holds this process (v2 ``memory.max`` − ``memory.current``, or v1
+    ``memory.limit_in_bytes`` − ``memory.usage_in_bytes``; reclaimable inactive page cache is
+    not counted as used) and for ``MemAvailable`` in ``/proc/meminfo``, take the smallest.
+
+    Args:
+        cgroup_root, proc_cgroup, meminfo: where to read (for tests); default the real files.
+
+    Returns:
+        Bytes, or a very large number when nothing can be read (e.g. not Linux).
+    """
+    root = cgroup_root or CGROUP_ROOT
+    candidates = [
+        free
+        for folder, version in _cgroup_dirs(root, proc_cgroup or PROC_SELF_CGROUP)
+        if (free := _cgroup_free(folder, version)) is not None
+    ]
+    host = _meminfo_available(meminfo or MEMINFO)
+    if host is not None:
+        candidates.append(host)
+    return min(candidates, default=_NO_LIMIT)
+
+
+def _activation_values(height: int, width: int, layers: tuple[str, ...]) -> float:
+    """Activation values (floats) of VGG19 up to the deepest of ``layers``, per image."""
+    from .vgg import ALL_LAYERS
+
+    deepest = max(ALL_LAYERS.index(n) for n in layers)
+    total, h, w, index = 0.0, float(height), float(width), 0
+    for channels, convs in _BLOCKS:
+        for _ in range(convs):
+            if index > deepest:
+                return total
+            total += h * w * channels
+            index += 1
+        if index > deepest:
+            return total
+        h, w = h // 2, w // 2
+        total += h * w * channels  # the pool's output
+        index += 1
+    return total
+
+
+def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
+    """Estimated peak extra memory (bytes) of :func:`nststudy.stylize` at ``height × width``.
+
+    ``weights + F · 4 · A(H, W) + optimiser + images + overhead`` where
+
+    - ``weights``: VGG19's 80 MB of float32 parameters (once per process);
+    - ``A(H, W)``: activation values of VGG19 up to the deepest tapped layer (``block5_conv1``
+      for the presets: 320 floats per pixel); ``F = 6`` float32 copies alive at the peak:
+      the forward activations kept for the backward pass, their gradients, ReLU masks and
+      oneDNN's reordered copies. The style image's forward pass (no gradient, at
+      ``style_scale`` × the size, assumed square) is counted at ``F = 1`` when larger;
+    - optimiser: L-BFGS keeps ``2 × 10`` float64 history vectors of the image plus a few
+      working copies (624 bytes per pixel); Adam two float32 moments;
+    - images: photo, start, best and callback copies (96 bytes per pixel);
+    - overhead: 150 MiB for graph tracing, oneDNN scratch and allocator slack.
+
+    Calibration (peak RSS growth of a child process, default preset, L-BFGS, square images,
+    TF 2.21 on CPU): 128² → 313 MiB measured / 357 estimated, 256² → 724 / 751,
+    384² → 1384 / 1407, 512² → 1927 / 2326 MiB: 226 MiB + 8.2 KiB per pixel, erring
+    2–21 % high. A 512 × 384 photo needs ≈ 1.8 GiB on top of TensorFlow's own ≈ 0.55 GiB.
+
+    Args:
+        height, width: the largest working size in pixels (the last stage).
+        config: the run's settings (taps, optimiser, ``style_scale``).
+    """
+    layers = config.content_layers + config.style_layers
+    values = _activation_values(height, width, layers)
+    train = ACTIVATION_FACTOR * 4 * values
+    side = max(32, round(max(height, width) * config.style_scale))
+    style = 4 * _activation_values(side, side, layers)
+    pixels = height * width * 3
+    if config.optimizer == "lbfgs":
+        optimiser = (2 * LBFGS_HISTORY + 6) * 8 * pixels  # history + x, g, bounds, work
+    else:
+        optimiser = 4 * 4 * pixels  # two moments, variable, gradient
+    images = 8 * 4 * pixels  # photo, content, best, init, callback copies
+    return int(VGG19_WEIGHT_BYTES + max(train, style) + optimiser + images + FIXED_OVERHEAD)
+
+
+def _fmt(n: float) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
+
+
+def largest_fitting_size(height: int, width: int, config: Config, available: int) -> int:
+    """The largest longest side (multiple of 64, ≥ 32) at this aspect ratio that fits."""
+    longest = max(height, width)
+    best = 32
+    for side in range(64, longest + 1, 64):
+        h, w = round(height * side / longest), round(width * side / longest)
+        if estimate_stylize_memory(h, w, config) <= available:
+            best = side
+    return best
+
+
+def _on_gpu() -> bool:
+    """True when TensorFlow is already imported and sees a GPU (no import is triggered)."""
+    tf = sys.modules.get("tensorflow")
+    try:
+        return bool(tf is not None and tf.config.list_physical_devices("GPU"))
+    except Exception:  # a half-initialised TensorFlow: check host memory as usual
+        return False
+
+
+def check_fits(height: int, width: int, config: Config, available: int | None = None) -> None:
+    """Refuse a run whose estimated memory exceeds what is available.
+
+    Skipped with ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1``, and when TensorFlow runs on a GPU (the
+    estimate is for host memory on a CPU run).
+
+    Args:
+        height, width: the largest working size (the last stage), in pixels.
+        config: the run's settings.
+        available: bytes available; default :func:`available_memory`.
+
+    Raises:
+        ResourceError: a ``ValueError`` with the estimate, the memory available and the
+            options: a smaller size, or ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1``.
+    """
+    if os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no"):
+        return
+    if available is None and _on_gpu():
+        return  # activations live in GPU memory; TensorFlow reports a GPU OOM clearly itself
+    need = estimate_stylize_memory(height, width, config)
+    have = available_memory() if available is None else available
+    if need <= have:
+        return
+    fits = largest_fitting_size(height, width, config, have)
+    raise ResourceError(
+        f"painting at {width}×{height} px needs about {_fmt(need)} of memory but only "
+        f"{_fmt(have)} is available; choose a smaller size (about {fits} px fits, e.g. "
+        f"--size {fits}) or set {IGNORE_ENV}=1 to try anyway"
+    )
