@@ -499,6 +499,7 @@ def save_image(
             Image.fromarray(arr).save(fh, format=fmt, **pil_kwargs)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved picture is a normal file
         _commit(tmp, path, overwrite)
     except BaseException as err:
         with contextlib.suppress(OSError):
@@ -507,6 +508,12 @@ def save_image(
             raise _write_error(path, err) from None
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _commit(tmp: str, path: Path, overwrite: bool) -> None:

@@ -164,11 +164,7 @@ def save_painting(
         The path written. Nothing else from any input file (EXIF, GPS) is written.
     """
     path = Path(path)
-    save_image(path, image, **_encoder_options(path.suffix.lower(), settings, dpi))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)  # the temporary file was private (0600)
-    return path
+    return save_image(path, image, **_encoder_options(path.suffix.lower(), settings, dpi))
 
 
 def painting_bytes(

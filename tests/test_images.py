@@ -146,6 +146,7 @@ def test_save_image_round_trip(tmp_path: Path) -> None:
     p = save_image(tmp_path / "out.png", img)
     np.testing.assert_array_equal(np.asarray(Image.open(p)), to_uint8(img))
     assert [f.name for f in tmp_path.iterdir()] == ["out.png"]  # no temp file left
+    assert p.stat().st_mode & 0o644 == 0o644  # readable by others, like any saved file
 
 
 def test_save_image_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
