@@ -129,6 +129,8 @@ def style_layer_losses(
         raise ValueError(f"formula must be 'standard' or 'article', got {formula!r}")
     fn = style_loss if formula == "standard" else article_style_loss
     layers = list(target_grams)
+    if not layers:  # no style layers (a pure content reconstruction): no style loss
+        return {}
     if weights is None:
         weights = {name: 1.0 for name in layers}
     total = float(sum(weights.get(name, 0.0) for name in layers))

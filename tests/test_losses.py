@@ -85,3 +85,7 @@ def test_style_layer_losses_weights_and_sum() -> None:
     assert float(only_b["a"]) == 0.0 and float(only_b["b"]) == pytest.approx(raw["b"], rel=1e-5)
     with pytest.raises(ValueError):
         style_layer_losses(feats, grams, formula="nope")
+
+
+def test_no_style_layers_means_no_style_loss() -> None:
+    assert style_layer_losses({}, {}) == {}
