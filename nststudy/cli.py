@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     weights.set_defaults(func=_cmd_weights)
 
     _add_paint(sub)
+    from .gallery import add_parser as _add_gallery
+
+    _add_gallery(sub)
     styles = sub.add_parser("styles", help="list the built-in styles and what they evoke")
     styles.set_defaults(func=_cmd_styles)
     studio = sub.add_parser("studio", help="open the no-code painting studio (Voilà)")

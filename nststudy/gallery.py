@@ -1,0 +1,358 @@
+"""The class gallery: every learner's painting on one contact sheet and one web page.
+
+Learners save (or hand in) their paintings into one folder, named
+
+- ``<learner>__<photo>__<style>.png`` — e.g. ``mei__chelsea__swirl.png``, or
+- ``<photo>__<style>.png`` — what ``nststudy paint`` and the studio write (no learner),
+
+optionally followed by ``__2``, ``__3`` … (a second try). The settings the painting was made
+with are read from the file itself (the ``nststudy`` PNG text chunk, see
+:mod:`nststudy.metadata`); files without them are shown too, captioned from their name.
+
+>>> from nststudy.gallery import make_gallery
+>>> result = make_gallery("handed_in/")            # → handed_in/gallery/
+>>> result.contact_sheet, result.html              # contact_sheet.png, index.html
+>>> result                                         # in Jupyter: the gallery itself
+
+Privacy: learners' names (and photo names, which can be personal too) appear only with
+``names=True`` (``--names``); otherwise captions say "Learner 1", "Learner 2" …, numbered in
+file-name order. Thumbnails are embedded in ``index.html`` (base64, re-encoded without EXIF),
+so the page links to no file whose name could give a learner away and can be mailed or put on
+a school website as it is. The command line: ``nststudy gallery DIR [--out OUT] [--names]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from .i18n import find_cjk_font, get_language, t
+
+__all__ = ["SUFFIXES", "Entry", "GalleryResult", "add_parser", "make_gallery", "parse_name"]
+
+#: Image files the gallery picks up (top level of the folder only).
+SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+THUMB = 256  # thumbnail box, px
+_PAD, _LINE, _COLS = 12, 18, 6
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One painting in the gallery.
+
+    Attributes:
+        path: the image file.
+        learner: the learner's name from the file name, or ``None``.
+        photo: the photo's name from the file name.
+        style: the style(s): from the embedded settings, else from the file name.
+        weights: ``{"content", "style", "tv"}`` from the settings (empty without settings).
+        settings: the embedded settings, or ``None``.
+    """
+
+    path: Path
+    learner: str | None
+    photo: str
+    style: str
+    weights: dict[str, float] = field(default_factory=dict)
+    settings: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class GalleryResult:
+    """What :func:`make_gallery` wrote. In Jupyter it shows as the gallery itself.
+
+    Attributes:
+        out: the output folder.
+        contact_sheet: ``out/contact_sheet.png``.
+        html: ``out/index.html``.
+        entries: the paintings shown, in order.
+        captions: the caption lines of each entry, as shown.
+        skipped: files that could not be read as images (with the reason).
+    """
+
+    out: Path
+    contact_sheet: Path
+    html: Path
+    entries: tuple[Entry, ...]
+    captions: tuple[tuple[str, ...], ...]
+    skipped: tuple[str, ...]
+    fragment: str = field(repr=False, default="")
+
+    def _repr_html_(self) -> str:
+        return self.fragment
+
+
+def parse_name(path: str | os.PathLike) -> tuple[str | None, str, str]:
+    """``(learner, photo, style)`` from a file name (see the module docstring).
+
+    >>> parse_name("mei__chelsea__swirl__2.png")
+    ('mei', 'chelsea', 'swirl')
+    >>> parse_name("chelsea__swirl.png")
+    (None, 'chelsea', 'swirl')
+    """
+    parts = [p for p in Path(path).stem.split("__") if p]
+    if len(parts) > 2 and parts[-1].isdigit():
+        parts = parts[:-1]  # __2, __3: another try of the same picture
+    if len(parts) >= 3:
+        return parts[0], "__".join(parts[1:-1]), parts[-1]
+    if len(parts) == 2:
+        return None, parts[0], parts[1]
+    return None, Path(path).stem, ""
+
+
+def _read(path: Path) -> tuple[Image.Image, dict[str, Any] | None]:
+    """The image (RGB thumbnail source) and its embedded settings, if any."""
+    from .metadata import KEY
+
+    with Image.open(path) as im:
+        text = im.info.get(KEY) or im.info.get("comment")
+        if text is None and hasattr(im, "tag_v2"):
+            text = im.tag_v2.get(270)
+        im = ImageOps.exif_transpose(im)
+        im.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
+        rgb = im.convert("RGB")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        settings = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        settings = None
+    return rgb, settings if isinstance(settings, dict) else None
+
+
+def _style_text(settings: dict[str, Any] | None, fallback: str) -> str:
+    styles = (settings or {}).get("styles") or []
+    named = [s for s in styles if isinstance(s, dict) and s.get("name")]
+    if not named:
+        return fallback
+    if len(named) == 1:
+        return str(named[0]["name"])
+    total = sum(float(s.get("weight", 1.0)) for s in named) or 1.0
+    return " + ".join(f"{s['name']} {float(s.get('weight', 1.0)) / total:.0%}" for s in named)
+
+
+def _weights(settings: dict[str, Any] | None) -> dict[str, float]:
+    config = (settings or {}).get("config") or {}
+    keys = {"content": "content_weight", "style": "style_weight", "tv": "tv_weight"}
+    try:
+        return {k: float(config[v]) for k, v in keys.items() if v in config}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _captions(entries: list[Entry], names: bool) -> list[tuple[str, ...]]:
+    numbers: dict[str, int] = {}
+    out = []
+    for i, e in enumerate(entries):
+        who = e.learner if e.learner is not None else f"\0{i}"
+        n = numbers.setdefault(who, len(numbers) + 1)
+        if names:
+            first = f"{e.learner} — {e.photo}" if e.learner else e.photo
+        else:
+            first = t("gallery.learner", n=n)
+        w = e.weights
+        if {"content", "style", "tv"} <= w.keys():
+            second = t("gallery.weights", **{k: f"{w[k]:g}" for k in ("content", "style", "tv")})
+        else:
+            second = t("gallery.no_settings")
+        out.append((first, e.style or "?", second))
+    return out
+
+
+def _font(size: int, text: str) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    if not text.isascii():
+        hit = find_cjk_font()
+        if hit is not None:
+            try:
+                return ImageFont.truetype(str(hit[1]), size)
+            except OSError:
+                pass
+    return ImageFont.load_default(size)
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _sheet(thumbs: list[Image.Image], captions: list[tuple[str, ...]], title: str) -> Image.Image:
+    cols = min(_COLS, max(1, math.ceil(math.sqrt(len(thumbs)))))
+    rows = math.ceil(len(thumbs) / cols)
+    cell_w, cell_h = THUMB + _PAD, THUMB + _PAD + _LINE * 3
+    head = 2 * _LINE + _PAD
+    sheet = Image.new("RGB", (cols * cell_w + _PAD, head + rows * cell_h + _PAD), "white")
+    draw = ImageDraw.Draw(sheet)
+    everything = title + "".join("".join(c) for c in captions)
+    big, small = _font(22, everything), _font(13, everything)
+    draw.text((_PAD, _PAD), _fit(draw, title, big, sheet.width - 2 * _PAD), fill="black", font=big)
+    for i, (thumb, caption) in enumerate(zip(thumbs, captions, strict=True)):
+        x = _PAD + (i % cols) * cell_w
+        y = head + (i // cols) * cell_h
+        sheet.paste(thumb, (x + (THUMB - thumb.width) // 2, y + (THUMB - thumb.height) // 2))
+        for j, line in enumerate(caption):
+            colour = "black" if j < 2 else "dimgray"
+            draw.text(
+                (x, y + THUMB + 4 + j * _LINE), _fit(draw, line, small, THUMB), fill=colour,
+                font=small,
+            )  # fmt: skip
+    return sheet
+
+
+_CSS = (
+    "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:1.5em;background:#fafafa}"
+    ".grid{display:flex;flex-wrap:wrap;gap:1em}"
+    "figure{margin:0;width:256px;background:#fff;padding:8px;border-radius:6px;"
+    "box-shadow:0 1px 3px #0003}figure img{display:block;margin:auto;max-width:256px}"
+    "figcaption{font-size:.85em;line-height:1.4}figcaption .w{color:#555}"
+    "details{font-size:.75em;color:#555}pre{white-space:pre-wrap;word-break:break-all}"
+)
+
+
+def _figure(thumb: Image.Image, caption: tuple[str, ...], entry: Entry, names: bool) -> str:
+    buf = io.BytesIO()
+    thumb.save(buf, format="JPEG", quality=85)  # re-encoded: no EXIF, no text chunks
+    src = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    who, style, weights = (html.escape(c) for c in caption)
+    alt = html.escape(f"{caption[1]} ({caption[0]})")
+    details = ""
+    if entry.settings is not None:
+        shown = {k: v for k, v in entry.settings.items() if k != "photo" or names}
+        text = html.escape(json.dumps(shown, indent=1, sort_keys=True, ensure_ascii=False))
+        details = f"<details><summary>{html.escape(t('gallery.settings'))}</summary>"
+        details += f"<pre>{text}</pre></details>"
+    return (
+        f'<figure><img src="{src}" alt="{alt}"><figcaption><b>{style}</b><br>{who}<br>'
+        f'<span class="w">{weights}</span>{details}</figcaption></figure>'
+    )
+
+
+def _collect(folder: Path, out: Path) -> tuple[list[Entry], list[Image.Image], list[str]]:
+    entries, thumbs, skipped = [], [], []
+    files = sorted(
+        (p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES),
+        key=lambda p: p.name.lower(),
+    )
+    for path in files:
+        if path.parent.resolve() == out.resolve() and path.name == "contact_sheet.png":
+            continue  # our own earlier output
+        try:
+            thumb, settings = _read(path)
+        except (OSError, ValueError, Image.DecompressionBombError) as err:
+            skipped.append(f"{path.name}: {err}")
+            warnings.warn(f"{path}: not readable as an image, left out ({err})", stacklevel=3)
+            continue
+        learner, photo, style = parse_name(path)
+        entries.append(
+            Entry(path, learner, photo, _style_text(settings, style), _weights(settings), settings)
+        )
+        thumbs.append(thumb)
+    return entries, thumbs, skipped
+
+
+def make_gallery(
+    folder: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    names: bool = False,
+    title: str | None = None,
+) -> GalleryResult:
+    """Gather the paintings in ``folder`` into ``contact_sheet.png`` and ``index.html``.
+
+    Both files are written to a temporary folder first and moved into ``out`` only when both
+    are complete: a failure leaves ``out`` as it was.
+
+    Args:
+        folder: the folder of paintings (top level only; PNG, JPEG or TIFF).
+        out: output folder (default ``folder/gallery``); created if missing.
+        names: show learners' and photos' names from the file names (default: anonymous).
+        title: heading of the sheet and the page (default "Class gallery", translated).
+
+    Raises:
+        ValueError: ``folder`` is not a folder or holds no readable image.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: not a folder; give the folder of the learners' paintings")
+    out = Path(out) if out is not None else folder / "gallery"
+    title = t("gallery.title") if title is None else str(title)
+    entries, thumbs, skipped = _collect(folder, out)
+    if not entries:
+        raise ValueError(
+            f"{folder}: no readable images ({', '.join(SUFFIXES)}); copy the learners' "
+            "paintings there, named <learner>__<photo>__<style>.png"
+        )
+    captions = _captions(entries, names)
+    figures = "".join(_figure(*z, names) for z in zip(thumbs, captions, entries, strict=True))
+    fragment = f'<div class="grid">{figures}</div>'
+    page = (
+        '<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>{fragment}</body></html>\n"
+    ).replace("{lang}", get_language())
+    sheet = _sheet(thumbs, captions, title)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", suffix=".part", dir=out.parent))
+    try:
+        sheet.save(tmp / "contact_sheet.png", optimize=True)
+        (tmp / "index.html").write_text(page, encoding="utf-8")
+        out.mkdir(exist_ok=True)
+        for name in ("contact_sheet.png", "index.html"):
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return GalleryResult(
+        out=out,
+        contact_sheet=out / "contact_sheet.png",
+        html=out / "index.html",
+        entries=tuple(entries),
+        captions=tuple(captions),
+        skipped=tuple(skipped),
+        fragment=f"<style>{_CSS}</style>{fragment}",
+    )
+
+
+def _cmd_gallery(args: argparse.Namespace) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skipped files are reported below
+        result = make_gallery(args.folder, out=args.out, names=args.names, title=args.title)
+    for line in result.skipped:
+        print(f"skipped {line}")
+    print(f"{len(result.entries)} paintings → {result.contact_sheet} and {result.html}")
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``nststudy gallery DIR [--out OUT] [--names] [--title T]``."""
+    parser = subparsers.add_parser(
+        "gallery",
+        help="gather learners' paintings into a contact sheet and a web page",
+        description="Read every PNG/JPEG/TIFF in DIR (named <learner>__<photo>__<style>.png or "
+        "<photo>__<style>.png) and write OUT/contact_sheet.png and OUT/index.html with each "
+        "painting's style and weights. Learners are anonymous (Learner 1, 2, ...) unless --names.",
+    )
+    parser.add_argument("folder", metavar="DIR", help="folder of the learners' paintings")
+    parser.add_argument("--out", metavar="OUT", help="output folder (default DIR/gallery)")
+    parser.add_argument(
+        "--names", action="store_true", help="show learners' names (ask them first)"
+    )
+    parser.add_argument("--title", metavar="T", help='heading (default "Class gallery")')
+    parser.set_defaults(func=_cmd_gallery)
+    return parser

@@ -1,0 +1,183 @@
+"""The class gallery: contact sheet, static page, anonymity, escaping, atomic output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+
+import numpy as np
+import pytest
+from PIL import Image, PngImagePlugin
+
+from nststudy import gallery
+from nststudy.config import Config
+from nststudy.gallery import make_gallery, parse_name
+from nststudy.i18n import set_language
+from nststudy.metadata import save_painting, settings_for
+
+CONFIG = Config().replace(content_weight=1000.0, style_weight=100.0, tv_weight=30.0)
+
+
+def _painting(path: pathlib.Path, style: str = "swirl", seed: int = 0, size=(40, 30)) -> None:
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    styles = [{"name": style, "weight": 1.0, "builtin": True, "seed": 0}]
+    save_painting(path, img, settings_for(CONFIG, styles))
+
+
+@pytest.fixture
+def classroom(tmp_path: pathlib.Path) -> pathlib.Path:
+    """Five paintings by three learners, one with no settings, one made by `nststudy paint`."""
+    folder = tmp_path / "handed_in"
+    folder.mkdir()
+    _painting(folder / "alice__chelsea__swirl.png", "swirl", 1)
+    _painting(folder / "alice__chelsea__brush__2.png", "brush", 2, size=(30, 40))
+    _painting(folder / "bob__coffee__mosaic.png", "mosaic", 3)
+    _painting(folder / "rocket__drip.png", "drip", 4)
+    Image.new("RGB", (20, 20), "red").save(folder / "carol__astronaut__grass.png")  # no settings
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+def test_parse_name() -> None:
+    assert parse_name("mei__chelsea__swirl.png") == ("mei", "chelsea", "swirl")
+    assert parse_name("mei__chelsea__swirl__3.png") == ("mei", "chelsea", "swirl")
+    assert parse_name("chelsea__swirl.png") == (None, "chelsea", "swirl")
+    assert parse_name("chelsea__swirl__2.png") == (None, "chelsea", "swirl")
+    assert parse_name("holiday.png") == (None, "holiday", "")
+
+
+def test_sheet_and_page(classroom: pathlib.Path) -> None:
+    result = make_gallery(classroom)
+    assert result.out == classroom / "gallery"
+    assert len(result.entries) == 5 and result.skipped == ()
+    # 5 paintings → 3 columns × 2 rows of (256 + 12) × (256 + 12 + 3 × 18) cells, 48 px heading
+    with Image.open(result.contact_sheet) as sheet:
+        assert sheet.size == (3 * 268 + 12, 48 + 2 * 322 + 12)
+        pixels = np.asarray(sheet.convert("RGB"))
+    # carol's 20 px red square (4th by name: column 0, row 1), centred in its cell, not upscaled
+    assert (pixels[48 + 322 + 128, 12 + 128] == [255, 0, 0]).all()
+    assert (pixels[48 + 322 + 100, 12 + 128] == [255, 255, 255]).all()
+    page = result.html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count("<figure>") == 5
+    assert page.count('src="data:image/jpeg;base64,') == 5  # self-contained
+    for style in ("swirl", "brush", "mosaic", "drip", "grass"):
+        assert f"<b>{style}</b>" in page
+    assert page.count("content 1000 · style 100 · TV 30") == 4
+    assert "no settings embedded" in page
+
+
+def test_names_only_when_asked(classroom: pathlib.Path) -> None:
+    anonymous = make_gallery(classroom).html.read_text(encoding="utf-8")
+    for private in ("alice", "bob", "carol", "chelsea", "coffee", "astronaut", "rocket"):
+        assert private not in anonymous
+    # alice painted twice: both are Learner 1; bob 2, carol 3; the learner-less file 4
+    assert anonymous.count("Learner 1<") == 2 and "Learner 4<" in anonymous
+    named = make_gallery(classroom, names=True).html.read_text(encoding="utf-8")
+    assert "alice — chelsea" in named and "bob — coffee" in named and "Learner" not in named
+
+
+def test_malicious_names_are_escaped(tmp_path: pathlib.Path) -> None:
+    evil = '<img src=x onerror=alert(1)>"'
+    # a hand-made PNG whose embedded settings carry markup too (settings_for would refuse "/")
+    info = PngImagePlugin.PngInfo()
+    settings = {"config": {}, "styles": [{"name": "<script>alert(2)</script>"}]}
+    info.add_itxt("nststudy", json.dumps(settings))
+    Image.new("RGB", (8, 8)).save(tmp_path / f"{evil}__chelsea__swirl.png", pnginfo=info)
+    page = make_gallery(tmp_path, names=True, title="<i>6B</i>").html.read_text()
+    assert "<script>" not in page and "<img src=x" not in page and "<i>6B" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;&quot;" in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "<title>&lt;i&gt;6B&lt;/i&gt;</title>" in page
+
+
+def test_unreadable_files_are_skipped(classroom: pathlib.Path) -> None:
+    (classroom / "dave__chelsea__swirl.png").write_bytes(b"not a png")
+    with pytest.warns(UserWarning, match="dave__chelsea__swirl.png"):
+        result = make_gallery(classroom)
+    assert len(result.entries) == 5 and result.skipped[0].startswith("dave__chelsea__swirl.png")
+
+
+def test_empty_or_missing_folder(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(ValueError, match="no readable images"):
+        make_gallery(tmp_path)
+    with pytest.raises(ValueError, match="not a folder"):
+        make_gallery(tmp_path / "missing")
+
+
+def test_no_partial_output_on_failure(
+    classroom: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = classroom / "gallery"
+    out.mkdir()
+    (out / "index.html").write_text("last week's gallery")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pathlib.Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        make_gallery(classroom)
+    monkeypatch.undo()
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert (out / "index.html").read_text() == "last week's gallery"
+    assert not [p for p in classroom.iterdir() if p.name.endswith(".part")]
+
+
+def test_out_folder_and_rerun(classroom: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    first = make_gallery(classroom, out=tmp_path / "site" / "6B")
+    again = make_gallery(classroom, out=classroom)  # into the folder itself: not picked up
+    assert first.html.is_file() and len(again.entries) == 5
+    assert len(make_gallery(classroom, out=classroom).entries) == 5
+
+
+def test_chinese_edition(classroom: pathlib.Path) -> None:
+    _painting(classroom / "小明__chelsea__swirl.png")
+    try:
+        set_language("zh-CN")
+        result = make_gallery(classroom, names=True)
+    finally:
+        set_language(None)
+    page = result.html.read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page and "<h1>班级作品展</h1>" in page
+    assert "小明 — chelsea" in page and "内容 1000 · 风格 100 · 总变分 30" in page
+
+
+def test_notebook_display(classroom: pathlib.Path) -> None:
+    html = make_gallery(classroom)._repr_html_()
+    assert html.count("<figure>") == 5 and "<style>" in html
+
+
+def test_command(classroom: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="nststudy")
+    gallery.add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["gallery", str(classroom), "--names", "--title", "6B"])
+    assert args.func(args) == 0
+    assert "5 paintings" in capsys.readouterr().out
+    page = (classroom / "gallery" / "index.html").read_text()
+    assert "<h1>6B</h1>" in page and "alice" in page
+
+
+def test_through_the_nststudy_command(
+    classroom: pathlib.Path, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """`nststudy gallery` as cli.py will register it: exit 0, and 2 on bad input."""
+    from nststudy import cli
+
+    build = cli.build_parser
+
+    def with_gallery() -> argparse.ArgumentParser:
+        parser = build()
+        sub = next(a for a in parser._actions if a.dest == "command")
+        if "gallery" not in sub.choices:
+            gallery.add_parser(sub)  # the two lines the lead adds to cli.build_parser
+        return parser
+
+    monkeypatch.setattr(cli, "build_parser", with_gallery)
+    assert cli.main(["gallery", str(classroom), "--out", str(tmp_path / "site")]) == 0
+    assert (tmp_path / "site" / "index.html").is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli.main(["gallery", str(empty)]) == 2
+    assert "no readable images" in capsys.readouterr().err
