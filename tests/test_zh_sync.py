@@ -104,11 +104,15 @@ def test_runs_end_to_end_without_missing_glyphs(zh: Path, weights: Path, tmp_pat
     if find_cjk_font() is None:
         pytest.skip("no CJK font installed (Debian: apt-get install fonts-noto-cjk)")
     nb = nbformat.read(zh, as_version=4)
+    previous = os.environ.get("NSTSTUDY_FAST")
     os.environ["NSTSTUDY_FAST"] = "1"
     try:
         NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
     finally:
-        os.environ.pop("NSTSTUDY_FAST", None)
+        if previous is None:
+            os.environ.pop("NSTSTUDY_FAST", None)
+        else:
+            os.environ["NSTSTUDY_FAST"] = previous
     text = "\n".join(
         str(out.get("text", "")) for c in nb.cells if c.cell_type == "code" for out in c.outputs
     )
