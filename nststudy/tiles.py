@@ -1,0 +1,350 @@
+"""Print size: paint at working size, upscale, then refine at full resolution in tiles.
+
+A direct VGG19 pass with gradients over a 2048 px picture needs many gigabytes (the first
+block alone holds 64 float32 channels per pixel, several times over). Instead:
+
+1. paint at the working size (``config.size``, e.g. 512 px) with :func:`nststudy.stylize`;
+2. upscale to the print size (Lanczos, Pillow);
+3. compute the style's Gram targets ONCE for the whole picture — the style image resized to
+   ``print size × config.style_scale`` (the same brush scale relative to the picture as at
+   working size), its Gram matrices summed over tiles, which equals the whole-image Gram up to
+   the convolution's zero padding at tile borders (a margin of context hides most of it);
+4. refine overlapping tiles in raster order, each starting from the current canvas (so the
+   overlap starts from its already-refined neighbour) and compared with the same whole-image
+   Grams (so all tiles aim at the same texture statistics), and with the photo's content
+   features of that tile;
+5. paste each tile with a linear feather over ``overlap`` pixels on the sides that border
+   tiles already done — a cross-fade instead of a cut, and the tile's own border (where VGG
+   sees zero padding) gets weight ≈ 0.
+
+Memory is bounded by the tile: one :class:`~nststudy.vgg.FeatureExtractor`, every tile the
+same shape (edge tiles are shifted inwards rather than cropped), so the loss is traced once.
+"""
+
+from __future__ import annotations
+
+import gc
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from .config import PRESETS, Config
+from .images import ImageInput, load_image, resize_longest, to_vgg
+from .postprocess import crop_to_ratio, enhance_strokes, preserve_colors, resize_to
+from .resources import available_memory  # the container's limit, not the host's
+from .train import Stage, Targets, bounds, compute_losses, run_adam, run_lbfgs
+from .vgg import FeatureExtractor
+
+__all__ = [
+    "TileCallback",
+    "available_memory",
+    "estimate_memory",
+    "feather_weights",
+    "paint_print",
+    "refine_tiled",
+    "tile_starts",
+    "tiled_grams",
+]
+
+#: ``callback(tiles_done, tiles_total, canvas) -> bool | None``; ``canvas`` is the float32
+#: ``(H, W, 3)`` print so far (do not modify it). Returning ``True`` stops after that tile.
+TileCallback = Callable[[int, int, np.ndarray], bool | None]
+
+_traces = [0]  # how many times a tile loss was traced (tests check it stays at 1 per shape)
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of ``tile`` px covering ``length`` px, overlapping ≥ ``overlap``.
+
+    The last tile is shifted back to end at the border, so every tile has the same size (no
+    padding, no retracing). ``length <= tile`` gives one tile, ``[0]``.
+    """
+    if tile < 32 or not 0 <= overlap < tile // 2:
+        raise ValueError(
+            f"tile must be >= 32 px and overlap in [0, tile/2); got tile={tile}, overlap={overlap}"
+        )
+    if length <= tile:
+        return [0]
+    return [*range(0, length - tile, tile - overlap), length - tile]
+
+
+def feather_weights(shape: tuple[int, int], overlap: int, top: bool, left: bool) -> np.ndarray:
+    """Paste weights ``(h, w)`` of a tile: linear ramps over ``overlap`` px on the top/left
+    sides when they border tiles already done, 1 elsewhere."""
+    h, w = shape
+    weights = np.ones((h, w), np.float32)
+    if overlap > 0:
+        ramp = ((np.arange(overlap) + 0.5) / overlap).astype(np.float32)
+        if top:
+            weights[:overlap] *= ramp[:, None]
+        if left:
+            weights[:, :overlap] *= ramp[None, :]
+    return weights
+
+
+def _stride(layer: str) -> int:
+    """Down-sampling factor of a VGG19 layer: 2 ** (pools before it)."""
+    block = int(layer[5])
+    return 2 ** (block if layer.endswith("pool") else block - 1)
+
+
+def tiled_grams(
+    extractor: FeatureExtractor, image: np.ndarray, tile: int = 512, margin: int = 64
+) -> dict[str, tf.Tensor]:
+    """Whole-image Gram matrices ``{layer: (1, C, C)}`` of ``image``, computed in tiles.
+
+    Each core tile (a multiple of 16 px) is run through VGG19 with ``margin`` px of context on
+    every side; only the core's features are summed (Σ FᵀF), then divided by the number of
+    positions, so the result matches :func:`nststudy.losses.gram_matrix` of the whole image
+    except for zero-padding effects near tile borders. Images within ``tile`` are done whole.
+    """
+    h, w = image.shape[:2]
+    if h <= tile and w <= tile:
+        feats = extractor(to_vgg(image)[None])
+        return {n: _gram_sum(feats[n]) / _positions(feats[n]) for n in extractor.style_layers}
+    core = max(16, tile // 16 * 16)
+    margin = margin // 16 * 16
+    sums: dict[str, tf.Tensor] = {}
+    counts = dict.fromkeys(extractor.style_layers, 0)
+    for y0 in range(0, h, core):
+        for x0 in range(0, w, core):
+            y1, x1 = min(y0 + core, h), min(x0 + core, w)
+            cy, cx = max(0, y0 - margin), max(0, x0 - margin)
+            crop = image[cy : min(h, y1 + margin), cx : min(w, x1 + margin)]
+            feats = extractor(to_vgg(crop)[None])
+            for n in extractor.style_layers:
+                f = _stride(n)
+                part = feats[n][:, (y0 - cy) // f : (y1 - cy) // f, (x0 - cx) // f : (x1 - cx) // f]
+                sums[n] = _gram_sum(part) + sums.get(n, 0.0)
+                counts[n] += int(part.shape[1]) * int(part.shape[2])
+            del feats
+    return {n: sums[n] / max(counts[n], 1) for n in extractor.style_layers}
+
+
+def _gram_sum(features: tf.Tensor) -> tf.Tensor:
+    return tf.einsum("bijc,bijd->bcd", features, features)
+
+
+def _positions(features: tf.Tensor) -> float:
+    return float(features.shape[1] * features.shape[2])
+
+
+def _style_targets(
+    extractor: FeatureExtractor,
+    styles: list[tuple[np.ndarray, float]],
+    size: int,
+    config: Config,
+    tile: int,
+) -> dict[str, tf.Tensor]:
+    style_size = max(32, round(size * config.style_scale))
+    total = sum(w for _, w in styles)
+    grams: dict[str, tf.Tensor] = {}
+    for img, weight in styles:
+        if weight == 0:
+            continue
+        for n, g in tiled_grams(extractor, resize_longest(img, style_size), tile).items():
+            g = g * (weight / total)
+            grams[n] = g if n not in grams else grams[n] + g
+    return {n: tf.stop_gradient(g) for n, g in grams.items()}
+
+
+class _TileStage(Stage):
+    """A :class:`~nststudy.train.Stage` whose traced loss takes the content targets as an
+    argument, so one trace serves every tile of the same shape."""
+
+    def __init__(self, loss_fn: Callable, content: dict[str, tf.Tensor], config: Config) -> None:
+        self.config = config
+        self.low, self.high = bounds(config)
+        self.loss_and_grad = lambda x: loss_fn(x, content)
+
+
+def _tile_loss(extractor: FeatureExtractor, grams: dict[str, tf.Tensor], config: Config):
+    space = config.space
+
+    @tf.function(reduce_retracing=True)
+    def loss_and_grad(x: tf.Tensor, content: dict[str, tf.Tensor]):
+        _traces[0] += 1  # runs only while tracing
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            x_vgg = to_vgg(x) if space == "pixels" else x
+            losses = compute_losses(x_vgg, extractor, Targets(content, grams), config)
+        return losses, tape.gradient(losses["total"], x)
+
+    return loss_and_grad
+
+
+def refine_tiled(
+    painting: ImageInput,
+    photo: ImageInput,
+    style: object,
+    config: Config = PRESETS["default"],
+    size: int = 2048,
+    tile: int = 512,
+    overlap: int = 64,
+    steps: int = 10,
+    callback: TileCallback | None = None,
+    feather: bool = True,
+) -> np.ndarray:
+    """Upscale a painting to ``size`` px and refine it at full resolution, tile by tile.
+
+    Args:
+        painting: the working-size painting ``(h, w, 3)`` (uint8 or float).
+        photo: the original photo (resized to the print's shape; its aspect should match).
+        style: one style image or ``[(image, weight), ...]``, as for :func:`nststudy.stylize`.
+        config: the settings used for painting; ``style_scale``, weights, layers, optimizer
+            and space apply to each tile.
+        size: the print's longest side in pixels.
+        tile: tile side in pixels (memory grows with ``tile²``, see :func:`estimate_memory`).
+        overlap: feathered overlap between neighbouring tiles, in pixels (< tile / 2).
+        steps: optimiser steps per tile.
+        callback: ``callback(done, total, canvas)`` after every tile; ``True`` stops early
+            (the remaining tiles stay upscaled but unrefined).
+        feather: ``False`` pastes tiles with hard edges (to see the seams it prevents).
+
+    Returns:
+        float32 ``(H, W, 3)`` in [0, 1] with ``max(H, W) == size``.
+    """
+    from .stylize import _styles
+
+    tile_starts(size, tile, overlap)  # checks tile and overlap before any work
+    paint = load_image(painting)
+    h0, w0 = paint.shape[:2]
+    scale = size / max(h0, w0)
+    shape = (max(1, round(h0 * scale)), max(1, round(w0 * scale)))
+    if min(shape) < 32:
+        raise ValueError(f"at {size} px the print would be {shape[1]}×{shape[0]}; need >= 32 px")
+    canvas = resize_to(paint, shape, "lanczos")
+    pic = resize_to(load_image(photo), shape, "lanczos")
+    styles = _styles(style)
+    extractor = FeatureExtractor(config.content_layers, config.style_layers, config.precision)
+    grams = _style_targets(extractor, styles, size, config, tile)
+    loss_fn = _tile_loss(extractor, grams, config)
+    th, tw = min(tile, shape[0]), min(tile, shape[1])
+    ys, xs = tile_starts(shape[0], tile, overlap), tile_starts(shape[1], tile, overlap)
+    runner = run_lbfgs if config.optimizer == "lbfgs" else run_adam
+    windows = [(r, c, y, x) for r, y in enumerate(ys) for c, x in enumerate(xs)]
+    done = 0
+    for r, c, y, x in windows:
+        window = (slice(y, y + th), slice(x, x + tw))
+        feats = extractor(to_vgg(pic[window])[None])
+        content = {n: tf.stop_gradient(feats[n]) for n in extractor.content_layers}
+        del feats
+        stage = _TileStage(loss_fn, content, config)
+        outcome = runner(stage, stage.from_pixels(canvas[window]), steps)
+        alpha = feather_weights((th, tw), overlap if feather else 0, r > 0, c > 0)[..., None]
+        canvas[window] = alpha * outcome.image + (1.0 - alpha) * canvas[window]
+        done += 1
+        interrupted = outcome.stopped == "interrupt"
+        del stage, content, outcome
+        gc.collect()
+        if interrupted or (callback is not None and callback(done, len(windows), canvas)):
+            break
+    if done < len(windows):
+        warnings.warn(
+            f"stopped after {done} of {len(windows)} tiles; the rest is upscaled, not refined",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return np.clip(canvas, 0.0, 1.0)
+
+
+# Peak resident memory model, fitted to measurements on this CPU build of TensorFlow 2.21
+# (see benchmarks/print_size.py): a fixed part (Python, TensorFlow, VGG19 weights), a part per
+# pixel of the optimised image (VGG activations + gradients kept for the backward pass) and a
+# part per pixel of the print (canvas, photo, upscaling and post-processing buffers).
+_BASE_BYTES = 900e6
+_GRAD_BYTES_PER_PX = 4.8e3
+_CANVAS_BYTES_PER_PX = 150.0
+
+
+def estimate_memory(size: int, tile: int | None = 512, aspect: float = 1.0) -> int:
+    """Estimated peak memory in bytes of a print job (or, with ``tile=None``, of a direct
+    :func:`nststudy.stylize` at ``size``).
+
+    Args:
+        size: longest side of the output in pixels.
+        tile: tile side for :func:`refine_tiled`; ``None`` = no tiling.
+        aspect: short side / long side of the picture (1 = square, the worst case).
+
+    The numbers come from a fitted model (``_BASE_BYTES + _GRAD_BYTES_PER_PX × optimised
+    pixels + _CANVAS_BYTES_PER_PX × print pixels``); expect ±25 %.
+    """
+    if size < 32:
+        raise ValueError(f"size must be at least 32 px, got {size}")
+    if not 0 < aspect <= 1:
+        raise ValueError(f"aspect is short side / long side, in (0, 1]; got {aspect}")
+    pixels = size * size * aspect
+    optimised = pixels if tile is None else min(tile, size) * min(tile, round(size * aspect))
+    return int(_BASE_BYTES + _GRAD_BYTES_PER_PX * optimised + _CANVAS_BYTES_PER_PX * pixels)
+
+
+def paint_print(
+    photo: ImageInput,
+    style: object,
+    config: Config = PRESETS["default"],
+    print_size: int = 2048,
+    *,
+    tile: int = 512,
+    overlap: int = 64,
+    steps: int = 10,
+    crop: str | None = None,
+    mask: ImageInput | None = None,
+    callback: Callable | None = None,
+    tile_callback: TileCallback | None = None,
+    check_memory: bool = True,
+) -> np.ndarray:
+    """Paint a photo for print: :func:`nststudy.stylize` at ``config.size``, then
+    :func:`refine_tiled` up to ``print_size``, then the post-processing of ``config``
+    (``preserve_colors``, ``strokes``) and the ``mask`` blend, at full resolution.
+
+    Args:
+        photo: the photo.
+        style: one style image or ``[(image, weight), ...]``.
+        config: painting settings; ``config.size`` is the working size.
+        print_size: longest side of the print in pixels (see
+            :func:`nststudy.postprocess.print_pixels` for ``"30x40cm"`` at a DPI).
+        tile, overlap, steps: see :func:`refine_tiled`.
+        crop: frame ratio such as ``"4:5"`` applied to the photo first
+            (:func:`nststudy.postprocess.crop_to_ratio`).
+        mask: white = stylize, black = keep the photo (see :mod:`nststudy.masks`).
+        callback: :func:`nststudy.stylize`'s per-step callback for the working-size painting.
+        tile_callback: :data:`TileCallback` during refinement.
+        check_memory: refuse (``MemoryError`` naming both numbers) when
+            :func:`estimate_memory` exceeds :func:`available_memory`.
+
+    Returns:
+        float32 ``(H, W, 3)`` in [0, 1], longest side ``print_size``.
+    """
+    from .masks import blend_with_mask, load_mask
+    from .stylize import stylize
+
+    tile_starts(print_size, tile, overlap)  # checks tile and overlap before any work
+    img = load_image(photo)
+    if crop is not None:
+        img = crop_to_ratio(img, crop)
+    aspect = min(img.shape[:2]) / max(img.shape[:2])
+    if check_memory:
+        need, have = estimate_memory(print_size, tile, aspect), available_memory()
+        if have is not None and need > have:
+            raise MemoryError(
+                f"a {print_size} px print with {tile} px tiles needs about {need / 1e9:.1f} GB "
+                f"but {have / 1e9:.1f} GB is available; use smaller tiles or a smaller print"
+            )
+    full_mask = None if mask is None else load_mask(mask, img.shape)
+    plain = config.replace(preserve_colors=None, strokes=0.0)
+    painting = stylize(img, style, plain, callback=callback, mask=full_mask).image
+    if print_size > max(painting.shape[:2]):
+        out = refine_tiled(
+            painting, img, style, plain, print_size, tile, overlap, steps, tile_callback
+        )
+    else:
+        out = resize_longest(load_image(painting), print_size)
+    if config.preserve_colors:
+        out = preserve_colors(out, img, method=config.preserve_colors)
+    if config.strokes > 0:
+        out = enhance_strokes(out, config.strokes)
+    if full_mask is not None:
+        out = blend_with_mask(out, img, full_mask)
+    return out
