@@ -13,9 +13,12 @@ Presets:
   initialised from the content photo; one size (its coarse-to-fine was never implemented).
 - ``tutorial`` — the tensorflow.org recipe: Adam(lr 0.02, β1 0.99, ε 0.1), style 1e-2,
   content 1e4, TV 30, pixels in [0, 1], 1000 steps at 512 px.
-- ``default`` — nststudy's choice for quality per second on a CPU: L-BFGS, the paper's
-  ``conv4_2`` content layer, coarse-to-fine.
-- ``preview`` — ``default`` at 256 px for a quick look.
+- ``default`` — nststudy's choice for quality per second on a CPU: L-BFGS from the photo,
+  the paper's ``conv4_2`` content layer, one size (512 px, 200 iterations). Coarse-to-fine was
+  measured and left out: the ``conv4_1`` Gram term, ~99% of the starting loss, depends on the
+  scale, so a smaller stage's result, upsampled, starts the full-size stage barely lower than
+  the photo does (see ``benchmarks/README.md``).
+- ``preview`` — ``default`` at 256 px with 50 iterations, for a quick look.
 """
 
 from __future__ import annotations
@@ -74,6 +77,13 @@ class Config:
         style_scale: style image's longest side relative to the working size (>1 = smaller
             brush strokes relative to the picture, <1 = bigger).
         clip: keep pixels in the valid range after every step.
+        preserve_colors: after painting, give the picture the photo's colours:
+            ``"luminance"`` (keep the painting's brightness, take the photo's chroma in YIQ) or
+            ``"histogram"`` (match each channel's histogram to the photo's); ``None`` = off.
+            See :func:`nststudy.postprocess.preserve_colors`.
+        strokes: NL-means "stroke enhancement" strength applied to the final picture, 0 (off)
+            to 1 (strong); smooths fine noise into flat patches, so strokes read larger and
+            cleaner, but fine texture is lost too. See :func:`nststudy.postprocess.enhance_strokes`.
     """
 
     name: str = "custom"
@@ -98,6 +108,8 @@ class Config:
     precision: Literal["float32", "bfloat16"] = "float32"
     style_scale: float = 1.0
     clip: bool = True
+    preserve_colors: Literal["luminance", "histogram"] | None = None
+    strokes: float = 0.0
 
     def __post_init__(self) -> None:
         fix = object.__setattr__
@@ -136,6 +148,13 @@ class Config:
             raise ValueError(f"every stage needs at least 1 step, got steps={self.steps}")
         if self.learning_rate <= 0 or self.style_scale <= 0:
             raise ValueError("learning_rate and style_scale must be > 0")
+        if self.preserve_colors not in (None, "luminance", "histogram"):
+            raise ValueError(
+                f"preserve_colors must be None, 'luminance' or 'histogram'; "
+                f"got {self.preserve_colors!r}"
+            )
+        if not 0.0 <= self.strokes <= 1.0:
+            raise ValueError(f"strokes must be between 0 (off) and 1 (strong), got {self.strokes}")
         if self.lr_decay_steps is not None and self.lr_decay_steps < 1:
             raise ValueError(f"lr_decay_steps must be >= 1 or None, got {self.lr_decay_steps}")
 
@@ -209,9 +228,9 @@ PRESETS: dict[str, Config] = {
         sizes=(512,),
         steps=(1000,),
     ),
-    "default": Config(name="default"),
+    "default": Config(name="default", sizes=(512,), steps=(200,)),
 }
-PRESETS["preview"] = PRESETS["default"].at_size(256).replace(name="preview")
+PRESETS["preview"] = PRESETS["default"].at_size(256, steps=50).replace(name="preview")
 
 
 def get_preset(name: str) -> Config:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ import numpy as np
 
 from .config import PRESETS, Config
 from .images import MIN_SIZE, ImageInput, load_image, resize_longest, to_uint8
+from .masks import blend_with_mask, load_mask
+from .postprocess import enhance_strokes, preserve_colors, resize_to
 from .vgg import FeatureExtractor
 
 if TYPE_CHECKING:  # TensorFlow is imported on the first call, not with the package
@@ -80,6 +83,32 @@ def _styles(style: StyleInput) -> list[tuple[np.ndarray, float]]:
     return pairs
 
 
+def _preflight(
+    photo: np.ndarray,
+    styles: list[tuple[np.ndarray, float]],
+    config: Config,
+    content: object,
+    style: object,
+) -> None:
+    """Refuse, before any heavy work, images too small for VGG19 (MIN_SIZE, no padding) and
+    runs whose estimated memory exceeds what is available (:mod:`nststudy.resources`)."""
+    from .images import check_min_size, scaled_shape
+    from .resources import check_fits
+
+    def name(src: object, default: str) -> str:
+        return str(src) if isinstance(src, str | os.PathLike) else default
+
+    pairs = isinstance(style, list | tuple) and style and isinstance(style[0], tuple | list)
+    sources = [s for s, _ in style] if pairs else [style]  # type: ignore[union-attr]
+    for size in config.sizes:
+        check_min_size(photo.shape, size, name(content, "the photo"))
+        style_size = max(32, round(size * config.style_scale))
+        for i, ((img, _), src) in enumerate(zip(styles, sources, strict=False), 1):
+            default = "the style image" if len(styles) == 1 else f"style image {i}"
+            check_min_size(img.shape, style_size, name(src, default))
+    check_fits(*scaled_shape(photo.shape, config.size), config)
+
+
 def _init(content: np.ndarray, config: Config) -> np.ndarray:
     if config.init == "content":
         return content
@@ -92,6 +121,7 @@ def stylize(
     style: StyleInput,
     config: Config = PRESETS["default"],
     callback: Callback | None = None,
+    mask: ImageInput | None = None,
     **overrides: Any,
 ) -> Result:
     """Paint ``content`` in the style of ``style``.
@@ -103,11 +133,30 @@ def stylize(
         config: the settings; a preset from :data:`nststudy.PRESETS` or your own.
         callback: ``callback(step, losses, image)`` after each step, with ``image`` float32
             ``(H, W, 3)`` in [0, 1]; return ``True`` to stop and keep the best image.
+        mask: optional local control (see :mod:`nststudy.masks`): a mask image or array, white
+            = stylize, black = keep the photo. The style loss then sees only the masked
+            features and the content loss dominates outside; a feathered pixel blend
+            (:func:`nststudy.masks.blend_with_mask`) finishes the picture.
         **overrides: fields of ``config`` to change for this call, e.g. ``style_weight=0.1``.
+
+    After the last stage the final picture is post-processed, in this order:
+    ``config.preserve_colors`` (:func:`nststudy.postprocess.preserve_colors`),
+    ``config.strokes`` (:func:`nststudy.postprocess.enhance_strokes`), then the mask blend.
+    ``Result.history`` and the callback's images are before post-processing.
 
     Returns:
         A :class:`Result`. Ctrl-C (KeyboardInterrupt) ends the run the same way as the
-        callback: the best image so far is returned with ``stopped="interrupt"``.
+        callback: the best image so far is returned with ``stopped="interrupt"``. A
+        non-finite loss rolls back to the best image (Adam retries at a lower learning rate,
+        see :mod:`nststudy.train`) and ends with ``stopped="diverged"`` and a warning.
+
+    Raises:
+        nststudy.images.ImageError: an unreadable image, or one whose short side is under
+            :data:`~nststudy.images.MIN_SIZE` (16 px) as given or at any working size
+            (refused, not padded).
+        nststudy.resources.ResourceError: the estimated memory exceeds what is available
+            (override: ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1``). Both are ``ValueError`` and are
+            raised before the network is built.
     """
     import tensorflow as tf
 
@@ -118,6 +167,8 @@ def stylize(
         config = config.replace(**overrides)
     photo = load_image(content)
     styles = _styles(style)
+    full_mask = None if mask is None else load_mask(mask, photo.shape)
+    _preflight(photo, styles, config, content, style)
     tf.random.set_seed(config.seed)
     extractor = FeatureExtractor(config.content_layers, config.style_layers, config.precision)
     history: list[dict[str, float]] = []
@@ -139,7 +190,10 @@ def stylize(
             image = np.clip(resized.numpy(), 0.0, 1.0)
         style_size = max(32, round(size * config.style_scale))
         targets = make_targets(
-            extractor, work, [(resize_longest(img, style_size), w) for img, w in styles]
+            extractor,
+            work,
+            [(resize_longest(img, style_size), w) for img, w in styles],
+            None if full_mask is None else resize_to(full_mask, work.shape[:2], "bilinear"),
         )
         stage = Stage(extractor, targets, config)
         runner = run_lbfgs if config.optimizer == "lbfgs" else run_adam
@@ -153,6 +207,12 @@ def stylize(
         if outcome.stopped:
             break
     assert outcome is not None  # config guarantees at least one stage
+    if config.preserve_colors:
+        image = preserve_colors(image, photo, method=config.preserve_colors)
+    if config.strokes > 0:
+        image = enhance_strokes(image, config.strokes)
+    if full_mask is not None:
+        image = blend_with_mask(image, photo, full_mask)
     return Result(
         image=to_uint8(image),
         history=history,

@@ -40,6 +40,12 @@ __all__ = [
     "train_step",
 ]
 
+#: On a non-finite loss, Adam goes back to the best image and retries with the learning rate
+#: times ``DIVERGENCE_LR_FACTOR``, at most ``DIVERGENCE_RETRIES`` times, then stops
+#: (``stopped="diverged"``); L-BFGS stops at once. Both warn (``RuntimeWarning``).
+DIVERGENCE_RETRIES = 2
+DIVERGENCE_LR_FACTOR = 0.1
+
 #: ``callback(step, losses, image) -> bool | None``; ``image`` is float32 (H, W, 3) in [0, 1].
 #: Returning ``True`` stops the run; the best image so far is kept.
 Callback = Callable[[int, dict[str, float], np.ndarray], bool | None]
@@ -52,16 +58,24 @@ class Targets:
     Attributes:
         content: ``{layer: (1, h, w, C)}`` features of the content photo.
         grams: ``{layer: (1, C, C)}`` Gram matrices of the style (weight-blended for several).
+        masks: ``{layer: (1, h, w, 1)}`` the stylize-mask shrunk to each layer's size (1 =
+            stylize), or ``None``; see :func:`compute_losses`.
     """
 
     content: Mapping[str, tf.Tensor]
     grams: Mapping[str, tf.Tensor]
+    masks: Mapping[str, tf.Tensor] | None = None
+
+
+#: With a mask, the content loss weighs this many times more where the mask is 0.
+OUTSIDE_CONTENT_BOOST = 10.0
 
 
 def make_targets(
     extractor: FeatureExtractor,
     content: np.ndarray,
     styles: list[tuple[np.ndarray, float]],
+    mask: np.ndarray | None = None,
 ) -> Targets:
     """Compute content features and (blended) style Grams once per size.
 
@@ -69,9 +83,15 @@ def make_targets(
         extractor: the feature extractor.
         content: float32 ``(H, W, 3)`` in [0, 1], already at the working size.
         styles: ``[(image (h, w, 3) in [0, 1], weight), ...]`` at their working sizes.
+        mask: optional float32 ``(H, W)`` in [0, 1] (1 = stylize); it is area-averaged down
+            to every tapped layer's size.
     """
     feats = extractor(to_vgg(content)[None])
     content_t = {n: tf.stop_gradient(feats[n]) for n in extractor.content_layers}
+    masks = None
+    if mask is not None:
+        m = tf.constant(np.asarray(mask, np.float32)[None, :, :, None])
+        masks = {n: tf.image.resize(m, tf.shape(feats[n])[1:3], "area") for n in extractor.layers}
     total = float(sum(w for _, w in styles))
     if styles and total <= 0:
         raise ValueError("style weights must have a positive sum")
@@ -83,7 +103,7 @@ def make_targets(
         for name in extractor.style_layers:
             g = gram_matrix(sfeats[name]) * (weight / total)
             grams[name] = g if name not in grams else grams[name] + g
-    return Targets(content_t, {n: tf.stop_gradient(g) for n, g in grams.items()})
+    return Targets(content_t, {n: tf.stop_gradient(g) for n, g in grams.items()}, masks)
 
 
 def compute_losses(
@@ -91,18 +111,34 @@ def compute_losses(
 ) -> dict[str, tf.Tensor]:
     """The weighted loss terms for a VGG-space image ``x_vgg`` of shape ``(1, H, W, 3)``.
 
+    With ``targets.masks`` (feature-level masking), each style layer's Gram is taken over the
+    masked features ``F·m``, normalised by ``Σm²`` instead of H·W (so it is the Gram of the
+    masked region alone), and the content error is weighted ``m + OUTSIDE_CONTENT_BOOST·(1−m)``.
+
     Returns:
         ``{"content", "style", "tv", "total"}`` scalars, each already multiplied by its weight
         (so ``total`` is their sum), plus ``"style/<layer>"`` weighted per-layer shares.
     """
     feats = extractor(x_vgg)
-    content = (
-        tf.add_n([content_loss(feats[n], targets.content[n]) for n in extractor.content_layers])
-        / len(extractor.content_layers)
-        if extractor.content_layers
-        else tf.constant(0.0)
+    masks = targets.masks
+    terms = []
+    for n in extractor.content_layers:
+        if masks is None:
+            terms.append(content_loss(feats[n], targets.content[n]))
+        else:
+            weight = masks[n] + OUTSIDE_CONTENT_BOOST * (1.0 - masks[n])
+            terms.append(tf.reduce_mean(weight * tf.square(feats[n] - targets.content[n])))
+    content = tf.add_n(terms) / len(terms) if terms else tf.constant(0.0)
+    style_feats = feats
+    if masks is not None:
+        style_feats = {}
+        for n in targets.grams:
+            m = masks[n]
+            area = tf.cast(tf.reduce_prod(tf.shape(m)[1:3]), tf.float32)
+            style_feats[n] = feats[n] * m * tf.sqrt(area / (tf.reduce_sum(m * m) + 1e-6))
+    per_layer = style_layer_losses(
+        style_feats, targets.grams, config.layer_weights(), config.formulas
     )
-    per_layer = style_layer_losses(feats, targets.grams, config.layer_weights(), config.formulas)
     style = tf.add_n(list(per_layer.values())) if per_layer else tf.constant(0.0)
     if config.formulas == "article":
         tv = article_total_variation_loss(x_vgg)
@@ -230,23 +266,42 @@ def run_adam(
     import keras
 
     cfg = stage.config
-    lr: object = cfg.learning_rate
-    if cfg.lr_decay_steps:
-        lr = keras.optimizers.schedules.ExponentialDecay(
-            cfg.learning_rate, cfg.lr_decay_steps, cfg.lr_decay_rate
-        )
-    opt = keras.optimizers.Adam(learning_rate=lr, beta_1=cfg.adam_beta1, epsilon=cfg.adam_epsilon)
+
+    def adam(scale: float) -> keras.optimizers.Optimizer:
+        lr: object = cfg.learning_rate * scale
+        if cfg.lr_decay_steps:
+            lr = keras.optimizers.schedules.ExponentialDecay(
+                cfg.learning_rate * scale, cfg.lr_decay_steps, cfg.lr_decay_rate
+            )
+        return keras.optimizers.Adam(lr, beta_1=cfg.adam_beta1, epsilon=cfg.adam_epsilon)
+
+    scale, retries = 1.0, 0
+    opt = adam(scale)
     x = tf.Variable(init, dtype=tf.float32)
     tracker = _Tracker(stage, callback, first_step)
     stopped = None
     try:
-        for _ in range(steps):
+        while len(tracker.history) < steps:
             before = x.numpy()
             losses = _floats(train_step(x, stage, opt))
             tracker.observe(before, losses)
             if not math.isfinite(losses["total"]) or not np.isfinite(x.numpy()).all():
-                stopped = "diverged"
-                break
+                # Divergence: back to the best image, a fresh Adam at a lower rate; give up
+                # after DIVERGENCE_RETRIES tries.
+                if retries == DIVERGENCE_RETRIES:
+                    stopped = "diverged"
+                    break
+                retries, scale = retries + 1, scale * DIVERGENCE_LR_FACTOR
+                x.assign(tracker.best_x if tracker.best_x is not None else init)
+                opt = adam(scale)
+                warnings.warn(
+                    f"the loss became non-finite at step {tracker.step + 1}; went back to the "
+                    f"best image so far and lowered the learning rate to "
+                    f"{cfg.learning_rate * scale:.3g}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                continue
             if tracker.record(before, losses):
                 stopped = "callback"
                 break
@@ -256,8 +311,9 @@ def run_adam(
         stopped = "interrupt"
     if stopped == "diverged":
         warnings.warn(
-            f"the loss became non-finite at step {tracker.step + 1}; kept the best image so far "
-            "(lower the learning rate)",
+            f"the loss became non-finite at step {tracker.step + 1} even at learning rate "
+            f"{cfg.learning_rate * scale:.3g}; stopped and kept the best image so far "
+            "(lower the learning rate or the loss weights)",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -319,7 +375,10 @@ def run_lbfgs(
     except _Stop:
         stopped = "diverged"
         warnings.warn(
-            "the loss became non-finite; kept the best image so far", RuntimeWarning, stacklevel=2
+            f"the loss became non-finite at evaluation {tracker.evaluations}; L-BFGS stopped "
+            "and kept the best image so far (lower the loss weights or use optimizer='adam')",
+            RuntimeWarning,
+            stacklevel=2,
         )
     except KeyboardInterrupt:
         stopped = "interrupt"

@@ -41,8 +41,8 @@ def test_paper_layer_names_are_normalised() -> None:
     [
         ({"content_layers": ("conv4_9",)}, "unknown VGG19 layer"),
         ({"style_weight": -1.0}, "style_weight must be >= 0"),
-        ({"steps": (0, 10)}, "at least 1 step"),
-        ({"sizes": (0, 512)}, "at least 32 px"),
+        ({"sizes": (256, 512), "steps": (0, 10)}, "at least 1 step"),
+        ({"sizes": (0, 512), "steps": (60, 40)}, "at least 32 px"),
         ({"sizes": (512,), "steps": (1, 2)}, "equal length"),
         ({"optimizer": "sgd"}, "optimizer must be one of"),
         ({"style_layer_weights": (1.0,)}, "one weight per layer"),
