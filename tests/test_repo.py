@@ -26,13 +26,31 @@ def test_links_generated_from_pyproject() -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_committed_without_outputs(path: Path) -> None:
+    # Only `# NBVAL_CHECK_OUTPUT` cells keep their (plain-text) expected output, for nbval to
+    # compare; tools/store_checked_outputs.py writes them.
     nb = json.loads(path.read_text(encoding="utf-8"))
-    dirty = [
+    dirty = []
+    for i, c in enumerate(nb["cells"]):
+        if c["cell_type"] != "code":
+            continue
+        checked = "".join(c["source"]).lstrip().startswith("# NBVAL_CHECK_OUTPUT")
+        text_only = all(o["output_type"] in ("stream", "execute_result") for o in c["outputs"])
+        if c.get("execution_count") or (c["outputs"] and not (checked and text_only)):
+            dirty.append(i)
+    assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them (nbstripout)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_checked_cells_have_expected_output(path: Path) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    empty = [
         i
         for i, c in enumerate(nb["cells"])
-        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+        if c["cell_type"] == "code"
+        and "".join(c["source"]).lstrip().startswith("# NBVAL_CHECK_OUTPUT")
+        and not c["outputs"]
     ]
-    assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them (nbstripout)"
+    assert not empty, f"{path.name}: run tools/store_checked_outputs.py (cells {empty})"
 
 
 def test_ci_runs_the_readme_test_command() -> None:
