@@ -13,15 +13,13 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import metadata
-from .images import load_image, resize_longest
+from .images import load_image
 from .paint import (
     Job,
     PaintInterrupted,
@@ -34,24 +32,6 @@ from .paint import (
 )
 
 __all__ = ["run_paint"]
-
-
-@contextmanager
-def _start_from(image: np.ndarray | None) -> Iterator[None]:
-    """Make :func:`nststudy.stylize.stylize` start from ``image`` (a checkpoint) if given."""
-    import importlib
-
-    module = importlib.import_module("nststudy.stylize")  # the module, not the function
-
-    if image is None:
-        yield
-        return
-    original = module._init
-    module._init = lambda content, config: resize_longest(image, max(content.shape[:2]))
-    try:
-        yield
-    finally:
-        module._init = original
 
 
 def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
@@ -88,8 +68,9 @@ def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
             bar.set_postfix(loss=f"{losses['total']:.3g}", refresh=False)
 
         styles = [(s.image, s.weight) for s in job.styles]
-        with _start_from(start_image):
-            result = stylize(photo, styles, config, callback=progress, mask=mask)
+        result = stylize(
+            photo, styles, config, callback=progress, mask=mask, init_image=start_image
+        )
         bar.close()
         done += len(result.history)
         if result.stopped == "interrupt":

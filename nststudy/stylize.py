@@ -122,6 +122,7 @@ def stylize(
     config: Config = PRESETS["default"],
     callback: Callback | None = None,
     mask: ImageInput | None = None,
+    init_image: ImageInput | None = None,
     **overrides: Any,
 ) -> Result:
     """Paint ``content`` in the style of ``style``.
@@ -137,6 +138,8 @@ def stylize(
             = stylize, black = keep the photo. The style loss then sees only the masked
             features and the content loss dominates outside; a feathered pixel blend
             (:func:`nststudy.masks.blend_with_mask`) finishes the picture.
+        init_image: start the first stage from this picture (e.g. a checkpoint of an
+            interrupted run, resized to fit) instead of ``config.init``.
         **overrides: fields of ``config`` to change for this call, e.g. ``style_weight=0.1``.
 
     After the last stage the final picture is post-processed, in this order:
@@ -173,7 +176,13 @@ def stylize(
     extractor = FeatureExtractor(config.content_layers, config.style_layers, config.precision)
     history: list[dict[str, float]] = []
     stage_seconds: list[float] = []
-    image = _init(resize_longest(photo, config.sizes[0]), config)
+    first = resize_longest(photo, config.sizes[0])
+    if init_image is not None:  # e.g. a checkpoint: continue from it instead of config.init
+        image = resize_longest(load_image(init_image), max(first.shape[:2]))
+        if image.shape != first.shape:
+            image = np.clip(tf.image.resize(image[None], first.shape[:2]).numpy()[0], 0, 1)
+    else:
+        image = _init(first, config)
     outcome: StageResult | None = None
     evaluations, initial_loss = 0, float("nan")
     for size, steps in zip(config.sizes, config.steps, strict=True):

@@ -90,3 +90,11 @@ def test_adam_divergence_keeps_last_good_image(
         result = stylize(photo, texture, cfg)
     assert result.stopped == "diverged"
     assert np.isfinite(result.final_loss)
+
+
+def test_init_image_continues_a_run(weights: Path, photo: np.ndarray, texture: np.ndarray) -> None:
+    cfg = _small("lbfgs", 6)
+    first = stylize(photo, texture, cfg)
+    cont = stylize(photo, texture, cfg, init_image=first.image)
+    assert cont.initial_loss == pytest.approx(first.final_loss, rel=0.1)  # picks up where it was
+    assert cont.final_loss < first.final_loss
