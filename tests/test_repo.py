@@ -35,7 +35,7 @@ def test_notebook_committed_without_outputs(path: Path) -> None:
             continue
         checked = "".join(c["source"]).lstrip().startswith("# NBVAL_CHECK_OUTPUT")
         text_only = all(o["output_type"] in ("stream", "execute_result") for o in c["outputs"])
-        if c.get("execution_count") or (c["outputs"] and not (checked and text_only)):
+        if (c.get("execution_count") or c["outputs"]) and not (checked and text_only):
             dirty.append(i)
     assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them (nbstripout)"
 

@@ -26,7 +26,7 @@ def is_checked(cell: dict) -> bool:
     return cell["cell_type"] == "code" and "".join(cell["source"]).lstrip().startswith(MARK)
 
 
-def _text_only(outputs: list[dict]) -> list[dict]:
+def _text_only(outputs: list[dict], number: int) -> list[dict]:
     kept = []
     for out in outputs:
         if out["output_type"] == "stream" and out["name"] == "stdout":
@@ -51,12 +51,16 @@ def store(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}).execute()
     raw = json.loads(path.read_text(encoding="utf-8"))
+    number = 0
     for cell, ran in zip(raw["cells"], nb.cells, strict=True):
         if cell["cell_type"] != "code":
             continue
+        number += 1
         cell["execution_count"] = None
         if is_checked(cell):
-            cell["outputs"] = _text_only(ran.get("outputs", []))
+            cell["outputs"] = _text_only(ran.get("outputs", []), number)
+            # nbval compares only cells that were run: keep this cell's number
+            cell["execution_count"] = number if cell["outputs"] else None
             cell.setdefault("metadata", {})["keep_output"] = True
         else:
             cell["outputs"] = []

@@ -62,12 +62,17 @@ def screenshot(page: object, name: str) -> np.ndarray:
     """A full-page screenshot saved under build/screenshots/, as an array."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     height = page.evaluate(
-        "() => document.querySelector('.jp-NotebookPanel-notebook')?.scrollHeight"
+        "() => Math.max(...[...document.querySelectorAll("
+        "'.jp-NotebookPanel .jp-WindowedPanel-outer, .jp-NotebookPanel .jp-Notebook')]"
+        ".map(e => e.scrollHeight), 0)"
     )
     page.set_viewport_size(
         {"width": 1280, "height": max(900, min(int(height or 900) + 200, 16000))}
     )
-    page.evaluate("() => document.querySelector('.jp-NotebookPanel-notebook')?.scrollTo(0, 0)")
+    page.evaluate(
+        "() => document.querySelectorAll('.jp-NotebookPanel .jp-WindowedPanel-outer')"
+        ".forEach(e => e.scrollTo(0, 0))"
+    )
     time.sleep(1)  # let the resized notebook lay out and images decode
     png = page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float32)
