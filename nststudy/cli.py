@@ -33,7 +33,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     photo = samples.content_photo(args.photo)
     style = samples.make_style(args.style, size=args.size, seed=0)
-    result = stylize(photo, style, PRESETS["default"].at_size(args.size))
+    result = stylize(photo, style, PRESETS["preview"].at_size(args.size))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_image(out, result.image)

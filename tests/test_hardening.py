@@ -477,7 +477,7 @@ def test_real_full_disk_keeps_earlier_file(tiny_disk: Path) -> None:
 CONFIG_ERRORS = [
     ("unknown_layer", {"content_layers": ("conv4_3x",)}, "did you mean 'block4_conv3'"),
     ("negative_weight", {"style_weight": -1.0}, "style_weight must be >= 0"),
-    ("zero_steps", {"steps": (0, 10)}, "at least 1 step"),
+    ("zero_steps", {"sizes": (256, 512), "steps": (0, 10)}, "at least 1 step"),
     ("size_zero", {"sizes": (0,), "steps": (10,)}, "at least 32 px"),
     ("zero_learning_rate", {"learning_rate": 0.0}, "must be > 0"),
     ("unknown_optimizer", {"optimizer": "sgd"}, "optimizer must be one of adam, lbfgs"),

@@ -241,7 +241,7 @@ def test_collect_photos_expands_folders(tmp_path: Path) -> None:
 
 
 def test_remaining_stages_after_a_checkpoint() -> None:
-    cfg = PRESETS["default"]  # (256, 512) with (60, 40) steps
+    cfg = PRESETS["default"].replace(sizes=(256, 512), steps=(60, 40))
     assert remaining_stages(cfg, 0) == cfg
     assert remaining_stages(cfg, 10).steps == (50, 40)
     assert remaining_stages(cfg, 70).sizes == (512,) and remaining_stages(cfg, 70).steps == (30,)
