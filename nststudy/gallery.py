@@ -116,7 +116,7 @@ def parse_name(path: str | os.PathLike) -> tuple[str | None, str, str]:
 
 def _read(path: Path) -> tuple[Image.Image, dict[str, Any] | None]:
     """The image (RGB thumbnail source) and its embedded settings, if any."""
-    from .metadata import KEY
+    from .metadata import KEY, decode_settings
 
     with Image.open(path) as im:
         text = im.info.get(KEY) or im.info.get("comment")
@@ -125,13 +125,7 @@ def _read(path: Path) -> tuple[Image.Image, dict[str, Any] | None]:
         im = ImageOps.exif_transpose(im)
         im.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
         rgb = im.convert("RGB")
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    try:
-        settings = json.loads(text) if text else None
-    except json.JSONDecodeError:
-        settings = None
-    return rgb, settings if isinstance(settings, dict) else None
+    return rgb, decode_settings(text)
 
 
 def _style_text(settings: dict[str, Any] | None, fallback: str) -> str:

@@ -34,6 +34,7 @@ __all__ = [
     "FORMATS",
     "KEY",
     "config_from_settings",
+    "decode_settings",
     "output_path",
     "painting_bytes",
     "read_settings",
@@ -210,13 +211,8 @@ def read_settings(source: str | os.PathLike | bytes) -> dict[str, Any]:
                 text = im.tag_v2.get(_TIFF_DESCRIPTION)
     except (OSError, ValueError) as err:
         raise ValueError(f"{name}: cannot read it as an image ({err})") from None
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    try:
-        settings = json.loads(text) if text else None
-    except json.JSONDecodeError:
-        settings = None
-    if not isinstance(settings, dict) or "config" not in settings:
+    settings = decode_settings(text)
+    if settings is None or "config" not in settings:
         raise ValueError(f"{name}: carries no nststudy settings; pick a painting nststudy made")
     return settings
 
@@ -233,3 +229,14 @@ def config_from_settings(settings: dict[str, Any]) -> Config:
         if isinstance(value, list):
             fields[key] = tuple(value)
     return Config(**fields)
+
+
+def decode_settings(text: str | bytes | None) -> dict[str, Any] | None:
+    """The settings dict from an embedded text chunk, or ``None`` if it is absent or not JSON."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        settings = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return None
+    return settings if isinstance(settings, dict) else None
