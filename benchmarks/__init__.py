@@ -1,0 +1,1 @@
+"""Benchmarks: speed, quality and memory of the recipes (see README.md)."""

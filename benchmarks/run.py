@@ -1,0 +1,503 @@
+"""Benchmark the recipes side by side: speed, quality on one loss, and peak memory.
+
+``python -m benchmarks.run`` (``make bench``) runs every recipe at 256 and 512 px on the same
+content/style pair (``../shared/images/tubingen.jpg`` + ``starry_night.jpg`` when present, the
+bundled samples otherwise) and scores each on the same loss: the tensorflow.org tutorial's
+(content ``block5_conv2`` 1e4, style ``conv1_1…conv5_1`` 1e-2, TV 30, pixels in [0, 1], style
+image at the output size). The tutorial recipe's final loss is the reference ``L_ref``.
+
+Each recipe runs in its own child process (``--child``), so its peak RSS (``ru_maxrss``) is its
+own and environment levers (``TF_ENABLE_ONEDNN_OPTS``, thread counts) are set before TensorFlow
+is imported. The parent prints a table and writes ``benchmarks/results/<tag>.json`` with the
+machine's description; output thumbnails go to ``benchmarks/results/<tag>/``.
+
+``--quick`` is a smoke run for CI (a few minutes, 128 px, short schedules): not headline numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results"
+SHARED_IMAGES = ROOT.parent / "shared" / "images"
+
+#: Config fields that define the loss (copied from ``loss_from`` for a fair comparison).
+LOSS_FIELDS = (
+    "content_layers",
+    "style_layers",
+    "style_layer_weights",
+    "content_weight",
+    "style_weight",
+    "tv_weight",
+    "formulas",
+)
+
+#: name -> preset, overrides, loss_from (preset whose loss fields replace the recipe's),
+#: env (set before TensorFlow starts), threads ((intra, inter) or None = TF's choice),
+#: live (score the tutorial loss after each final-size step, excluding that time).
+RECIPES: dict[str, dict[str, Any]] = {
+    "tutorial": {"preset": "tutorial", "about": "tensorflow.org recipe: Adam, 1000 steps"},
+    "article": {
+        "preset": "article",
+        "live": 10,
+        "about": "source article: its loss, Adam(2.0, decay 0.99/100) in VGG space",
+    },
+    "default": {"preset": "default", "about": "nststudy default preset, its own loss (look)"},
+    "preview": {"preset": "preview", "sizes": (256,), "about": "nststudy preview preset"},
+    "default@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "about": "HEADLINE: default's optimiser/schedule/init/precision on the tutorial loss",
+    },
+    "c2f@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"sizes": (256, 512), "steps": (50, 200)},
+        "about": "default plus a half-size L-BFGS stage first (coarse-to-fine)",
+    },
+    "naive-c2f@tutorial-loss": {
+        "preset": "tutorial",
+        "overrides": {"optimizer": "lbfgs", "sizes": (128, 256, 512), "steps": (100, 60, 40)},
+        "about": "the issue's naive coarse-to-fine 128/256/512, 100/60/40",
+    },
+    "default-noise@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"init": "noise"},
+        "about": "headline recipe started from noise instead of the photo",
+    },
+    "default-bf16@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"precision": "bfloat16", "steps": (10,)},
+        "live": 1,
+        "about": "mixed_bfloat16, 10 iterations: time per evaluation only",
+    },
+    "default-onednn-off@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"steps": (30,)},
+        "env": {"TF_ENABLE_ONEDNN_OPTS": "0"},
+        "about": "oneDNN disabled, 30 iterations: time per evaluation only",
+    },
+    "default-threads-tf@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"steps": (30,)},
+        "threads": None,
+        "about": "TensorFlow's own thread pools (not 2/1), 30 iterations: time per evaluation",
+    },
+}
+
+DEFAULT_RECIPES = tuple(RECIPES)
+QUICK_RECIPES = ("tutorial", "article", "default", "preview", "default@tutorial-loss")
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU model, core count, the SIMD flags that matter, memory and library versions."""
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cores": os.cpu_count(),
+        "cpu_model": platform.processor() or "unknown",
+    }
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        for line in text.splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16")
+                info["cpu_flags"] = {f: f in flags for f in wanted}
+                break
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split()
+        info["mem_total_gb"] = round(int(mem[1]) / 2**20, 1)
+    except OSError:
+        pass
+    from importlib import metadata
+
+    for dist in ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scipy"):
+        try:
+            info[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    info["TF_ENABLE_ONEDNN_OPTS"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset: on)")
+    return info
+
+
+def default_images() -> tuple[str, str]:
+    """Paths (or sample names) of the content and style images."""
+    content, style = SHARED_IMAGES / "tubingen.jpg", SHARED_IMAGES / "starry_night.jpg"
+    if content.is_file() and style.is_file():
+        return str(content), str(style)
+    return "sample:chelsea", "sample:swirl"
+
+
+# --------------------------------------------------------------------------- child
+
+
+def _load(src: str) -> Any:
+    from nststudy import samples
+    from nststudy.images import load_image
+
+    if src.startswith("sample:"):
+        name = src.split(":", 1)[1]
+        if name in samples.STYLES:
+            return samples.make_style(name, 512)
+        return samples.content_photo(name)
+    return load_image(src)
+
+
+def _child(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run one recipe at one size in this (fresh) process; return its measurements."""
+    import resource
+
+    import numpy as np
+    import tensorflow as tf
+
+    if spec.get("threads"):
+        intra, inter = spec["threads"]
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+
+    import importlib
+
+    stylize_mod = importlib.import_module("nststudy.stylize")
+    train_mod = importlib.import_module("nststudy.train")
+    from nststudy.config import get_preset
+    from nststudy.images import resize_longest, save_image, to_vgg
+    from nststudy.train import compute_losses, make_targets
+    from nststudy.vgg import FeatureExtractor
+
+    size = spec["size"]
+    photo, style = _load(spec["content"]), _load(spec["style"])
+    cfg = get_preset(spec["preset"])
+    if spec.get("loss_from"):
+        ref = get_preset(spec["loss_from"])
+        cfg = cfg.replace(**{f: getattr(ref, f) for f in LOSS_FIELDS}, style_scale=1.0)
+    overrides = dict(spec.get("overrides") or {})
+    for key in ("sizes", "steps"):
+        if key in overrides:
+            overrides[key] = tuple(overrides[key])
+    cfg = cfg.replace(**overrides).at_size(size, steps=spec.get("steps"))
+
+    # The yardstick: the tutorial loss at the output size (style image at the output size).
+    tut = get_preset("tutorial").at_size(size)
+    score_ext = FeatureExtractor(tut.content_layers, tut.style_layers, "float32")
+    work = resize_longest(photo, size)
+    score_targets = make_targets(score_ext, work, [(resize_longest(style, size), 1.0)])
+
+    @tf.function
+    def score(img: tf.Tensor) -> tf.Tensor:
+        return compute_losses(to_vgg(img)[None], score_ext, score_targets, tut)["total"]
+
+    same_loss = (
+        all(getattr(cfg, f) == getattr(tut, f) for f in LOSS_FIELDS)
+        and cfg.style_scale == 1.0
+        and cfg.precision == "float32"
+    )
+    live_every = int(spec.get("live", 0) or 0)
+    stages: list[Any] = []
+
+    class CountingStage(train_mod.Stage):  # counts traces per size: one each, no retracing
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            stages.append(self)
+
+    train_mod.Stage = CountingStage  # type: ignore[misc]  # stylize imports it per call
+    if hasattr(stylize_mod, "Stage"):
+        stylize_mod.Stage = CountingStage
+
+    traj: list[tuple[float, float, float]] = []  # (wall s, loss, CPU s), scoring excluded
+    paused = paused_cpu = 0.0
+    stop_at = spec.get("stop_at")
+    progress = Path(spec["image_dir"]).parent / "full" / f"{Path(spec['image_dir']).name}_"
+    progress = progress.with_name(progress.name + f"{spec['recipe']}_{size}.progress.jsonl")
+    progress.parent.mkdir(parents=True, exist_ok=True)
+    progress.write_text("")
+    start, start_cpu = time.perf_counter(), time.process_time()
+
+    def callback(step: int, losses: dict[str, float], image: np.ndarray) -> None:
+        nonlocal paused, paused_cpu
+        now, now_cpu = time.perf_counter(), time.process_time()
+        if image.shape[:2] != work.shape[:2]:
+            return None
+        value = None
+        if same_loss:
+            value = losses["total"]
+        elif live_every and step % live_every == 0:
+            value = float(score(tf.constant(image)))
+            paused += time.perf_counter() - now
+            paused_cpu += time.process_time() - now_cpu
+        if value is None:
+            return None
+        traj.append((now - start - paused, value, now_cpu - start_cpu - paused_cpu))
+        with open(progress, "a") as fh:  # partial results survive a killed run
+            fh.write(json.dumps(traj[-1]) + "\n")
+        return bool(stop_at and value <= stop_at)
+
+    result = stylize_mod.stylize(photo, style, cfg, callback=callback)
+    wall = result.seconds - paused
+    cpu = time.process_time() - start_cpu - paused_cpu
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    final = float(score(tf.constant(result.image.astype(np.float32) / 255.0)))
+    out_dir = Path(spec["image_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{spec['recipe'].replace('@', '_at_')}_{size}"
+    thumb = out_dir / f"{stem}.jpg"
+    for quality in (88, 80, 70, 60):
+        save_image(thumb, result.image, quality=quality)
+        if thumb.stat().st_size <= 300_000:
+            break
+    full_dir = out_dir.parent / "full"
+    full_dir.mkdir(exist_ok=True)
+    save_image(full_dir / f"{out_dir.name}_{stem}.png", result.image)
+    return {
+        "recipe": spec["recipe"],
+        "size": size,
+        "shape": list(result.image.shape[:2]),
+        "config": {k: v for k, v in vars(cfg).items()},
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "stopped_at_ref": stop_at,
+        "stage_s": result.stage_seconds,
+        "steps": len(result.history),
+        "evaluations": result.evaluations,
+        "stopped": result.stopped,
+        "final_loss": final,
+        "recipe_loss": result.final_loss,
+        "loss_is_tutorial": same_loss,
+        "trajectory": traj,
+        "peak_rss_mb": rss_mb,
+        "traces": [s.traces for s in stages],
+        "scoring_excluded_s": paused,
+        "thumbnail": os.path.relpath(thumb, RESULTS),
+        "env": {k: os.environ.get(k) for k in ("TF_ENABLE_ONEDNN_OPTS",)},
+        "threads": spec.get("threads"),
+    }
+
+
+# --------------------------------------------------------------------------- parent
+
+
+def run_child(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run one recipe in a fresh interpreter with its environment; return its JSON."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **spec.get("env", {})}
+    load_before = os.getloadavg()
+    cmd = [sys.executable, "-m", "benchmarks.run", "--child", json.dumps(spec)]
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env
+        )
+    except subprocess.TimeoutExpired:
+        return {"recipe": spec["recipe"], "size": spec["size"], "error": f"timeout {timeout}s"}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = proc.stderr.strip().splitlines()[-5:]
+        return {"recipe": spec["recipe"], "size": spec["size"], "error": " | ".join(tail)}
+    out = json.loads(lines[-1])
+    out["loadavg_before"], out["loadavg_after"] = load_before, os.getloadavg()
+    return out
+
+
+def time_to_reach(traj: list[list[float]], target: float, col: int = 0) -> float | None:
+    """First wall (``col=0``) or CPU (``col=2``) time at which loss <= ``target``, or None."""
+    for point in traj:
+        if point[1] <= target:
+            return point[col]
+    return None
+
+
+def summarise(rows: list[dict[str, Any]], refs: dict[int, dict[str, float]]) -> None:
+    """Add L_ref-relative columns to each row, in place."""
+    for row in rows:
+        if "error" in row:
+            continue
+        ref = refs.get(row["size"])
+        if not ref:
+            continue
+        row["L_ref"] = ref["loss"]
+        row["loss_vs_ref"] = row["final_loss"] / ref["loss"]
+        reach = time_to_reach(row["trajectory"], ref["loss"])
+        reach_cpu = time_to_reach(row["trajectory"], ref["loss"], col=2)
+        row["time_to_ref_s"] = reach
+        row["cpu_to_ref_s"] = reach_cpu
+        row["speedup_to_ref"] = ref["seconds"] / reach if reach else None
+        cpu_ref = ref.get("cpu_seconds")
+        row["cpu_speedup_to_ref"] = cpu_ref / reach_cpu if reach_cpu and cpu_ref else None
+        row["speedup_wall"] = ref["seconds"] / row["wall_s"]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """A fixed-width text table of the results."""
+    head = (
+        f"{'recipe':34} {'px':>4} {'wall s':>8} {'steps':>5} {'evals':>5} {'s/eval':>6} "
+        f"{'to L_ref s':>10} {'x tut':>6} {'x tut CPU':>9} {'final loss':>10} {'/L_ref':>6} "
+        f"{'RSS MB':>7}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"{r['recipe']:34} {r['size']:>4} ERROR {r['error'][:80]}")
+            continue
+        reach = r.get("time_to_ref_s")
+        speed = r.get("speedup_to_ref")
+        cpu_speed = "-" if r.get("cpu_speedup_to_ref") is None else f"{r['cpu_speedup_to_ref']:.1f}"
+        lines.append(
+            f"{r['recipe']:34} {r['size']:>4} {r['wall_s']:8.1f} {r['steps']:5d} "
+            f"{r['evaluations']:5d} {r['wall_s'] / max(1, r['evaluations']):6.2f} "
+            f"{'-' if reach is None else f'{reach:.1f}':>10} "
+            f"{'-' if speed is None else f'{speed:.1f}':>6} {cpu_speed:>9} {r['final_loss']:10.3e} "
+            f"{r.get('loss_vs_ref', float('nan')):6.2f} {r['peak_rss_mb']:7.0f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="CI smoke run (a few minutes)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="output sizes (default 256 512)")
+    parser.add_argument("--recipes", help=f"comma-separated, from: {', '.join(RECIPES)}")
+    parser.add_argument("--tutorial-steps", type=int, help="shorten the tutorial recipe")
+    parser.add_argument("--article-steps", type=int, help="shorten the article recipe")
+    parser.add_argument(
+        "--reference",
+        help="results JSON of an earlier run whose tutorial rows give L_ref and its time "
+        "(when the tutorial is not run, or run shortened, in this run)",
+    )
+    parser.add_argument(
+        "--ref-loss",
+        nargs="+",
+        default=[],
+        metavar="SIZE=LOSS",
+        help="L_ref per size when the full tutorial is not run here, e.g. 512=5.38e6 (the time "
+        "is then the tutorial's per-step time measured in this run x 1000)",
+    )
+    parser.add_argument(
+        "--stop-at-ref",
+        action="store_true",
+        help="end each recipe scored on the tutorial loss once it reaches L_ref (saves time; "
+        "its wall time is then time-to-L_ref)",
+    )
+    parser.add_argument("--threads", default="2,1", help="intra,inter op threads or 'tf'")
+    parser.add_argument("--content", help="content image path (default tubingen or sample)")
+    parser.add_argument("--style", help="style image path (default starry_night or sample)")
+    parser.add_argument("--tag", help="name of the results file (default: timestamp)")
+    parser.add_argument("--timeout", type=float, default=5400, help="per recipe, seconds")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(_child(json.loads(args.child))))
+        return 0
+
+    sizes = args.sizes or ([128] if args.quick else [256, 512])
+    names = (
+        args.recipes.split(",")
+        if args.recipes
+        else (QUICK_RECIPES if args.quick else DEFAULT_RECIPES)
+    )
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown:
+        parser.error(f"unknown recipe(s) {unknown}; choose from {', '.join(RECIPES)}")
+    tutorial_steps = args.tutorial_steps or (100 if args.quick else None)
+    article_steps = args.article_steps or (100 if args.quick else None)
+    threads = None if args.threads == "tf" else [int(v) for v in args.threads.split(",")]
+    content, style = default_images()
+    content, style = args.content or content, args.style or style
+    tag = args.tag or time.strftime("%Y%m%d-%H%M%S") + ("-quick" if args.quick else "")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    info = machine_info()
+    print(f"machine: {info.get('cpu_model')} x{info.get('cores')}, flags {info.get('cpu_flags')}")
+    tf_version = info.get("tensorflow-cpu") or info.get("tensorflow")
+    print(f"TensorFlow {tf_version}; content {content}; style {style}")
+
+    rows: list[dict[str, Any]] = []
+    refs: dict[int, dict[str, float]] = {}
+    if args.reference:
+        for r in json.loads(Path(args.reference).read_text())["rows"]:
+            if r.get("recipe") == "tutorial" and "error" not in r and r["steps"] >= 1000:
+                refs[r["size"]] = {
+                    "loss": r["trajectory"][-1][1],
+                    "seconds": r["wall_s"],
+                    "cpu_seconds": r.get("cpu_s"),
+                }
+    for item in args.ref_loss:
+        size_text, _, loss_text = item.partition("=")
+        refs[int(size_text)] = {"loss": float(loss_text), "seconds": float("nan"), "given": True}
+    out_path = RESULTS / f"{tag}.json"
+    for size in sizes:
+        for name in names:
+            recipe = RECIPES[name]
+            if "sizes" in recipe and size not in recipe["sizes"] and not args.quick:
+                continue
+            steps = {"tutorial": tutorial_steps, "article": article_steps}.get(name)
+            if args.quick and name not in ("tutorial", "article"):
+                steps = 40  # smoke test: every recipe runs, briefly
+            spec = {
+                "recipe": name,
+                "size": size,
+                "content": content,
+                "style": style,
+                "preset": recipe["preset"],
+                "loss_from": recipe.get("loss_from"),
+                "overrides": recipe.get("overrides", {}),
+                "env": recipe.get("env", {}),
+                "threads": recipe.get("threads", threads),
+                "live": recipe.get("live", 0),
+                "stop_at": (
+                    refs.get(size, {}).get("loss")
+                    if args.stop_at_ref and name != "tutorial"
+                    else None
+                ),
+                "steps": steps,
+                "image_dir": str(RESULTS / tag),
+            }
+            print(f"[{time.strftime('%H:%M:%S')}] {name} @ {size} px ...", flush=True)
+            row = run_child(spec, args.timeout)
+            row["about"] = recipe.get("about", "")
+            rows.append(row)
+            if name == "tutorial" and "error" not in row:
+                full = row["steps"]
+                secs, cpu_secs = row["wall_s"], row["cpu_s"]
+                extrapolated = full < 1000
+                if extrapolated:  # per-step time (after the first step's set-up) x 1000
+                    t0, c0 = row["trajectory"][0][0], row["trajectory"][0][2]
+                    per, per_cpu = (secs - t0) / (full - 1), (cpu_secs - c0) / (full - 1)
+                    secs, cpu_secs = t0 + per * 999, c0 + per_cpu * 999
+                row["tutorial_1000_s"], row["tutorial_1000_cpu_s"] = secs, cpu_secs
+                row["tutorial_time_extrapolated"] = extrapolated
+                timing = {"seconds": secs, "cpu_seconds": cpu_secs, "extrapolated": extrapolated}
+                if size not in refs or not extrapolated:
+                    refs[size] = {"loss": row["trajectory"][-1][1], **timing}
+                else:
+                    refs[size].update(timing)  # L_ref given, time measured in this run
+            summarise(rows, refs)
+            out_path.write_text(
+                json.dumps(
+                    {"machine": info, "tag": tag, "quick": args.quick, "refs": refs, "rows": rows},
+                    indent=1,
+                )
+            )
+    print(table(rows))
+    for size, ref in sorted(refs.items()):
+        print(f"L_ref @ {size}px = {ref['loss']:.4g} (tutorial {ref['seconds']:.0f} s)")
+    print(f"wrote {out_path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
