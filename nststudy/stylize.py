@@ -24,7 +24,7 @@ from .vgg import FeatureExtractor
 if TYPE_CHECKING:  # TensorFlow is imported on the first call, not with the package
     from .train import Callback, StageResult
 
-__all__ = ["Result", "StyleInput", "progress_bar", "stylize"]
+__all__ = ["Result", "StyleInput", "finish_painting", "progress_bar", "stylize"]
 
 StyleInput = ImageInput | Sequence[tuple[ImageInput, float]]
 
@@ -114,6 +114,27 @@ def _init(content: np.ndarray, config: Config) -> np.ndarray:
         return content
     rng = np.random.default_rng(config.seed)
     return rng.uniform(0.0, 1.0, content.shape).astype(np.float32)
+
+
+def finish_painting(
+    image: np.ndarray, photo: np.ndarray, config: Config, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Post-process a finished painting, in this order: ``config.preserve_colors``,
+    ``config.strokes``, then the feathered blend with ``photo`` outside ``mask``.
+
+    Args:
+        image: the painting, float32 ``(H, W, 3)`` in [0, 1].
+        photo: the content photo, float32 ``(h, w, 3)`` in [0, 1] (resized as needed).
+        config: supplies ``preserve_colors`` and ``strokes``.
+        mask: ``(H, W)`` in [0, 1], white = stylized; ``None`` for no blend.
+    """
+    if config.preserve_colors:
+        image = preserve_colors(image, photo, method=config.preserve_colors)
+    if config.strokes > 0:
+        image = enhance_strokes(image, config.strokes)
+    if mask is not None:
+        image = blend_with_mask(image, photo, mask)
+    return image
 
 
 def stylize(
@@ -216,14 +237,8 @@ def stylize(
         if outcome.stopped:
             break
     assert outcome is not None  # config guarantees at least one stage
-    if config.preserve_colors:
-        image = preserve_colors(image, photo, method=config.preserve_colors)
-    if config.strokes > 0:
-        image = enhance_strokes(image, config.strokes)
-    if full_mask is not None:
-        image = blend_with_mask(image, photo, full_mask)
     return Result(
-        image=to_uint8(image),
+        image=to_uint8(finish_painting(image, photo, config, full_mask)),
         history=history,
         seconds=time.perf_counter() - start,
         config=config,

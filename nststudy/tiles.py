@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from .config import PRESETS, Config
 from .images import ImageInput, load_image, resize_longest, to_vgg
-from .postprocess import crop_to_ratio, enhance_strokes, preserve_colors, resize_to
+from .postprocess import crop_to_ratio, resize_to
 from .resources import available_memory  # the container's limit, not the host's
 from .train import Stage, Targets, bounds, compute_losses, run_adam, run_lbfgs
 from .vgg import FeatureExtractor
@@ -317,8 +317,8 @@ def paint_print(
     Returns:
         float32 ``(H, W, 3)`` in [0, 1], longest side ``print_size``.
     """
-    from .masks import blend_with_mask, load_mask
-    from .stylize import stylize
+    from .masks import load_mask
+    from .stylize import finish_painting, stylize
 
     tile_starts(print_size, tile, overlap)  # checks tile and overlap before any work
     img = load_image(photo)
@@ -341,10 +341,4 @@ def paint_print(
         )
     else:
         out = resize_longest(load_image(painting), print_size)
-    if config.preserve_colors:
-        out = preserve_colors(out, img, method=config.preserve_colors)
-    if config.strokes > 0:
-        out = enhance_strokes(out, config.strokes)
-    if full_mask is not None:
-        out = blend_with_mask(out, img, full_mask)
-    return out
+    return finish_painting(out, img, config, full_mask)
