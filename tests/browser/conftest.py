@@ -43,9 +43,33 @@ CHROMIUM_ARGS = [
 class Lab:
     url: str
     token: str
+    log: Path
 
     def notebook_url(self, path: str) -> str:
         return f"{self.url}/lab/tree/{path}?reset&token={self.token}"
+
+    def wait_for_kernel(self, path: str, timeout: float) -> None:
+        """Block until the server has an idle kernel attached to the notebook at ``path``."""
+        deadline = time.monotonic() + timeout
+        state = "no session"
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(
+                    f"{self.url}/api/sessions?token={self.token}", timeout=5
+                ) as r:
+                    sessions = json.load(r)
+            except OSError:
+                sessions = []
+            for s in sessions:
+                if s.get("path", "").endswith(path.split("/")[-1]):
+                    state = (s.get("kernel") or {}).get("execution_state", "no kernel")
+                    if state == "idle":
+                        return
+            time.sleep(1)
+        pytest.fail(f"{path}: no idle kernel after {timeout:.0f} s ({state}):\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
 def _free_port() -> int:
@@ -103,7 +127,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                     + (tmp / "lab.log").read_text()[-3000:]
                 )
             time.sleep(0.5)
-        yield Lab(url, token)
+        yield Lab(url, token, tmp / "lab.log")
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -35,19 +35,39 @@ ERRORS = """() => [...document.querySelectorAll(
 
 def _menu(page: object, menu: str, item: str) -> None:
     page.locator(f'.lm-MenuBar-item:has(.lm-MenuBar-itemLabel:text-is("{menu}"))').click()
-    page.locator(f'.lm-Menu-item:has(.lm-Menu-itemLabel:text-is("{item}"))').click()
+    entry = page.locator(f'.lm-Menu-item:has(.lm-Menu-itemLabel:text-is("{item}"))')
+    if "lm-mod-disabled" in (entry.get_attribute("class") or ""):
+        page.keyboard.press("Escape")  # not ready yet (no kernel attached): try again later
+        return
+    entry.click()
+
+
+def _dismiss_dialogs(page: object) -> None:
+    """Accept any dialog (e.g. "Select Kernel") that would block the run."""
+    for button in page.locator(".jp-Dialog .jp-mod-accept").all():
+        button.click()
 
 
 def run_all(page: object, lab: Lab, path: str, timeout: float = 240) -> None:
-    """Open ``path`` in JupyterLab, run every cell, wait until all have run."""
+    """Open ``path`` in JupyterLab, run every cell, wait until all have run.
+
+    "Run All Cells" is clicked again while no cell has started: on a cold machine the first
+    kernel can take long enough to attach that the first click lands on a disabled menu item.
+    """
     page.goto(lab.notebook_url(path))
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+    lab.wait_for_kernel(path, timeout=120)
     page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
-    _menu(page, "Run", "Run All Cells")
     deadline = time.monotonic() + timeout
-    state = {}
+    state: dict = {}
+    started, clicked_at = False, -1e9
     while time.monotonic() < deadline:
+        if not started and time.monotonic() - clicked_at > 20:
+            _dismiss_dialogs(page)
+            _menu(page, "Run", "Run All Cells")
+            clicked_at = time.monotonic()
         state = page.evaluate(ALL_DONE)
+        started = started or bool(state["busy"] or state["done"])
         if state["n"] and state["done"] == state["n"]:
             break
         if page.evaluate(ERRORS):
@@ -55,7 +75,14 @@ def run_all(page: object, lab: Lab, path: str, timeout: float = 240) -> None:
         time.sleep(1)
     errors = page.evaluate(ERRORS)
     assert not errors, f"{path}: a cell failed:\n{errors[0][-2000:]}"
-    assert state.get("done") == state.get("n"), f"{path}: cells still running: {state}"
+    if state.get("done") != state.get("n"):
+        name = re.sub(r"\W", "_", path) + "_stuck"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        pytest.fail(
+            f"{path}: cells did not all run: {state}; screenshot {SCREENSHOTS / name}.png; "
+            f"server log tail:\n{lab.log_tail()}"
+        )
 
 
 def screenshot(page: object, name: str) -> np.ndarray:
