@@ -24,6 +24,7 @@ __all__ = [
     "ResourceError",
     "available_memory",
     "check_fits",
+    "estimate_print_memory",
     "estimate_stylize_memory",
     "largest_fitting_size",
 ]
@@ -221,6 +222,37 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
         optimiser = 4 * 4 * pixels  # two moments, variable, gradient
     images = 8 * 4 * pixels  # photo, content, best, init, callback copies
     return int(VGG19_WEIGHT_BYTES + max(train, style) + optimiser + images + FIXED_OVERHEAD)
+
+
+# Peak resident memory model, fitted to measurements on this CPU build of TensorFlow 2.21
+# (see benchmarks/print_size.py): a fixed part (Python, TensorFlow, VGG19 weights), a part per
+# pixel of the optimised image (VGG activations + gradients kept for the backward pass) and a
+# part per pixel of the print (canvas, photo, upscaling and post-processing buffers).
+_PRINT_BASE_BYTES = 900e6
+_GRAD_BYTES_PER_PX = 4.8e3
+_CANVAS_BYTES_PER_PX = 150.0
+
+
+def estimate_print_memory(size: int, tile: int | None = 512, aspect: float = 1.0) -> int:
+    """Estimated peak memory in bytes of a print job (:func:`nststudy.tiles.paint_print`) or,
+    with ``tile=None``, of a direct :func:`nststudy.stylize` at ``size``. Also importable as
+    ``nststudy.tiles.estimate_memory``.
+
+    Args:
+        size: longest side of the output in pixels.
+        tile: tile side for :func:`nststudy.tiles.refine_tiled`; ``None`` = no tiling.
+        aspect: short side / long side of the picture (1 = square, the worst case).
+
+    The numbers come from a fitted model (``_PRINT_BASE_BYTES + _GRAD_BYTES_PER_PX × optimised
+    pixels + _CANVAS_BYTES_PER_PX × print pixels``); expect ±25 %.
+    """
+    if size < 32:
+        raise ValueError(f"size must be at least 32 px, got {size}")
+    if not 0 < aspect <= 1:
+        raise ValueError(f"aspect is short side / long side, in (0, 1]; got {aspect}")
+    pixels = size * size * aspect
+    optimised = pixels if tile is None else min(tile, size) * min(tile, round(size * aspect))
+    return int(_PRINT_BASE_BYTES + _GRAD_BYTES_PER_PX * optimised + _CANVAS_BYTES_PER_PX * pixels)
 
 
 def _fmt(n: float) -> str:

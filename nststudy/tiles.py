@@ -34,6 +34,7 @@ from .config import PRESETS, Config
 from .images import ImageInput, load_image, resize_longest, to_vgg
 from .postprocess import crop_to_ratio, resize_to
 from .resources import available_memory  # the container's limit, not the host's
+from .resources import estimate_print_memory as estimate_memory
 from .train import Stage, Targets, bounds, compute_losses, run_adam, run_lbfgs
 from .vgg import FeatureExtractor
 
@@ -248,36 +249,6 @@ def refine_tiled(
             stacklevel=2,
         )
     return np.clip(canvas, 0.0, 1.0)
-
-
-# Peak resident memory model, fitted to measurements on this CPU build of TensorFlow 2.21
-# (see benchmarks/print_size.py): a fixed part (Python, TensorFlow, VGG19 weights), a part per
-# pixel of the optimised image (VGG activations + gradients kept for the backward pass) and a
-# part per pixel of the print (canvas, photo, upscaling and post-processing buffers).
-_BASE_BYTES = 900e6
-_GRAD_BYTES_PER_PX = 4.8e3
-_CANVAS_BYTES_PER_PX = 150.0
-
-
-def estimate_memory(size: int, tile: int | None = 512, aspect: float = 1.0) -> int:
-    """Estimated peak memory in bytes of a print job (or, with ``tile=None``, of a direct
-    :func:`nststudy.stylize` at ``size``).
-
-    Args:
-        size: longest side of the output in pixels.
-        tile: tile side for :func:`refine_tiled`; ``None`` = no tiling.
-        aspect: short side / long side of the picture (1 = square, the worst case).
-
-    The numbers come from a fitted model (``_BASE_BYTES + _GRAD_BYTES_PER_PX × optimised
-    pixels + _CANVAS_BYTES_PER_PX × print pixels``); expect ±25 %.
-    """
-    if size < 32:
-        raise ValueError(f"size must be at least 32 px, got {size}")
-    if not 0 < aspect <= 1:
-        raise ValueError(f"aspect is short side / long side, in (0, 1]; got {aspect}")
-    pixels = size * size * aspect
-    optimised = pixels if tile is None else min(tile, size) * min(tile, round(size * aspect))
-    return int(_BASE_BYTES + _GRAD_BYTES_PER_PX * optimised + _CANVAS_BYTES_PER_PX * pixels)
 
 
 def paint_print(
