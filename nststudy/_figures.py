@@ -2,7 +2,9 @@
 
 Figures are ``matplotlib.figure.Figure`` objects made without pyplot, so they render
 headless (Agg) and never pile up in pyplot's global list; :func:`figure_png` turns one into
-PNG bytes for an ``ipywidgets.Image``.
+PNG bytes for an ``ipywidgets.Image``. Their titles, axis labels and legends are looked up with
+:func:`nststudy.i18n.t` when the figure is drawn, so they follow
+:func:`~nststudy.i18n.set_language` (Chinese figures get the CJK font fallback first).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .config import STYLE_LAYERS, Config
+from .i18n import ensure_figure_font, t
 from .images import load_image, resize_longest, to_vgg
 from .vgg import FeatureExtractor, canonical_layer
 
@@ -43,7 +46,15 @@ _LOCK = threading.Lock()
 
 
 class _Figure(Figure):
-    """A Figure that Jupyter shows as PNG even when pyplot's inline backend is not active."""
+    """A Figure that Jupyter shows as PNG even when pyplot's inline backend is not active.
+
+    Creating one sets up the CJK font fallback first when the language is Chinese: text
+    objects take their font when they are made, so it must be in place before any of them.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        ensure_figure_font()
+        super().__init__(*args, **kwargs)
 
     def _repr_png_(self) -> bytes:
         return figure_png(self)
@@ -137,8 +148,8 @@ def gram_figure(
 def _draw_gram(ax: Any, gram: np.ndarray, title: str, channels: tuple[int, int] | None) -> None:
     im = ax.imshow(gram, cmap="magma", interpolation="nearest")
     ax.figure.colorbar(im, ax=ax, shrink=0.8)
-    ax.set(title=title or f"Gram matrix ({gram.shape[0]}×{gram.shape[1]})")
-    ax.set(xlabel="channel d", ylabel="channel c")
+    ax.set(title=title or t("fig.gram_title", n=gram.shape[0]))
+    ax.set(xlabel=t("widget.channel_d"), ylabel=t("widget.channel_c"))
     if channels is not None:
         c1, c2 = channels
         ax.scatter([c2, c1], [c1, c2], s=120, facecolors="none", edgecolors="cyan", linewidths=2)
@@ -156,7 +167,11 @@ def _channel_maps(axes: Sequence[Any], fmaps: np.ndarray, c1: int, c2: int) -> f
     for ax, data, label in zip(
         axes,
         (a, b, a * b),
-        (f"channel {c1}", f"channel {c2}", f"product: mean = {value:.4g}"),
+        (
+            t("fig.channel", c=c1),
+            t("fig.channel", c=c2),
+            t("fig.product_mean", mean=f"{value:.4g}"),
+        ),
         strict=True,
     ):
         ax.imshow(data, cmap="viridis")
@@ -173,7 +188,7 @@ def channel_pair_figure(
     fig = _Figure(figsize=(9, 3.2))
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.03, top=0.8, wspace=0.05)
     _channel_maps(fig.subplots(1, 3), feature_maps(image, layer, extractor), c1, c2)
-    fig.suptitle(f"{short_name(canonical_layer(layer))}: G[{c1}, {c2}] is the product's mean")
+    fig.suptitle(t("fig.pair_title", layer=short_name(canonical_layer(layer)), c1=c1, c2=c2))
     return fig
 
 
@@ -200,7 +215,7 @@ def explorer_figure(
         ax.plot(xs, distances, "o-", ms=3)
         if current is not None:
             ax.plot([xs[current]], [distances[current]], "o", color="red", ms=8)
-        ax.set(yscale="log", xlabel="step", title="distance to the style's Gram")
+        ax.set(yscale="log", xlabel=t("fig.step"), title=t("fig.gram_distance"))
     _channel_maps([fig.add_subplot(grid[1, i]) for i in range(3)], fmaps, c1, c2)
     fig.suptitle(title or short_name(canonical_layer(layer)))
     return fig
@@ -296,19 +311,21 @@ def layer_contributions(
 def contributions_figure(contribs: Mapping[str, Mapping[str, float]], title: str = "") -> Figure:
     """Bars: each term's weighted loss (log scale) and its share of the total (%)."""
     names = list(contribs)
-    labels = [short_name(n) for n in names]
+    terms = {"content": t("fig.content"), "tv": t("fig.tv")}
+    labels = [terms.get(n) or short_name(n) for n in names]
     colours = ["tab:orange" if n not in ("content", "tv") else "tab:blue" for n in names]
     fig = _Figure(figsize=(9, 3.4))
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.25, top=0.85, wspace=0.25)
     ax1, ax2 = fig.subplots(1, 2)
     losses = [max(contribs[n]["loss"], 1e-12) for n in names]
     ax1.bar(labels, losses, color=colours)
-    ax1.set(yscale="log", title="weighted loss")
+    ax1.set(yscale="log", title=t("fig.weighted_loss"))
     ax2.bar(labels, [100 * contribs[n]["share"] for n in names], color=colours)
-    ax2.set(ylim=(0, 100), title="share of the total (%)")
+    ax2.set(ylim=(0, 100), title=t("fig.share_total"))
     for ax in (ax1, ax2):
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-    fig.suptitle(title or f"total loss {sum(c['loss'] for c in contribs.values()):.4g}")
+    total = sum(c["loss"] for c in contribs.values())
+    fig.suptitle(title or t("fig.total_loss", value=f"{total:.4g}"))
     return fig
 
 
@@ -320,19 +337,17 @@ def contributions_over_steps_figure(history: Sequence[Mapping[str, float]]) -> F
     ax1, ax2 = fig.subplots(1, 2)
     layers = [k for k in (history[0] if history else {}) if k.startswith("style/")]
     if not layers:
-        ax1.text(
-            0.5, 0.5, "no per-layer losses in this history", ha="center", transform=ax1.transAxes
-        )
+        ax1.text(0.5, 0.5, t("fig.no_layers"), ha="center", transform=ax1.transAxes)
         return fig
     steps = [h["step"] for h in history]
     values = np.array([[h[k] for k in layers] for h in history], dtype=np.float64)
     for i, k in enumerate(layers):
         ax1.plot(steps, np.maximum(values[:, i], 1e-12), label=short_name(k[6:]))
-    ax1.set(yscale="log", xlabel="step", title="weighted style loss per layer")
+    ax1.set(yscale="log", xlabel=t("fig.step"), title=t("fig.style_per_layer"))
     ax1.legend(fontsize=7)
     shares = values / np.maximum(values.sum(axis=1, keepdims=True), 1e-30)
     ax2.stackplot(steps, shares.T * 100, labels=[short_name(k[6:]) for k in layers])
-    ax2.set(ylim=(0, 100), xlabel="step", title="share of the style loss (%)")
+    ax2.set(ylim=(0, 100), xlabel=t("fig.step"), title=t("fig.share_style"))
     return fig
 
 
@@ -345,13 +360,19 @@ def training_figure(history: Sequence[Mapping[str, float]], image: Any = None) -
     if image is not None:
         axes[0].imshow(_as_image(image))
         axes[0].set_axis_off()
-        axes[0].set_title("current image")
+        axes[0].set_title(t("fig.current_image"))
     ax = axes[-1]
     steps = [h["step"] for h in history]
-    for key in ("total", "content", "style", "tv"):
+    labels = {
+        "total": t("fig.total"),
+        "content": t("fig.content"),
+        "style": t("fig.style"),
+        "tv": t("fig.tv"),
+    }
+    for key, label in labels.items():
         if history and key in history[0]:
-            ax.plot(steps, [max(h[key], 1e-12) for h in history], label=key)
-    ax.set(yscale="log", xlabel="step", title="weighted losses")
+            ax.plot(steps, [max(h[key], 1e-12) for h in history], label=label)
+    ax.set(yscale="log", xlabel=t("fig.step"), title=t("fig.weighted_losses"))
     if history:
         ax.legend(fontsize=8)
     return fig

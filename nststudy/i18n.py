@@ -29,6 +29,7 @@ __all__ = [
     "ENV",
     "LANGUAGES",
     "MESSAGES",
+    "ensure_figure_font",
     "find_cjk_font",
     "get_language",
     "set_language",
@@ -73,6 +74,15 @@ _EN: dict[str, str] = {
     "fig.current_image": "current image",
     "fig.weighted_losses": "weighted losses",
     "fig.total_loss": "total loss {value}",
+    "fig.channel": "channel {c}",
+    "fig.product_mean": "product: mean = {mean}",
+    "fig.pair_title": "{layer}: G[{c1}, {c2}] is the product's mean",
+    "fig.no_layers": "no per-layer losses in this history",
+    "fig.total": "total",
+    "fig.content": "content",
+    "fig.style": "style",
+    "fig.tv": "tv",
+    "fig.explorer_title": "{image}, {layer}",
     # widgets (nststudy.widgets)
     "widget.image": "image",
     "widget.layer": "layer",
@@ -84,6 +94,16 @@ _EN: dict[str, str] = {
     "widget.stop": "Stop",
     "widget.steps": "steps",
     "widget.ready": "ready",
+    "widget.content": "content",
+    "widget.style": "style",
+    "widget.result": "result",
+    "widget.result_at": "result at step {step}",
+    "widget.painting": "painting…",
+    "widget.stopping": "stopping…",
+    "widget.progress": "step {step}: loss {loss}",
+    "widget.done": "done after {steps} steps, {seconds} s",
+    "widget.stopped": "stopped; kept the best image after {steps} steps, {seconds} s",
+    "widget.error": "error: {error}",
     # the studio (nststudy.studio)
     "studio.title": "nststudy oil-painting studio",
     "studio.photo": "Your photo",
@@ -100,6 +120,21 @@ _EN: dict[str, str] = {
     "studio.preview": "Preview",
     "studio.paint": "Paint",
     "studio.print": "Print",
+    "studio.button": "{mode} ({size} px)",
+    "studio.none": "(none)",
+    "studio.colours_painting": "the painting's",
+    "studio.colours_luminance": "the photo's (luminance)",
+    "studio.colours_histogram": "the photo's (histogram)",
+    "studio.fits": "fits in memory",
+    "studio.painting": "Painting ({mode})…",
+    "studio.done": "Done in {seconds} s{note}.",
+    "studio.stopped_early": " (stopped early: the best image so far)",
+    "studio.download": "⬇ Download {name}.png ({width}×{height} px)",
+    "studio.print_refusal": (
+        "A {size} px print needs about {need} GB of memory, but only {have} GB is free here. "
+        "Use “paint” ({paint} px), or run the studio on a computer with more memory "
+        "(pip install nststudy[studio]; nststudy studio)."
+    ),
     # the class gallery (nststudy.gallery)
     "gallery.title": "Class gallery",
     "gallery.learner": "Learner {n}",
@@ -124,6 +159,15 @@ _ZH: dict[str, str] = {
     "fig.current_image": "当前图像",
     "fig.weighted_losses": "加权损失",
     "fig.total_loss": "总损失 {value}",
+    "fig.channel": "通道 {c}",
+    "fig.product_mean": "乘积：均值 = {mean}",
+    "fig.pair_title": "{layer}：G[{c1}, {c2}] 就是乘积的均值",
+    "fig.no_layers": "这段历史记录里没有逐层的损失",
+    "fig.total": "总计",
+    "fig.content": "内容",
+    "fig.style": "风格",
+    "fig.tv": "总变分",
+    "fig.explorer_title": "{image}，{layer}",
     "widget.image": "图像",
     "widget.layer": "层",
     "widget.channel_c": "通道 c",
@@ -134,6 +178,16 @@ _ZH: dict[str, str] = {
     "widget.stop": "停止",
     "widget.steps": "步数",
     "widget.ready": "就绪",
+    "widget.content": "内容图",
+    "widget.style": "风格图",
+    "widget.result": "结果",
+    "widget.result_at": "第 {step} 步的结果",
+    "widget.painting": "正在绘制…",
+    "widget.stopping": "正在停止…",
+    "widget.progress": "第 {step} 步：损失 {loss}",
+    "widget.done": "完成：共 {steps} 步，用时 {seconds} 秒",
+    "widget.stopped": "已停止，保留了最好的图像：共 {steps} 步，用时 {seconds} 秒",
+    "widget.error": "出错：{error}",
     "studio.title": "nststudy 数字油画工作室",
     "studio.photo": "你的照片",
     "studio.sample": "或示例",
@@ -149,6 +203,21 @@ _ZH: dict[str, str] = {
     "studio.preview": "预览",
     "studio.paint": "绘制",
     "studio.print": "打印",
+    "studio.button": "{mode}（{size} 像素）",
+    "studio.none": "（无）",
+    "studio.colours_painting": "画作的颜色",
+    "studio.colours_luminance": "照片的颜色（亮度）",
+    "studio.colours_histogram": "照片的颜色（直方图）",
+    "studio.fits": "内存足够",
+    "studio.painting": "正在绘制（{mode}）…",
+    "studio.done": "完成，用时 {seconds} 秒{note}。",
+    "studio.stopped_early": "（已提前停止：保留目前最好的图像）",
+    "studio.download": "⬇ 下载 {name}.png（{width}×{height} 像素）",
+    "studio.print_refusal": (
+        "打印 {size} 像素的画大约需要 {need} GB 内存，但这里只有 {have} GB 可用。"
+        "请改用“绘制”（{paint} 像素），或在内存更大的电脑上运行工作室"
+        "（pip install nststudy[studio]; nststudy studio）。"
+    ),
     "gallery.title": "班级作品展",
     "gallery.learner": "学员 {n}",
     "gallery.weights": "内容 {content} · 风格 {style} · 总变分 {tv}",
@@ -197,6 +266,17 @@ def _ensure_font() -> None:
     if not _font_done:
         _font_done = True
         use_cjk_font()
+
+
+def ensure_figure_font() -> None:
+    """Set up the CJK font fallback (once per process) when the current language is Chinese.
+
+    The library's figures call this before they create any text, so Chinese titles and tick
+    labels render even when the language came from ``$NSTSTUDY_LANG`` rather than
+    :func:`set_language`; in English it does nothing.
+    """
+    if get_language() == "zh-CN":
+        _ensure_font()
 
 
 def get_language() -> str:

@@ -3,6 +3,8 @@
 The same widgets serve notebook 08 and the no-code app (``nststudy studio`` runs it with
 Voilà). Every button calls a plain function that tests (and curious learners) can call too:
 :func:`studio_config`, :func:`print_refusal`, :func:`paint_photo`, :func:`download_html`.
+Labels and messages follow :func:`nststudy.i18n.set_language` (looked up when the studio is
+built and when a message is shown).
 
 >>> studio = Studio()
 >>> studio           # in Jupyter: shows the studio
@@ -22,6 +24,7 @@ from PIL import Image
 
 from . import metadata, samples
 from .config import Config, get_preset
+from .i18n import t
 from .images import load_image, resize_longest, to_uint8
 
 __all__ = [
@@ -89,10 +92,12 @@ def print_refusal(size: int, available: int | None = None, tile: int = 512) -> s
     have = available_memory() if available is None else available
     if need <= have:
         return None
-    return (
-        f"A {size} px print needs about {need / 1e9:.1f} GB of memory, but only "
-        f"{have / 1e9:.1f} GB is free here. Use “paint” ({MODES['paint'][0]} px), or run the "
-        "studio on a computer with more memory (pip install nststudy[studio]; nststudy studio)."
+    return t(
+        "studio.print_refusal",
+        size=size,
+        need=f"{need / 1e9:.1f}",
+        have=f"{have / 1e9:.1f}",
+        paint=MODES["paint"][0],
     )
 
 
@@ -145,9 +150,10 @@ def download_html(image: np.ndarray, settings: dict[str, Any], name: str = "pain
     """An HTML download link carrying the PNG (settings and sRGB profile embedded)."""
     data = base64.b64encode(metadata.painting_bytes(image, settings)).decode()
     h, w = image.shape[:2]
+    text = t("studio.download", name=name, width=w, height=h)
     return (
         f'<a download="{name}.png" href="data:image/png;base64,{data}" '
-        f'style="font-weight:bold">⬇ Download {name}.png ({w}×{h} px)</a>'
+        f'style="font-weight:bold">{text}</a>'
     )
 
 
@@ -185,36 +191,42 @@ class Studio:
         w = widgets
         names = [s.name for s in samples.list_styles()]
         tips = [f"{s.movement}: {s.description}" for s in samples.list_styles()]
-        self.upload = w.FileUpload(accept="image/*", multiple=False, description="Your photo")
+        self.upload = w.FileUpload(accept="image/*", multiple=False,
+                                   description=t("studio.photo"))  # fmt: skip
         self.sample = w.Dropdown(options=samples.CONTENT_PHOTOS, value="chelsea",
-                                 description="or sample")  # fmt: skip
+                                 description=t("studio.sample"))  # fmt: skip
         self.gallery = w.ToggleButtons(options=names, value="swirl", tooltips=tips,
-                                       description="Style")  # fmt: skip
+                                       description=t("studio.style"))  # fmt: skip
         thumbs = [
             w.VBox([w.Image(value=png_bytes(samples.make_style(n, 72)), width=72), w.Label(n)])
             for n in names
         ]
-        self.blend = w.Dropdown(options=[("(none)", None), *[(n, n) for n in names]],
-                                description="Blend with")  # fmt: skip
-        self.blend_weight = w.FloatSlider(0.5, min=0.0, max=1.0, step=0.05, description="Blend")
+        self.blend = w.Dropdown(options=[(t("studio.none"), None), *[(n, n) for n in names]],
+                                description=t("studio.blend_with"))  # fmt: skip
+        self.blend_weight = w.FloatSlider(0.5, min=0.0, max=1.0, step=0.05,
+                                          description=t("studio.blend"))  # fmt: skip
         self.strength = w.FloatLogSlider(1.0, base=10, min=-1, max=1, step=0.1,
-                                         description="Style strength")  # fmt: skip
+                                         description=t("studio.strength"))  # fmt: skip
         self.style_scale = w.FloatSlider(1.0, min=0.5, max=2.0, step=0.1,
-                                         description="Finer strokes")  # fmt: skip
+                                         description=t("studio.finer"))  # fmt: skip
         self.colors = w.Dropdown(
-            options=[("the painting's", None), ("the photo's (luminance)", "luminance"),
-                     ("the photo's (histogram)", "histogram")],
-            description="Colours",
+            options=[(t("studio.colours_painting"), None),
+                     (t("studio.colours_luminance"), "luminance"),
+                     (t("studio.colours_histogram"), "histogram")],
+            description=t("studio.colours"),
         )  # fmt: skip
-        self.strokes = w.FloatSlider(0.0, min=0.0, max=1.0, step=0.05, description="Smooth strokes")
+        self.strokes = w.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
+                                     description=t("studio.smooth"))  # fmt: skip
         self.buttons = {
-            m: w.Button(description=f"{m.title()} ({self.sizes[m]} px)", icon=icon)
+            m: w.Button(
+                description=t("studio.button", mode=self._mode(m), size=self.sizes[m]), icon=icon
+            )
             for m, icon in (("preview", "eye"), ("paint", "paint-brush"), ("print", "print"))
         }
-        self.buttons["print"].tooltip = print_refusal(self.sizes["print"]) or "fits in memory"
-        self.stop_button = w.Button(description="Stop", icon="stop", disabled=True)
-        self.progress = w.IntProgress(0, min=0, max=1, description="Progress")
-        self.status = w.HTML(f'<span class="{MARKER}">Pick a photo and a style.</span>')
+        self.buttons["print"].tooltip = print_refusal(self.sizes["print"]) or t("studio.fits")
+        self.stop_button = w.Button(description=t("widget.stop"), icon="stop", disabled=True)
+        self.progress = w.IntProgress(0, min=0, max=1, description=t("studio.progress"))
+        self.status = w.HTML(f'<span class="{MARKER}">{t("studio.pick")}</span>')
         self.image = w.Image(format="png", width=512)
         self.download = w.HTML("")
         for mode, button in self.buttons.items():
@@ -224,7 +236,7 @@ class Studio:
         self.sample.observe(lambda _: self._show_photo(), names="value")
         self.widget = w.VBox(
             [
-                w.HTML(f'<h2 class="{MARKER}">🎨 nststudy oil-painting studio</h2>'),
+                w.HTML(f'<h2 class="{MARKER}">🎨 {t("studio.title")}</h2>'),
                 w.HBox([self.upload, self.sample]),
                 self.gallery,
                 w.HBox(thumbs),
@@ -239,6 +251,16 @@ class Studio:
             ]
         )
         self._show_photo()
+
+    @staticmethod
+    def _mode(mode: str) -> str:
+        """The button name of ``mode`` in the current language."""
+        names = {
+            "preview": t("studio.preview"),
+            "paint": t("studio.paint"),
+            "print": t("studio.print"),
+        }
+        return names[mode]
 
     def photo(self) -> np.ndarray:
         """The photo to paint: the uploaded file, else the chosen sample (float32, ≤ 4096 px)."""
@@ -294,7 +316,9 @@ class Studio:
         self.error = None
         config = self.config(mode)
         self.progress.max, self.progress.value = config.total_steps, 0
-        self.status.value = f'<span class="{MARKER}">Painting ({mode})…</span>'
+        self.status.value = (
+            f'<span class="{MARKER}">{t("studio.painting", mode=self._mode(mode))}</span>'
+        )
         self.stop_button.disabled = False
         self._thread = threading.Thread(target=self._run, args=(mode, config), daemon=True)
         self._thread.start()
@@ -320,10 +344,9 @@ class Studio:
             self.image.value = png_bytes(resize_longest(load_image(image), 1024))
             name = f"{self.gallery.value}_{mode}"
             self.download.value = download_html(image, settings, name)
-            note = " (stopped early: the best image so far)" if stopped else ""
-            self.status.value = (
-                f'<span class="{MARKER}">Done in {time.perf_counter() - t0:.0f} s{note}.</span>'
-            )
+            note = t("studio.stopped_early") if stopped else ""
+            done = t("studio.done", seconds=f"{time.perf_counter() - t0:.0f}", note=note)
+            self.status.value = f'<span class="{MARKER}">{done}</span>'
         except Exception as err:  # shown to the user instead of a silent thread death
             self.error = f"{type(err).__name__}: {err}"
             self.status.value = f'<span class="{MARKER}" style="color:#b00">{self.error}</span>'
