@@ -41,8 +41,9 @@ def _vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
-def run_one(notebook: Path, timeout: int) -> dict:
-    """Execute ``notebook`` here (in this child process) and measure its kernel."""
+def run_one(notebook: Path, timeout: int, save: Path | None = None) -> dict:
+    """Execute ``notebook`` here (in this child process) and measure its kernel; with
+    ``save``, write the executed notebook (outputs included) into that folder."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -69,6 +70,9 @@ def run_one(notebook: Path, timeout: int) -> dict:
     except Exception as err:  # a timeout or a dead kernel: report it, keep measuring the rest
         error = f"{type(err).__name__}: {err}"[:300]
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KB → MB
+    if save is not None:  # to read the figures a full run drew (never committed)
+        save.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save / notebook.name)
     return {
         "notebook": str(notebook.relative_to(ROOT))
         if notebook.is_relative_to(ROOT)
@@ -82,10 +86,12 @@ def run_one(notebook: Path, timeout: int) -> dict:
     }
 
 
-def measure(notebook: Path, fast: bool, timeout: int) -> dict:
+def measure(notebook: Path, fast: bool, timeout: int, save: Path | None = None) -> dict:
     """Run ``notebook`` in a fresh child process and return its measurements."""
     env = {**os.environ, "NSTSTUDY_FAST": "1" if fast else "0", "MPLBACKEND": "Agg"}
     cmd = [sys.executable, __file__, "--child", str(notebook), "--timeout", str(timeout)]
+    if save is not None:
+        cmd += ["--save", str(save.resolve())]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout * 4 + 60)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
@@ -101,16 +107,17 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--full", dest="fast", action="store_false", help="learners' full sizes")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (900)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON report")
+    parser.add_argument("--save", type=Path, help="also write the executed notebooks here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(run_one(args.child.resolve(), args.timeout)))
+        print(json.dumps(run_one(args.child.resolve(), args.timeout, args.save)))
         return 0
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     rows = []
     print(f"{'notebook':48} {'kernel peak':>12} {'time':>8}  status", flush=True)
     for nb in notebooks:
-        row = measure(nb.resolve(), args.fast, args.timeout)
+        row = measure(nb.resolve(), args.fast, args.timeout, args.save)
         rows.append(row)
         peak = f"{row['kernel_peak_mb']:.0f} MB" if row.get("kernel_peak_mb") else "?"
         secs = f"{row['seconds']:.0f} s" if "seconds" in row else "?"
