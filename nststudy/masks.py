@@ -26,7 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .images import ImageInput, load_image, resize_longest
 from .postprocess import resize_to
 
-__all__ = ["auto_foreground_mask", "blend_with_mask", "load_mask"]
+__all__ = ["auto_foreground_mask", "blend_with_mask", "feather_mask", "load_mask", "read_mask"]
 
 
 def _mask_from_pil(im: Image.Image) -> np.ndarray:
@@ -46,6 +46,24 @@ def _mask_from_pil(im: Image.Image) -> np.ndarray:
 def _grey(rgb: np.ndarray) -> np.ndarray:
     """Luminance (ITU-R 601 weights, as Pillow's ``convert("L")``) of RGB in [0, 1]."""
     return rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def read_mask(path: str | os.PathLike) -> np.ndarray:
+    """Read a mask file at its own size: float32 ``(h, w)`` in [0, 1] (see :func:`load_mask`).
+
+    Raises:
+        ValueError: naming the file, when it is missing or not a readable image.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such mask file; check the path")
+    try:
+        with Image.open(path) as im:
+            return _mask_from_pil(im)
+    except (UnidentifiedImageError, OSError) as err:
+        raise ValueError(
+            f"{path}: cannot read it as an image ({err}); save the mask as PNG"
+        ) from None
 
 
 def load_mask(src: ImageInput, shape: tuple[int, ...]) -> np.ndarray:
@@ -73,16 +91,7 @@ def load_mask(src: ImageInput, shape: tuple[int, ...]) -> np.ndarray:
                 f"mask: expected an array (H, W) or (H, W, 1|3|4), got shape {src.shape}"
             )
     elif isinstance(src, str | os.PathLike):
-        path = Path(src)
-        if not path.is_file():
-            raise ValueError(f"{path}: no such mask file; check the path")
-        try:
-            with Image.open(path) as im:
-                mask = _mask_from_pil(im)
-        except (UnidentifiedImageError, OSError) as err:
-            raise ValueError(
-                f"{path}: cannot read it as an image ({err}); save the mask as PNG"
-            ) from None
+        mask = read_mask(src)
     else:
         raise ValueError(f"cannot load a mask from {type(src).__name__}; pass a path or an array")
     mask = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
@@ -182,17 +191,24 @@ def blend_with_mask(
     Returns:
         float32 ``(H, W, 3)`` in [0, 1]: ``m·painting + (1 − m)·photo``.
     """
-    if feather < 0:
-        raise ValueError(f"feather must be >= 0, got {feather}")
     paint = load_image(painting)
     shape = paint.shape[:2]
     pic = resize_to(load_image(photo), shape)
     m = load_mask(mask, shape)
     if invert:
         m = 1.0 - m
+    m = feather_mask(m, feather)[..., None]
+    return np.clip(m * paint + (1.0 - m) * pic, 0.0, 1.0).astype(np.float32)
+
+
+def feather_mask(mask: np.ndarray, feather: float = 0.02) -> np.ndarray:
+    """The soft mask :func:`blend_with_mask` mixes with: ``mask`` ``(H, W)`` blurred by a
+    Gaussian of σ = ``feather`` × its longest side (0 = unchanged), clipped to [0, 1]."""
+    if feather < 0:
+        raise ValueError(f"feather must be >= 0, got {feather}")
+    m = np.asarray(mask, np.float32)
     if feather > 0:
         from scipy.ndimage import gaussian_filter
 
-        m = gaussian_filter(m, sigma=feather * max(shape), mode="nearest")
-    m = np.clip(m, 0.0, 1.0)[..., None]
-    return np.clip(m * paint + (1.0 - m) * pic, 0.0, 1.0).astype(np.float32)
+        m = gaussian_filter(m, sigma=feather * max(m.shape), mode="nearest")
+    return np.clip(m, 0.0, 1.0)

@@ -31,19 +31,24 @@ import numpy as np
 import tensorflow as tf
 
 from .config import PRESETS, Config
+from .grams import style_targets, tiled_grams
 from .images import ImageInput, load_image, resize_longest, to_vgg
 from .postprocess import crop_to_ratio, resize_to
 from .resources import available_memory  # the container's limit, not the host's
 from .resources import estimate_print_memory as estimate_memory
-from .train import Stage, Targets, bounds, compute_losses, run_adam, run_lbfgs
+from .train import Stage, Targets, bounds, compute_losses, layer_masks, run_adam, run_lbfgs
 from .vgg import FeatureExtractor
 
 __all__ = [
+    "SKIP_BELOW",
     "TileCallback",
+    "TilingStopped",
     "available_memory",
+    "count_tiles",
     "estimate_memory",
     "feather_weights",
     "paint_print",
+    "print_shape",
     "refine_tiled",
     "tile_starts",
     "tiled_grams",
@@ -85,95 +90,79 @@ def feather_weights(shape: tuple[int, int], overlap: int, top: bool, left: bool)
     return weights
 
 
-def _stride(layer: str) -> int:
-    """Down-sampling factor of a VGG19 layer: 2 ** (pools before it)."""
-    block = int(layer[5])
-    return 2 ** (block if layer.endswith("pool") else block - 1)
-
-
-def tiled_grams(
-    extractor: FeatureExtractor, image: np.ndarray, tile: int = 512, margin: int = 64
-) -> dict[str, tf.Tensor]:
-    """Whole-image Gram matrices ``{layer: (1, C, C)}`` of ``image``, computed in tiles.
-
-    Each core tile (a multiple of 16 px) is run through VGG19 with ``margin`` px of context on
-    every side; only the core's features are summed (Σ FᵀF), then divided by the number of
-    positions, so the result matches :func:`nststudy.losses.gram_matrix` of the whole image
-    except for zero-padding effects near tile borders. Images within ``tile`` are done whole.
-    """
-    h, w = image.shape[:2]
-    if h <= tile and w <= tile:
-        feats = extractor(to_vgg(image)[None])
-        return {n: _gram_sum(feats[n]) / _positions(feats[n]) for n in extractor.style_layers}
-    core = max(16, tile // 16 * 16)
-    margin = margin // 16 * 16
-    sums: dict[str, tf.Tensor] = {}
-    counts = dict.fromkeys(extractor.style_layers, 0)
-    for y0 in range(0, h, core):
-        for x0 in range(0, w, core):
-            y1, x1 = min(y0 + core, h), min(x0 + core, w)
-            cy, cx = max(0, y0 - margin), max(0, x0 - margin)
-            crop = image[cy : min(h, y1 + margin), cx : min(w, x1 + margin)]
-            feats = extractor(to_vgg(crop)[None])
-            for n in extractor.style_layers:
-                f = _stride(n)
-                part = feats[n][:, (y0 - cy) // f : (y1 - cy) // f, (x0 - cx) // f : (x1 - cx) // f]
-                sums[n] = _gram_sum(part) + sums.get(n, 0.0)
-                counts[n] += int(part.shape[1]) * int(part.shape[2])
-            del feats
-    return {n: sums[n] / max(counts[n], 1) for n in extractor.style_layers}
-
-
-def _gram_sum(features: tf.Tensor) -> tf.Tensor:
-    return tf.einsum("bijc,bijd->bcd", features, features)
-
-
-def _positions(features: tf.Tensor) -> float:
-    return float(features.shape[1] * features.shape[2])
-
-
-def _style_targets(
-    extractor: FeatureExtractor,
-    styles: list[tuple[np.ndarray, float]],
-    size: int,
-    config: Config,
-    tile: int,
-) -> dict[str, tf.Tensor]:
-    style_size = max(32, round(size * config.style_scale))
-    total = sum(w for _, w in styles)
-    grams: dict[str, tf.Tensor] = {}
-    for img, weight in styles:
-        if weight == 0:
-            continue
-        for n, g in tiled_grams(extractor, resize_longest(img, style_size), tile).items():
-            g = g * (weight / total)
-            grams[n] = g if n not in grams else grams[n] + g
-    return {n: tf.stop_gradient(g) for n, g in grams.items()}
-
-
 class _TileStage(Stage):
-    """A :class:`~nststudy.train.Stage` whose traced loss takes the content targets as an
-    argument, so one trace serves every tile of the same shape."""
+    """A :class:`~nststudy.train.Stage` whose traced loss takes the content targets and the
+    tile's layer masks as arguments, so one trace serves every tile of the same shape."""
 
-    def __init__(self, loss_fn: Callable, content: dict[str, tf.Tensor], config: Config) -> None:
+    def __init__(
+        self, loss_fn: Callable, content: dict, masks: dict | None, config: Config
+    ) -> None:
         self.config = config
         self.low, self.high = bounds(config)
-        self.loss_and_grad = lambda x: loss_fn(x, content)
+        self.loss_and_grad = lambda x: loss_fn(x, content, masks)
 
 
 def _tile_loss(extractor: FeatureExtractor, grams: dict[str, tf.Tensor], config: Config):
     space = config.space
 
     @tf.function(reduce_retracing=True)
-    def loss_and_grad(x: tf.Tensor, content: dict[str, tf.Tensor]):
+    def loss_and_grad(x: tf.Tensor, content: dict, masks: dict | None):
         _traces[0] += 1  # runs only while tracing
         with tf.GradientTape() as tape:
             tape.watch(x)
             x_vgg = to_vgg(x) if space == "pixels" else x
-            losses = compute_losses(x_vgg, extractor, Targets(content, grams), config)
+            losses = compute_losses(x_vgg, extractor, Targets(content, grams, masks), config)
         return losses, tape.gradient(losses["total"], x)
 
     return loss_and_grad
+
+
+class TilingStopped(RuntimeWarning):
+    """Warned by :func:`refine_tiled` when it returns before every tile is refined.
+
+    Attributes:
+        complete: tiles fully refined (in raster order; resume with ``start=(canvas,
+            complete)``); a tile cut short by Ctrl-C is pasted but not counted.
+        total: tiles in all.
+        reason: ``"interrupt"`` (Ctrl-C) or ``"callback"``.
+    """
+
+    def __init__(self, complete: int, total: int, reason: str) -> None:
+        super().__init__(
+            f"stopped after {complete} of {total} tiles ({reason}); the rest is upscaled, "
+            "not refined"
+        )
+        self.complete, self.total, self.reason = complete, total, reason
+
+
+def print_shape(shape: tuple[int, ...], size: int) -> tuple[int, int]:
+    """``(H, W)`` of a print whose longest side is ``size``, from a picture's ``shape``."""
+    scale = size / max(shape[0], shape[1])
+    return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
+
+
+def count_tiles(shape: tuple[int, ...], size: int, tile: int = 512, overlap: int = 64) -> int:
+    """How many tiles :func:`refine_tiled` refines for a painting of ``shape`` at ``size``."""
+    h, w = print_shape(shape, size)
+    return len(tile_starts(h, tile, overlap)) * len(tile_starts(w, tile, overlap))
+
+
+def _print_masks(mask: ImageInput | None, shape: tuple[int, int]):
+    """``(hard, soft)`` masks at the print's shape (``None, None`` without a mask): ``hard``
+    for the feature-level style loss, ``soft`` (feathered as the final blend) to paste with."""
+    if mask is None:
+        return None, None
+    from .masks import feather_mask, load_mask
+
+    if isinstance(mask, np.ndarray) and mask.ndim == 2:  # already the photo's: no aspect check
+        hard = resize_to(np.clip(mask.astype(np.float32), 0.0, 1.0), shape, "bilinear")
+    else:
+        hard = load_mask(mask, shape)
+    return hard, feather_mask(hard)
+
+
+#: Tiles whose paste weights (feather × soft mask) all stay under this are not optimised.
+SKIP_BELOW = 1e-3
 
 
 def refine_tiled(
@@ -187,6 +176,9 @@ def refine_tiled(
     steps: int = 10,
     callback: TileCallback | None = None,
     feather: bool = True,
+    *,
+    mask: ImageInput | None = None,
+    start: tuple[np.ndarray, int] | None = None,
 ) -> np.ndarray:
     """Upscale a painting to ``size`` px and refine it at full resolution, tile by tile.
 
@@ -203,51 +195,70 @@ def refine_tiled(
         callback: ``callback(done, total, canvas)`` after every tile; ``True`` stops early
             (the remaining tiles stay upscaled but unrefined).
         feather: ``False`` pastes tiles with hard edges (to see the seams it prevents).
+        mask: white = stylize, black = keep (see :mod:`nststudy.masks`), resized to the
+            print. Each tile's style loss sees only its masked features and its content loss
+            weighs more outside (as in :func:`nststudy.stylize`); the tile is pasted with its
+            feather weights × the feathered mask, so black areas keep the upscaled painting;
+            tiles that would be pasted with weight < :data:`SKIP_BELOW` are not optimised.
+        start: ``(canvas, complete)`` of an earlier call that stopped (see
+            :class:`TilingStopped`): continue from that canvas (the print's shape) after its
+            first ``complete`` tiles.
 
     Returns:
-        float32 ``(H, W, 3)`` in [0, 1] with ``max(H, W) == size``.
+        float32 ``(H, W, 3)`` in [0, 1] with ``max(H, W) == size``. Ctrl-C (or the callback)
+        ends the refinement early with a :class:`TilingStopped` warning; the canvas so far
+        is returned.
     """
     from .stylize import _styles
 
     tile_starts(size, tile, overlap)  # checks tile and overlap before any work
     paint = load_image(painting)
-    h0, w0 = paint.shape[:2]
-    scale = size / max(h0, w0)
-    shape = (max(1, round(h0 * scale)), max(1, round(w0 * scale)))
+    shape = print_shape(paint.shape, size)
     if min(shape) < 32:
         raise ValueError(f"at {size} px the print would be {shape[1]}×{shape[0]}; need >= 32 px")
-    canvas = resize_to(paint, shape, "lanczos")
+    canvas, first = resize_to(paint, shape, "lanczos"), 0
+    if start is not None:
+        canvas, first = np.array(load_image(start[0]), np.float32), int(start[1])
+        if canvas.shape[:2] != shape:
+            raise ValueError(f"start: the canvas is {canvas.shape[:2]}, the print {shape}")
     pic = resize_to(load_image(photo), shape, "lanczos")
+    hard, soft = _print_masks(mask, shape)
     styles = _styles(style)
-    extractor = FeatureExtractor(config.content_layers, config.style_layers, config.precision)
-    grams = _style_targets(extractor, styles, size, config, tile)
-    loss_fn = _tile_loss(extractor, grams, config)
     th, tw = min(tile, shape[0]), min(tile, shape[1])
     ys, xs = tile_starts(shape[0], tile, overlap), tile_starts(shape[1], tile, overlap)
     runner = run_lbfgs if config.optimizer == "lbfgs" else run_adam
     windows = [(r, c, y, x) for r, y in enumerate(ys) for c, x in enumerate(xs)]
-    done = 0
-    for r, c, y, x in windows:
-        window = (slice(y, y + th), slice(x, x + tw))
-        feats = extractor(to_vgg(pic[window])[None])
-        content = {n: tf.stop_gradient(feats[n]) for n in extractor.content_layers}
-        del feats
-        stage = _TileStage(loss_fn, content, config)
-        outcome = runner(stage, stage.from_pixels(canvas[window]), steps)
-        alpha = feather_weights((th, tw), overlap if feather else 0, r > 0, c > 0)[..., None]
-        canvas[window] = alpha * outcome.image + (1.0 - alpha) * canvas[window]
-        done += 1
-        interrupted = outcome.stopped == "interrupt"
-        del stage, content, outcome
-        gc.collect()
-        if interrupted or (callback is not None and callback(done, len(windows), canvas)):
-            break
-    if done < len(windows):
-        warnings.warn(
-            f"stopped after {done} of {len(windows)} tiles; the rest is upscaled, not refined",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+    complete, reason = min(first, len(windows)), None
+    try:
+        extractor = FeatureExtractor(config.content_layers, config.style_layers, config.precision)
+        grams = style_targets(extractor, styles, size, config, tile)
+        loss_fn = _tile_loss(extractor, grams, config)
+        for r, c, y, x in windows[complete:]:
+            window = (slice(y, y + th), slice(x, x + tw))
+            alpha = feather_weights((th, tw), overlap if feather else 0, r > 0, c > 0)
+            alpha = alpha if soft is None else alpha * soft[window]
+            if alpha.max() >= SKIP_BELOW:
+                feats = extractor(to_vgg(pic[window])[None])
+                content = {n: tf.stop_gradient(feats[n]) for n in extractor.content_layers}
+                masks = None if hard is None else layer_masks(hard[window], feats)
+                del feats
+                stage = _TileStage(loss_fn, content, masks, config)
+                outcome = runner(stage, stage.from_pixels(canvas[window]), steps)
+                alpha = alpha[..., None]
+                canvas[window] = alpha * outcome.image + (1.0 - alpha) * canvas[window]
+                interrupted = outcome.stopped == "interrupt"
+                del stage, content, masks, outcome
+                gc.collect()
+                if interrupted:
+                    raise KeyboardInterrupt
+            complete += 1
+            if callback is not None and callback(complete, len(windows), canvas):
+                reason = "callback"
+                break
+    except KeyboardInterrupt:
+        reason = "interrupt"
+    if complete < len(windows):
+        warnings.warn(TilingStopped(complete, len(windows), reason or "?"), stacklevel=2)
     return np.clip(canvas, 0.0, 1.0)
 
 
@@ -308,8 +319,9 @@ def paint_print(
     painting = stylize(img, style, plain, callback=callback, mask=full_mask).image
     if print_size > max(painting.shape[:2]):
         out = refine_tiled(
-            painting, img, style, plain, print_size, tile, overlap, steps, tile_callback
-        )
+            painting, img, style, plain, print_size, tile, overlap, steps, tile_callback,
+            mask=full_mask,
+        )  # fmt: skip
     else:
         out = resize_longest(load_image(painting), print_size)
     return finish_painting(out, img, config, full_mask)

@@ -34,6 +34,7 @@ __all__ = [
     "Targets",
     "bounds",
     "compute_losses",
+    "layer_masks",
     "make_targets",
     "run_adam",
     "run_lbfgs",
@@ -88,10 +89,7 @@ def make_targets(
     """
     feats = extractor(to_vgg(content)[None])
     content_t = {n: tf.stop_gradient(feats[n]) for n in extractor.content_layers}
-    masks = None
-    if mask is not None:
-        m = tf.constant(np.asarray(mask, np.float32)[None, :, :, None])
-        masks = {n: tf.image.resize(m, tf.shape(feats[n])[1:3], "area") for n in extractor.layers}
+    masks = None if mask is None else layer_masks(mask, feats)
     total = float(sum(w for _, w in styles))
     if styles and total <= 0:
         raise ValueError("style weights must have a positive sum")
@@ -104,6 +102,13 @@ def make_targets(
             g = gram_matrix(sfeats[name]) * (weight / total)
             grams[name] = g if name not in grams else grams[name] + g
     return Targets(content_t, {n: tf.stop_gradient(g) for n, g in grams.items()}, masks)
+
+
+def layer_masks(mask: np.ndarray, features: Mapping[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+    """``mask`` ``(H, W)`` (1 = stylize) area-averaged to each layer's size: ``{layer: (1, h,
+    w, 1)}`` for every layer of ``features`` (the photo's features at the same size)."""
+    m = tf.constant(np.asarray(mask, np.float32)[None, :, :, None])
+    return {n: tf.image.resize(m, tf.shape(f)[1:3], "area") for n, f in features.items()}
 
 
 def compute_losses(
