@@ -60,7 +60,7 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
     try:
         with Image.open(path) as im:
             return _mask_from_pil(im)
-    except (UnidentifiedImageError, OSError) as err:
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as err:
         raise ValueError(
             f"{path}: cannot read it as an image ({err}); save the mask as PNG"
         ) from None
