@@ -4,15 +4,23 @@ The options become a job in :mod:`nststudy.paint`; :func:`run_paint` paints it. 
 the best image so far as a complete file marked ``"interrupted": true`` in its metadata,
 keeps a checkpoint in ``<out>/.nststudy/`` and exits 130; ``--resume`` continues from the
 checkpoint (only the steps left run) and skips photos already painted with the same settings.
+
+A print job (``--print-size``) always saves a print-sized file: stopped while painting at the
+working size, that painting upscaled; stopped while its tiles are refined, the print so far
+(``"tiles_done"`` in the metadata; the tiles not reached are upscaled, not refined), and the
+checkpoint keeps the canvas, so ``--resume`` goes on with the next tile.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +46,12 @@ def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
     """Paint one photo; returns the output path (``None`` when skipped by ``--resume``)."""
     from tqdm.auto import tqdm
 
-    from .stylize import stylize
+    from .stylize import finish_painting, stylize
 
     stem, ckpt = path.stem, job.checkpoint(path.stem)
-    start_image, done, target = None, 0, None
+    start_image, done, target, tiles = None, 0, None, None
     if job.args.resume and ckpt.exists():
-        start_image, done, target = _load_checkpoint(job, ckpt)
+        start_image, done, target, tiles = _load_checkpoint(job, ckpt)
     elif job.args.resume and (found := job.finished(stem)) is not None:
         tqdm.write(f"{path} -> {found} (already painted)")
         return None
@@ -57,6 +65,7 @@ def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
     config = remaining_stages(job.config, done)
     t0, result, raw = time.perf_counter(), None, start_image
     if config is not None:
+        tiles = None  # the working-size painting changes: the print is refined anew
         if job.print_size:  # post-processing comes after the refinement, at full size
             config = config.replace(preserve_colors=None, strokes=0.0)
         bar = tqdm(total=config.total_steps, desc=stem, position=bar_position, leave=False)
@@ -74,38 +83,61 @@ def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
         bar.close()
         done += len(result.history)
         if result.stopped == "interrupt":
-            _interrupted(job, path, target, ckpt, result.image, raw, photo, result, t0, done)
+            image = result.image
+            if job.print_size:  # a print job's file is print-sized: the painting upscaled
+                image = _upscaled(job, image, photo, mask)
+            _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done)
         raw = result.image if job.print_size else raw
     assert raw is not None
-    image = result.image if (result is not None and not job.print_size) else raw
-    if job.print_size:
-        image, stopped = _print(job, raw, photo, mask)
-        if stopped:
-            _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done)
+    if result is not None and not job.print_size:
+        image = result.image
+    elif not job.print_size:  # resumed after the last step: only the finishing was left
+        image = finish_painting(load_image(raw), photo, job.config, mask)
+    else:
+        image, stop = _print(job, path, raw, photo, mask, tiles, bar_position)
+        if stop is not None:
+            _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done, stop)
     _save(job, target, image, photo, result, t0, interrupted=None)
     ckpt.unlink(missing_ok=True)
     return target
 
 
-def _load_checkpoint(job: Job, ckpt: Path) -> tuple[np.ndarray, int, Path]:
+def _load_checkpoint(
+    job: Job, ckpt: Path
+) -> tuple[np.ndarray, int, Path, tuple[np.ndarray, int] | None]:
+    """``(working-size image, steps done, output, (print canvas, tiles done) or None)``."""
     with np.load(ckpt) as data:
         meta = json.loads(str(data["meta"]))
         image = data["image"].astype(np.float32)
+        tiles = None
+        if "canvas" in data.files:  # a print job stopped while refining tiles
+            tiles = (data["canvas"].astype(np.float32) / 65535.0, int(meta["tiles_done"]))
     if meta["key"] != job.key:
         raise ValueError(
             f"{ckpt}: this checkpoint was made with other settings; repeat the interrupted "
             "command's options with --resume, or delete the checkpoint"
         )
-    return image, int(meta["steps_done"]), job.out / meta["output"]
+    return image, int(meta["steps_done"]), job.out / meta["output"], tiles
 
 
-def _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done) -> None:
-    """Save the best image so far (marked interrupted) and a checkpoint; then stop."""
-    _save(job, target, image, photo, result, t0, interrupted=done)
-    ckpt.parent.mkdir(exist_ok=True)
-    meta = {"key": job.key, "steps_done": done, "output": target.name}
-    np.savez(ckpt, image=load_image(image if raw is None else raw), meta=json.dumps(meta))
-    raise PaintInterrupted(f"{path} -> {target} (interrupted after {done} steps)")
+def _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done, stop=None):
+    """Save the best image so far (marked interrupted) and a checkpoint; then stop.
+
+    ``stop``: ``(print canvas, tiles done)`` when the tile refinement was cut short."""
+    extra = {} if stop is None else {"tiles_done": stop[1]}
+    with _no_sigint():  # a second Ctrl-C must not tear the files
+        _save(job, target, image, photo, result, t0, interrupted=done, **extra)
+        ckpt.parent.mkdir(exist_ok=True)
+        meta = {"key": job.key, "steps_done": done, "output": target.name, **extra}
+        arrays = {"image": load_image(image if raw is None else raw), "meta": json.dumps(meta)}
+        if stop is not None:
+            arrays["canvas"] = np.round(np.clip(stop[0], 0, 1) * 65535).astype(np.uint16)
+        part = ckpt.with_name(f".{ckpt.name}.part")
+        with open(part, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(part, ckpt)
+    where = f"{stop[1]} tiles" if stop is not None else f"{done} steps"
+    raise PaintInterrupted(f"{path} -> {target} (interrupted after {where})")
 
 
 def _mask(job: Job, photo: np.ndarray) -> np.ndarray | None:
@@ -113,37 +145,77 @@ def _mask(job: Job, photo: np.ndarray) -> np.ndarray | None:
         return None
     from .masks import auto_foreground_mask, load_mask
 
-    if job.args.mask:
-        mask = load_mask(job.args.mask, photo.shape[:2])
+    if job.args.mask:  # read (and checked) once, before any painting: see run_paint
+        mask = load_mask(job.mask_image, photo.shape[:2])
     else:
         mask = auto_foreground_mask(photo)
     return 1.0 - mask if job.args.background_only else mask
 
 
+def _upscaled(job: Job, painting: np.ndarray, photo: np.ndarray, mask: np.ndarray | None):
+    """A working-size painting at the print size, unrefined, post-processed."""
+    from .postprocess import resize_to
+    from .stylize import finish_painting
+    from .tiles import print_shape
+
+    big = resize_to(load_image(painting), print_shape(painting.shape, job.print_size))
+    return finish_painting(big, photo, job.config, mask)
+
+
 def _print(
-    job: Job, painting: np.ndarray, photo: np.ndarray, mask: np.ndarray | None
-) -> tuple[np.ndarray, bool]:
-    """Refine to the print size in tiles, then post-process at full size (as
-    :func:`nststudy.tiles.paint_print` does); ``True`` when Ctrl-C cut the refinement short."""
+    job: Job,
+    path: Path,
+    painting: np.ndarray,
+    photo: np.ndarray,
+    mask: np.ndarray | None,
+    start: tuple[np.ndarray, int] | None,
+    bar_position: int,
+) -> tuple[np.ndarray, tuple[np.ndarray, int] | None]:
+    """Refine to the print size in tiles (continuing from ``start``), then post-process at
+    full size as :func:`nststudy.tiles.paint_print` does. Returns the finished print and,
+    when Ctrl-C cut the refinement short, ``(canvas, tiles done)`` to resume from."""
     import warnings
 
-    from .masks import blend_with_mask
-    from .postprocess import enhance_strokes, preserve_colors
-    from .tiles import refine_tiled
+    from tqdm.auto import tqdm
+
+    from .stylize import finish_painting
+    from .tiles import TilingStopped, count_tiles, refine_tiled
 
     styles = [(s.image, s.weight) for s in job.styles]
     plain = job.config.replace(preserve_colors=None, strokes=0.0)
+    total = count_tiles(painting.shape, job.print_size, job.tile, job.overlap)
+    first = 0 if start is None else start[1]
+    bar = tqdm(
+        total=total, initial=first, desc=f"{path.stem} tiles", position=bar_position,
+        leave=False, unit="tile",
+    )  # fmt: skip
+
+    def progress(done: int, _total: int, _canvas: np.ndarray) -> None:
+        bar.update(done - bar.n)  # (tqdm's update returns True when it redraws: not a stop)
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        out = refine_tiled(painting, photo, styles, plain, job.print_size)
-    stopped = any("tiles" in str(w.message) and "stopped" in str(w.message) for w in caught)
-    if job.config.preserve_colors:
-        out = preserve_colors(out, photo, method=job.config.preserve_colors)
-    if job.config.strokes > 0:
-        out = enhance_strokes(out, job.config.strokes)
-    if mask is not None:
-        out = blend_with_mask(out, photo, mask)
-    return out, stopped
+        out = refine_tiled(
+            painting, photo, styles, plain, job.print_size, job.tile, job.overlap,
+            callback=progress, mask=mask, start=start,
+        )  # fmt: skip
+    bar.close()
+    stop = None
+    for w in caught:
+        if isinstance(w.message, TilingStopped):
+            stop = (out, w.message.complete)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return finish_painting(out, photo, job.config, mask), stop
+
+
+@contextlib.contextmanager
+def _no_sigint() -> Iterator[None]:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _save(
@@ -154,12 +226,12 @@ def _save(
     result: Any,
     t0: float,
     interrupted: int | None,
+    **extra: Any,
 ) -> None:
     settings = dict(job.settings)
     if interrupted is not None:
-        settings.update(interrupted=True, steps_done=interrupted)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not tear it
-    try:
+        settings.update(interrupted=True, steps_done=interrupted, **extra)
+    with _no_sigint():  # a second Ctrl-C must not tear it
         metadata.save_painting(target, image, settings, dpi=job.dpi)
         side = {
             **settings,
@@ -176,8 +248,6 @@ def _save(
                 history=result.history,
             )
         metadata.write_sidecar(target, side)
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def run_paint(args: argparse.Namespace) -> int:
@@ -200,14 +270,19 @@ def run_paint(args: argparse.Namespace) -> int:
         )
     if not good:
         raise ValueError("no photo left to paint")
+    if args.mask:  # a bad mask file stops the job before anything is written
+        from .masks import read_mask
+
+        job.mask_image = read_mask(args.mask)
     if job.print_size:
         from .tiles import estimate_memory
 
-        need, have = estimate_memory(job.print_size), available_memory()
+        need, have = estimate_memory(job.print_size, job.tile), available_memory()
         if need > have:
             raise ValueError(
-                f"a {job.print_size} px print needs about {need / 2**30:.1f} GiB of memory but "
-                f"only {have / 2**30:.1f} GiB is free; choose a smaller --print-size or --dpi"
+                f"a {job.print_size} px print with {job.tile} px tiles needs about "
+                f"{need / 2**30:.1f} GiB of memory but only {have / 2**30:.1f} GiB is free; "
+                "choose a smaller --tile, --print-size or --dpi"
             )
     try:
         job.out.mkdir(parents=True, exist_ok=True)

@@ -129,8 +129,8 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
             args.style.append(f"{style['name']}:{style['weight']}")
     if not args.style:
         raise ValueError("give at least one --style (a file, or a name from `nststudy styles`)")
-    for field in ("crop", "format", "dpi", "print_size"):
-        if getattr(args, field) is None and stored.get(field) is not None and not args.print:
+    for field in ("crop", "format", "dpi", "print_size", "tile"):
+        if getattr(args, field, None) is None and stored.get(field) is not None and not args.print:
             setattr(args, field, stored[field])
     args.format = args.format or "png"
     args.dpi = args.dpi or 300
@@ -185,7 +185,8 @@ def validate_photos(
 
 
 def _key(settings: dict[str, Any]) -> str:
-    stable = {k: v for k, v in settings.items() if k not in ("interrupted", "steps_done")}
+    skip = ("interrupted", "steps_done", "tiles_done")
+    stable = {k: v for k, v in settings.items() if k not in skip}
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -216,6 +217,11 @@ class Job:
         self.styles = [parse_style(s, style_size, self.config.seed) for s in args.style]
         self.label = "+".join(s.name for s in self.styles)
         self.print_size, self.dpi = _print_size(args)
+        self.tile = 512 if getattr(args, "tile", None) is None else args.tile
+        self.overlap = self.tile // 8  # 64 px at the default 512 px tiles
+        if self.tile < 32:
+            raise ValueError(f"--tile {self.tile}: tiles must be at least 32 px (default 512)")
+        self.mask_image: np.ndarray | None = None  # --mask, read once by run_paint
         self.extra = {
             "preserve_colors": self.config.preserve_colors,
             "strokes": self.config.strokes,
@@ -223,6 +229,7 @@ class Job:
             "mask": "file" if args.mask else None,
             "background_only": bool(args.background_only),
             "print_size": self.print_size,
+            "tile": self.tile if self.print_size else None,
             "dpi": self.dpi,
             "format": args.format,
         }

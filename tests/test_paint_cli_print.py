@@ -1,0 +1,105 @@
+"""``nststudy paint --print-size``: Ctrl-C while tiles are refined, then ``--resume``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from nststudy import metadata
+from nststudy.images import load_image
+from nststudy.postprocess import resize_to
+
+# A 48 × 32 photo painted at 32 px, printed at 128 × 84 in 48 px tiles (6 px overlap):
+# tile rows start at 0 and 36, columns at 0, 42 and 80 — six tiles, a few seconds each.
+CMD = ["p.png", "--style", "swirl", "--size", "32", "--steps", "3",
+       "--print-size", "128", "--tile", "48"]  # fmt: skip
+TILE_BAR = rb"p tiles: +\d+%\|[^|]*\| ([1-5])/6"
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Path) -> None:
+    Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
+    cmd = [sys.executable, "-m", "nststudy", "paint", *CMD]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = bytearray()
+
+    def read() -> None:  # tqdm redraws with "\r": read whatever arrives
+        while chunk := os.read(proc.stderr.fileno(), 4096):
+            err.extend(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 300
+        while not re.search(TILE_BAR, bytes(err)):  # a tile is done, the next one running
+            assert time.monotonic() < deadline and proc.poll() is None, bytes(err)[-2000:]
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130, bytes(err)[-2000:]
+    finally:
+        proc.kill()
+        reader.join()
+    out = tmp_path / "out"
+    painted, ckpt = out / "p__swirl.png", out / ".nststudy" / "p__swirl.npz"
+    # a complete file, its sidecar and the checkpoint; nothing partial or temporary
+    assert _files(out) == {"p__swirl.png", "p__swirl.json", ".nststudy/p__swirl.npz"}
+    with Image.open(painted) as im:
+        im.verify()
+    with Image.open(painted) as im:
+        assert im.format == "PNG" and im.size == (128, 84)
+    settings = metadata.read_settings(painted)
+    assert settings["interrupted"] is True and settings["steps_done"] == 3
+    done = settings["tiles_done"]
+    assert 1 <= done <= 4, done  # SIGINT came while tile 2..5 ran
+    assert f"interrupted after {done} tiles" in proc.stdout.read().decode()
+    # The best so far: the refined canvas (the default preset has no post-processing) whose
+    # unrefined tiles are the working-size painting upscaled. Tile 6 alone covers y ≥ 48,
+    # x ≥ 90, and it was never started.
+    saved = load_image(painted)
+    with np.load(ckpt) as data_:
+        working = data_["image"]
+        canvas = data_["canvas"].astype(np.float32) / 65535
+        meta = json.loads(str(data_["meta"]))
+    assert meta["tiles_done"] == done and meta["steps_done"] == 3
+    assert np.abs(saved - canvas).max() <= 1 / 255 + 1e-6
+    upscaled = resize_to(load_image(working), (84, 128), "lanczos")
+    assert np.abs(canvas[48:, 90:] - upscaled[48:, 90:]).max() < 1e-4
+    assert np.abs(canvas[:36, :42] - upscaled[:36, :42]).mean() > 0.01  # tile 1: refined
+
+    resumed = subprocess.run([*cmd, "--resume"], cwd=tmp_path, capture_output=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    bars = re.findall(rb"p tiles: +\d+%\|[^|]*\| (\d)/6", resumed.stderr)
+    assert bars[0] == str(done).encode() and bars[-1] == b"6"  # continued after `done` tiles
+    assert b"p: " not in resumed.stderr  # the working-size painting was not repeated
+    assert _files(out) == {"p__swirl.png", "p__swirl.json"}  # checkpoint gone, no __2
+    final = metadata.read_settings(painted)
+    assert "interrupted" not in final and "tiles_done" not in final
+    # tile 1 was kept as it was, not refined again
+    np.testing.assert_array_equal(load_image(painted)[:30, :36], saved[:30, :36])
+
+
+@pytest.mark.parametrize("tile", ["16", "0"])
+def test_bad_tile_is_one_line(tmp_path: Path, tile: str) -> None:
+    Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
+    out = subprocess.run(
+        [sys.executable, "-m", "nststudy", "paint", *CMD[:-1], tile],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 2 and "--tile" in out.stderr and "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
