@@ -229,6 +229,7 @@ def test_bad_max_dim_raises(max_dim: object) -> None:
         content_photo("coffee", max_dim=max_dim)  # type: ignore[arg-type]
 
 
-def test_samples_module_does_not_use_tensorflow() -> None:
-    source = Path(samples.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("module", ["samples.py", "_procedural.py", "_canvas.py"])
+def test_samples_modules_do_not_use_tensorflow(module: str) -> None:
+    source = (Path(samples.__file__).parent / module).read_text(encoding="utf-8")
     assert "tensorflow" not in source and "keras" not in source
