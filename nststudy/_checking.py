@@ -3,7 +3,8 @@
 A check calls the learner's function on a list of cases and compares each answer with the
 reference (shape, dtype, NaN, then values); at the first mismatch it looks through a list of
 known mistakes (each a small function computing what that mistake returns) to name it.
-Nothing here raises: every problem becomes a failed :class:`CheckResult`.
+Nothing here raises: every problem becomes a failed :class:`CheckResult`. The inputs that
+several checkers share (a fixed-seed generator, small random images) are here too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Case", "CheckResult", "Mistake", "check_against", "check_number", "run_check"]
+__all__ = [
+    "Case",
+    "CheckResult",
+    "Mistake",
+    "as_f64",
+    "check_against",
+    "check_number",
+    "fixed_rng",
+    "random_images",
+    "run_check",
+]
 
 
 @dataclass(frozen=True)
@@ -205,3 +216,22 @@ def check_number(
     if problem:
         return CheckResult(name, False, problem.replace("at index ()", ""), hint)
     return CheckResult(name, True, f"{_fmt(_as_array(answer))} is right")
+
+
+def fixed_rng() -> np.random.Generator:
+    """The generator every checker draws its inputs from: same seed, same cases every run."""
+    return np.random.default_rng(20240531)
+
+
+def random_images(lo: float = 0.0, hi: float = 1.0) -> list[tuple[str, np.ndarray]]:
+    """Three small float32 RGB images of different shapes, uniform in ``[lo, hi]``, described."""
+    rng = fixed_rng()
+    return [
+        (f"image of shape {s}", rng.uniform(lo, hi, s).astype(np.float32))
+        for s in [(4, 5, 3), (7, 3, 3), (16, 16, 3)]
+    ]
+
+
+def as_f64(x: Any) -> np.ndarray:
+    """A tensor or array as a float64 numpy array (to compute references and mistakes)."""
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else x, np.float64)

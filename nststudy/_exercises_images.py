@@ -1,0 +1,254 @@
+"""Checkers for the exercises on images and VGG space (notebooks 01, 06 and 08).
+
+The VGG transform and its inverse, fitting a photo to a size, clipping to the range of real
+images, turning a VGG array back into pixels, and the luminance-only colour transfer. Each
+runs the learner's function through :func:`nststudy._checking.run_check`; re-exported by
+:mod:`nststudy.exercises`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._checking import (
+    Case,
+    CheckResult,
+    _as_array,
+    _call,
+    as_f64,
+    fixed_rng,
+    random_images,
+    run_check,
+)
+from .images import IMAGENET_MEAN_BGR
+
+__all__ = [
+    "check_clip_to_valid",
+    "check_deprocess",
+    "check_fit_size",
+    "check_from_vgg",
+    "check_luminance_transfer",
+    "check_to_vgg",
+]
+
+MEAN = IMAGENET_MEAN_BGR.astype(np.float64)
+
+
+def _vgg_arrays(batch: bool = False) -> list[tuple[str, np.ndarray]]:
+    """VGG-space arrays of images slightly outside [0, 1] (so clipping matters)."""
+    out = []
+    for _, x in random_images(-0.2, 1.2):
+        v = (x[..., ::-1].astype(np.float64) * 255 - MEAN).astype(np.float32)
+        out.append(
+            (f"VGG array of shape {(1, *v.shape) if batch else v.shape}", v[None] if batch else v)
+        )
+    return out
+
+
+def check_to_vgg(fn: Any) -> CheckResult:
+    """``fn(img)``: RGB float ``(H, W, 3)`` in [0, 1] → VGG input (BGR, ×255, ImageNet mean off).
+
+    Inputs are numpy arrays; the reference is :func:`nststudy.images.to_vgg`.
+    """
+    bgr = lambda x: np.asarray(x, np.float64)[..., ::-1]  # noqa: E731
+    mistakes = [
+        (
+            "the channels are still RGB: VGG19 wants BGR, reverse the last axis first "
+            "(img[..., ::-1])",
+            lambda x: np.asarray(x, np.float64) * 255 - MEAN,
+        ),
+        (
+            "the channels are still RGB: VGG19 wants BGR, reverse the last axis first",
+            lambda x: np.asarray(x, np.float64) * 255 - MEAN[::-1],
+        ),
+        ("you forgot to subtract the ImageNet mean (IMAGENET_MEAN_BGR)", lambda x: bgr(x) * 255),
+        (
+            "you forgot to multiply by 255: VGG19 was trained on the 0–255 scale",
+            lambda x: bgr(x) - MEAN,
+        ),
+        (
+            "the mean is in B, G, R order: flip the channels first, then subtract it",
+            lambda x: bgr(x) * 255 - MEAN[::-1],
+        ),
+    ]
+    cases = lambda: [(d, (x,), bgr(x) * 255 - MEAN) for d, x in random_images()]  # noqa: E731
+    hint = "VGG input = img[..., ::-1] * 255 - IMAGENET_MEAN_BGR"
+    return run_check("to_vgg", fn, cases, mistakes, hint, atol=1e-2, rtol=1e-4)
+
+
+def check_from_vgg(fn: Any) -> CheckResult:
+    """``fn(x)``: the exact inverse of ``to_vgg`` (add the mean, BGR → RGB, ÷255), not clipped.
+
+    Inputs are numpy ``(H, W, 3)`` VGG arrays, some slightly outside the valid range, so a
+    clipped answer fails: clip only when you display. Tolerance 1e-3.
+    """
+    f = lambda x: np.asarray(x, np.float64)  # noqa: E731
+    mistakes = [
+        (
+            "don't clip here: from_vgg must be the exact inverse; clip when you display",
+            lambda x: np.clip((f(x) + MEAN)[..., ::-1] / 255, 0, 1),
+        ),
+        (
+            "the channels are still BGR: reverse the last axis to get RGB",
+            lambda x: (f(x) + MEAN) / 255,
+        ),
+        ("you forgot to add the ImageNet mean back", lambda x: f(x)[..., ::-1] / 255),
+        ("add the mean back (you subtracted it again)", lambda x: (f(x) - MEAN)[..., ::-1] / 255),
+        ("you forgot to divide by 255", lambda x: (f(x) + MEAN)[..., ::-1]),
+        (
+            "add the mean while the channels are still BGR, then flip",
+            lambda x: (f(x)[..., ::-1] + MEAN) / 255,
+        ),
+    ]
+    cases = lambda: [(d, (x,), (f(x) + MEAN)[..., ::-1] / 255) for d, x in _vgg_arrays()]  # noqa: E731
+    return run_check(
+        "from_vgg",
+        fn,
+        cases,
+        mistakes,
+        "img = (x + IMAGENET_MEAN_BGR)[..., ::-1] / 255",
+        atol=1e-3,
+        rtol=1e-4,
+    )
+
+
+def _fit(h: int, w: int, max_dim: int) -> tuple[int, int]:
+    if max(h, w) <= max_dim:
+        return h, w
+    scale = max_dim / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def check_fit_size(fn: Any) -> CheckResult:
+    """``fn(height, width, max_dim)`` → ``(new_h, new_w)``: aspect kept, longest side = max_dim.
+
+    Never enlarges (a smaller image keeps its size); the short side may be rounded or
+    truncated (±1 px).
+    """
+    sizes = [(480, 640, 512), (640, 480, 512), (1000, 250, 400), (300, 200, 512), (512, 512, 256)]
+
+    def cases() -> list[Case]:
+        return [
+            (f"height={h}, width={w}, max_dim={m}", (h, w, m), _fit(h, w, m)) for h, w, m in sizes
+        ]
+
+    mistakes = [
+        (
+            "keep the aspect ratio: the article's (512, 512) squashes the photo",
+            lambda h, w, m: (m, m),
+        ),
+        ("return (height, width), in that order", lambda h, w, m: _fit(h, w, m)[::-1]),
+        (
+            "never enlarge: a photo already smaller than max_dim keeps its size",
+            lambda h, w, m: (round(h * m / max(h, w)), round(w * m / max(h, w))),
+        ),
+    ]
+    return run_check(
+        "fit_size", fn, cases, mistakes, "scale = max_dim / max(height, width)", atol=1.01, rtol=0
+    )
+
+
+def check_clip_to_valid(fn: Any) -> CheckResult:
+    """``fn(x)`` for a VGG-space ``(1, H, W, 3)`` array → clipped per channel to the range of
+    real images: ``[-mean, 255 - mean]`` with the BGR ImageNet mean."""
+    lo, hi = -MEAN, 255 - MEAN
+
+    def cases() -> list[Case]:
+        return [(d, (x,), np.clip(as_f64(x), lo, hi)) for d, x in _vgg_arrays(batch=True)]
+
+    mistakes = [
+        (
+            "the bounds are in VGG space: [-mean, 255 - mean] per channel, not [0, 255]",
+            lambda x: np.clip(as_f64(x), 0, 255),
+        ),
+        ("the bounds are in VGG space, not [0, 1] pixels", lambda x: np.clip(as_f64(x), 0, 1)),
+        (
+            "the mean is in B, G, R order (IMAGENET_MEAN_BGR), like the channels",
+            lambda x: np.clip(as_f64(x), -MEAN[::-1], 255 - MEAN[::-1]),
+        ),
+        ("nothing was clipped: values outside the valid range are still there", as_f64),
+    ]
+    hint = "tf.clip_by_value(x, -IMAGENET_MEAN_BGR, 255 - IMAGENET_MEAN_BGR)"
+    return run_check("clip_to_valid", fn, cases, mistakes, hint, atol=1e-3, rtol=1e-5)
+
+
+def check_deprocess(fn: Any) -> CheckResult:
+    """``fn(x)`` for a VGG-space ``(H, W, 3)`` array → uint8 RGB: add the mean, BGR → RGB,
+    clip to [0, 255], convert to uint8 (rounding or truncating, ±1)."""
+    raw = lambda x: (as_f64(x) + MEAN)[..., ::-1]  # noqa: E731
+
+    def cases() -> list[Case]:
+        return [(d, (x,), np.clip(np.round(raw(x)), 0, 255)) for d, x in _vgg_arrays()]
+
+    mistakes = [
+        (
+            "clip to [0, 255] before converting to uint8, or out-of-range values wrap around",
+            lambda x: np.trunc(raw(x)).astype(np.int64) % 256,
+        ),
+        (
+            "convert BGR back to RGB (reverse the last axis)",
+            lambda x: np.clip(as_f64(x) + MEAN, 0, 255),
+        ),
+        (
+            "add the ImageNet mean back before clipping",
+            lambda x: np.clip(as_f64(x)[..., ::-1], 0, 255),
+        ),
+    ]
+    hint = "np.clip((x + IMAGENET_MEAN_BGR)[..., ::-1], 0, 255).astype('uint8')"
+    return run_check("deprocess", fn, cases, mistakes, hint, atol=1.01, rtol=0, dtype="uint8")
+
+
+def _luma(img: Any) -> np.ndarray:
+    return as_f64(img) @ np.array([0.299, 0.587, 0.114])
+
+
+def _transfer(painting: Any, photo: Any) -> np.ndarray:
+    return np.clip(as_f64(photo) + (_luma(painting) - _luma(photo))[..., None], 0, 1)
+
+
+def check_luminance_transfer(fn: Any) -> CheckResult:
+    """``fn(painting, photo)`` → the painting's YIQ luminance with the photo's chroma (I, Q).
+
+    Both inputs are float ``(H, W, 3)`` in [0, 1]; the answer is compared after clipping to
+    [0, 1] (tolerance 0.02). With Y = 0.299 R + 0.587 G + 0.114 B that equals
+    ``photo + (Y_painting − Y_photo)`` on every channel.
+    """
+
+    def wrap(f: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda p, q: np.clip(_as_array(_call(f, (p.copy(), q.copy()))), 0, 1)
+
+    def cases() -> list[Case]:
+        rng = fixed_rng()
+        out = []
+        for shape in [(6, 5, 3), (16, 12, 3)]:
+            p, q = rng.uniform(0, 1, (2, *shape)).astype(np.float32)
+            out.append((f"painting and photo of shape {shape}", (p, q), _transfer(p, q)))
+        p = random_images()[2][1]
+        q = np.broadcast_to(np.float32([0.8, 0.3, 0.1]), p.shape).copy()
+        return [*out, ("a painting and an orange photo", (p, q), _transfer(p, q))]
+
+    mistakes = [
+        (
+            "the luminance comes from the painting (first argument), the colours from the photo",
+            lambda p, q: _transfer(q, p),
+        ),
+        (
+            "you returned the painting unchanged: keep its luminance, take the photo's I and Q",
+            lambda p, q: as_f64(p),
+        ),
+        (
+            "you returned the photo unchanged: its luminance must be the painting's",
+            lambda p, q: as_f64(q),
+        ),
+        (
+            "Y is the weighted sum 0.299 R + 0.587 G + 0.114 B, not the plain mean",
+            lambda p, q: np.clip(
+                as_f64(q) + (as_f64(p).mean(-1) - as_f64(q).mean(-1))[..., None], 0, 1
+            ),
+        ),
+    ]
+    hint = "convert both to YIQ (skimage.color.rgb2yiq), take Y from the painting, convert back"
+    return run_check("luminance_transfer", fn, cases, mistakes, hint, atol=0.02, rtol=0, wrap=wrap)
