@@ -10,24 +10,24 @@ Whatever a phone or a shared drive hands over, loading and saving fail with one
 :class:`ImageError` (a ``ValueError``) whose message names the file and says what to do —
 never a traceback from inside Pillow — and :func:`save_image` never leaves a half-written
 file or damages an earlier one.
+
+This module is the public API; the details live in private modules: decoding files, Pillow
+images and arrays in ``_decode``, the error messages in ``_image_errors``, the atomic write in
+``_atomic``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import difflib
-import errno
 import os
-import re
-import tempfile
-import threading
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
+
+from ._atomic import write_atomically
+from ._decode import ALLOW_HUGE_ENV, flatten_to_rgb, from_array, open_file, upright
+from ._image_errors import ImageError, ImageNotice
 
 __all__ = [
     "ALLOW_HUGE_ENV",
@@ -56,227 +56,7 @@ IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 #: style statistics, and an image that small carries no picture worth painting.
 MIN_SIZE = 16
 
-#: Environment variable that, set to ``1``, lets :func:`load_image` open images over Pillow's
-#: decompression-bomb limit (like ``allow_huge=True``).
-ALLOW_HUGE_ENV = "NSTSTUDY_ALLOW_HUGE_IMAGES"
-
 ImageInput = str | os.PathLike | np.ndarray | Image.Image
-
-_LIMIT_LOCK = threading.Lock()
-_FIX_FORMAT = "export it as JPEG or PNG and try again"
-_DENIED = "cannot be read (permission denied); fix its permissions (chmod u+r) or copy it"
-
-
-class ImageError(ValueError):
-    """An image could not be read or written; the message names it and says what to do."""
-
-
-class ImageNotice(UserWarning):
-    """Something about an image was handled on the user's behalf (e.g. first GIF frame used)."""
-
-
-def _flatten_to_rgb(im: Image.Image) -> np.ndarray:
-    """Convert any Pillow mode to float32 RGB in [0, 1], compositing transparency on white."""
-    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        arr = np.asarray(im, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 or im.mode.startswith("I;16") else 255.0
-        grey = np.clip(arr / top, 0.0, 1.0).astype(np.float32)
-        return np.repeat(grey[..., None], 3, axis=2)
-    if im.mode == "F":
-        grey = np.nan_to_num(np.asarray(im, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
-        return np.repeat(np.clip(grey, 0.0, 1.0)[..., None], 3, axis=2)
-    if im.mode == "P" or im.mode == "PA":
-        im = im.convert("RGBA")
-    if im.mode in ("RGBA", "LA", "RGBa", "La") or "transparency" in im.info:
-        rgba = im.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(white, rgba)
-    im = im.convert("RGB")  # CMYK: Pillow's conversion; ICC-managed conversion is out of scope
-    return np.asarray(im, dtype=np.float32) / 255.0
-
-
-def _from_array(arr: np.ndarray, name: str) -> np.ndarray:
-    """Validate and convert an array image; see :func:`load_image` for what is accepted."""
-    if arr.dtype.kind not in "buif":
-        raise ImageError(
-            f"{name}: unsupported dtype {arr.dtype}; use uint8 (0–255), uint16 (0–65535) "
-            "or float in [0, 1]"
-        )
-    if arr.ndim == 2:
-        arr = arr[..., None]
-    if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
-        hint = "; pass one image, not a batch (e.g. x[0])" if arr.ndim == 4 else ""
-        raise ImageError(
-            f"{name}: expected an array of shape (H, W) or (H, W, 1|2|3|4), got {arr.shape}{hint}"
-        )
-    if arr.size == 0:
-        raise ImageError(f"{name}: is empty (shape {arr.shape}); pass an image with pixels")
-    if arr.dtype.kind == "b":
-        out = arr.astype(np.float32)
-    elif arr.dtype.kind == "u" and arr.dtype.itemsize <= 2:
-        out = arr.astype(np.float32) / (255.0 if arr.dtype.itemsize == 1 else 65535.0)
-    elif arr.dtype.kind in "ui":
-        lo, hi = int(arr.min()), int(arr.max())
-        if lo < 0 or hi > 255:
-            raise ImageError(
-                f"{name}: integer ({arr.dtype}) values span [{lo}, {hi}], not 0–255; convert "
-                "to uint8 (0–255) or uint16 (0–65535), or to float in [0, 1]"
-            )
-        out = arr.astype(np.float32) / 255.0  # small non-uint8 integers: read as 8-bit values
-    else:
-        if not np.all(np.isfinite(arr)):
-            raise ImageError(
-                f"{name}: the array contains NaN or infinity; replace them first "
-                "(e.g. np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0))"
-            )
-        lo, hi = float(arr.min()), float(arr.max())  # before the cast: no float32 overflow
-        if lo < -1e-3 or hi > 1.0 + 1e-3:
-            raise ImageError(
-                f"{name}: float images must be in [0, 1], got [{lo:.3g}, {hi:.3g}]; "
-                "divide 0–255 data by 255 (or clip)"
-            )
-        out = np.clip(arr.astype(np.float32), 0.0, 1.0)
-    if out.shape[2] in (2, 4):  # grey+alpha or RGB+alpha: composite on white
-        alpha = out[..., -1:]
-        out = out[..., :-1] * alpha + (1.0 - alpha)
-    if out.shape[2] == 1:
-        out = np.repeat(out, 3, axis=2)
-    return np.ascontiguousarray(out, dtype=np.float32)
-
-
-def _sniff(path: Path) -> str:
-    """A guess at what a file that Pillow refused really is, from its first bytes."""
-    with contextlib.suppress(OSError), open(path, "rb") as fh:
-        head = fh.read(512)
-        if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypmsf1"):
-            return "heic"
-        if head[4:12] == b"ftypavif":
-            return "avif"
-        signatures = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
-        if head.startswith(signatures) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
-            return "damaged"
-        text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-        if text.startswith((b"<!doctype html", b"<html", b"<head", b"<?xml", b"<svg")):
-            return "svg" if b"<svg" in head.lower() else "html"
-        if head and all(32 <= c < 127 or c in b"\t\r\n" for c in head):
-            return "text"
-    return "unknown"
-
-
-_NOT_AN_IMAGE = {
-    "heic": "is an iPhone HEIC/HEIF photo, which Pillow cannot read; export it as JPEG "
-    "(iPhone: Settings › Camera › Formats › Most Compatible) or `pip install pillow-heif`",
-    "avif": f"is an AVIF image, which this Pillow cannot read; {_FIX_FORMAT}",
-    "html": "is a web page (HTML), not an image: the browser saved the page; open the image "
-    "itself (right-click › Open image in new tab) and save that",
-    "svg": f"is a vector drawing (SVG/XML), not a photo; {_FIX_FORMAT}",
-    "text": "is a text file, not an image; check that you picked the right file",
-    "unknown": "is not an image Pillow can read; use a JPEG, PNG, WebP, TIFF, BMP or GIF file",
-}
-
-
-def _missing(path: Path) -> ImageError:
-    hint = ""
-    with contextlib.suppress(OSError):
-        if path.parent.is_dir():
-            names = [p.name for _, p in zip(range(2000), path.parent.iterdir(), strict=False)]
-            lower = {n.lower(): n for n in names}
-            close = [lower[path.name.lower()]] if path.name.lower() in lower else []
-            close = close or difflib.get_close_matches(path.name, names, n=1, cutoff=0.75)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-    where = "" if path.parent.is_dir() else f"; the folder {path.parent} does not exist either"
-    return ImageError(f"{path}: no such file{hint}{where}; check the path and its spelling")
-
-
-@contextlib.contextmanager
-def _pixel_limit(allow_huge: bool) -> Iterator[None]:
-    """Lift Pillow's decompression-bomb limit while the image is read, when allowed."""
-    if not allow_huge:
-        with warnings.catch_warnings():
-            # Between 1× and 2× the limit Pillow only warns; we let those load quietly and
-            # refuse (clearly) only what Pillow itself refuses.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            yield
-        return
-    with _LIMIT_LOCK:
-        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-        try:
-            yield
-        finally:
-            Image.MAX_IMAGE_PIXELS = saved
-
-
-def _bomb_message(path: Path, err: Exception) -> str:
-    numbers = [int(n) for n in re.findall(r"\d{4,}", str(err))]
-    size = f"{numbers[0] / 1e6:.0f} megapixels (MP)" if numbers else "a huge size"
-    limit = f", over Pillow's limit of {numbers[-1] / 1e6:.0f} MP" if len(numbers) > 1 else ""
-    return (
-        f"{path}: declares {size}{limit} (a possible 'decompression bomb'); if you trust the "
-        f"file, pass allow_huge=True or set {ALLOW_HUGE_ENV}=1, or shrink it first"
-    )
-
-
-def _open_file(path: Path, max_dim: int | None, allow_huge: bool) -> np.ndarray:
-    try:
-        if not path.exists():
-            raise _missing(path)
-        if path.is_dir():
-            raise ImageError(f"{path}: is a folder, not an image file; name an image inside it")
-        if not path.is_file():
-            raise ImageError(f"{path}: is not a regular file (a device or pipe?); name an image")
-        if path.stat().st_size == 0:
-            raise ImageError(
-                f"{path}: is empty (0 bytes): the copy or download did not finish; copy it again"
-            )
-    except PermissionError:
-        raise ImageError(f"{path}: {_DENIED}") from None
-    try:
-        with _pixel_limit(allow_huge), Image.open(path) as im:
-            n_frames = getattr(im, "n_frames", 1)
-            if n_frames > 1:
-                warnings.warn(
-                    f"{path}: has {n_frames} frames (animated); using the first",
-                    ImageNotice,
-                    stacklevel=3,
-                )
-                im.seek(0)
-            if max_dim is not None and im.format == "JPEG":
-                im.draft(im.mode, (max_dim, max_dim))  # decode at 1/2, 1/4, 1/8: less memory
-            return _flatten_to_rgb(_upright(im, path))
-    except Image.DecompressionBombError as err:
-        raise ImageError(_bomb_message(path, err)) from None
-    except UnidentifiedImageError:
-        kind = _sniff(path)
-        if kind == "damaged":
-            raise ImageError(
-                f"{path}: the image data is damaged or truncated; copy or download it again"
-            ) from None
-        raise ImageError(f"{path}: {_NOT_AN_IMAGE[kind]}") from None
-    except PermissionError:
-        raise ImageError(f"{path}: {_DENIED}") from None
-    except MemoryError:
-        raise ImageError(
-            f"{path}: too large to decode in the memory available; shrink it first"
-        ) from None
-    except Warning:  # a notice turned into an error by the caller's warning filters
-        raise
-    except Exception as err:  # OSError, SyntaxError, zlib/struct errors from a broken file
-        raise ImageError(
-            f"{path}: the image data is damaged or truncated ({err}); copy or re-export it"
-        ) from None
-
-
-def _upright(im: Image.Image, name: object) -> Image.Image:
-    """Apply the EXIF orientation; an unreadable EXIF block is ignored with a notice."""
-    try:
-        return ImageOps.exif_transpose(im)
-    except (OSError, SyntaxError):
-        raise
-    except Exception:
-        warnings.warn(
-            f"{name}: unreadable EXIF orientation; using the image as stored", ImageNotice, 4
-        )
-        return im
 
 
 def resize_longest(img: np.ndarray, size: int) -> np.ndarray:
@@ -375,17 +155,17 @@ def load_image(
     name = "image"
     if isinstance(source, Image.Image):
         try:
-            img = _flatten_to_rgb(_upright(source, name))
+            img = flatten_to_rgb(upright(source, name))
         except Exception as err:
             raise ImageError(f"image: cannot be converted to RGB ({err}); re-open it") from None
     elif isinstance(source, str | os.PathLike):
         if not str(source).strip():
             raise ImageError("image path is empty; name an image file")
         name = str(source)
-        img = _open_file(Path(source), max_dim, huge)
+        img = open_file(Path(source), max_dim, huge)
     elif isinstance(source, np.ndarray) or hasattr(source, "__array__"):
         name = "array"
-        img = _from_array(np.asarray(source), name)
+        img = from_array(np.asarray(source), name)
     else:
         raise ImageError(
             f"cannot load an image from {type(source).__name__}; pass a path, a PIL image "
@@ -427,24 +207,6 @@ def from_vgg(x: Any) -> Any:
 def to_uint8(img: np.ndarray) -> np.ndarray:
     """float image in [0, 1] → uint8 ``(H, W, 3)``, clipped and rounded."""
     return (np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-
-
-def _write_error(path: Path, err: OSError) -> ImageError:
-    folder = path.parent
-    if isinstance(err, PermissionError) or err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = "is read-only" if err.errno == errno.EROFS else "is not writable (permission denied)"
-        return ImageError(
-            f"{path}: cannot write there: the folder {folder} {why}; choose another output "
-            "folder or fix its permissions"
-        )
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return ImageError(
-            f"{path}: the disk is full (or over quota); free some space or write elsewhere "
-            "(any earlier file there is unchanged)"
-        )
-    if isinstance(err, IsADirectoryError):
-        return ImageError(f"{path}: is a folder; give a file name such as {path / 'out.png'}")
-    return ImageError(f"{path}: could not be written ({err}); try another output path")
 
 
 def save_image(
@@ -490,48 +252,5 @@ def save_image(
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
         raise ImageError(f"{path}: unknown image format {path.suffix!r}; use .png, .jpg or .tif")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except OSError as err:
-        raise _write_error(path, err) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(arr).save(fh, format=fmt, **pil_kwargs)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved picture is a normal file
-        _commit(tmp, path, overwrite)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise _write_error(path, err) from None
-        raise
+    write_atomically(path, arr, fmt, overwrite, pil_kwargs)
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _commit(tmp: str, path: Path, overwrite: bool) -> None:
-    """Move the finished temporary file into place (atomically refusing to clobber if asked)."""
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)  # fails if path exists, atomically
-    except FileExistsError:
-        raise ImageError(
-            f"{path}: already exists; choose another name or allow overwriting"
-        ) from None
-    except OSError:  # no hard links (FAT/exFAT sticks, some network drives)
-        if path.exists():
-            raise ImageError(
-                f"{path}: already exists; choose another name or allow overwriting"
-            ) from None
-        os.replace(tmp, path)
-        return
-    os.unlink(tmp)

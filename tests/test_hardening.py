@@ -13,13 +13,14 @@ import os
 import shutil
 import struct
 import subprocess
+import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from nststudy import images
 from nststudy.images import ImageError, ImageNotice, load_image, save_image
@@ -294,7 +295,7 @@ def test_corrupt_exif_is_ignored_with_notice(
     def broken(im: Image.Image) -> Image.Image:
         raise KeyError(0x0112)
 
-    monkeypatch.setattr(images.ImageOps, "exif_transpose", broken)
+    monkeypatch.setattr(ImageOps, "exif_transpose", broken)
     with pytest.warns(ImageNotice, match="EXIF"):
         assert load_image(path).shape == (32, 48, 3)
 
@@ -369,7 +370,7 @@ def _readonly(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         def denied(*args: object, **kwargs: object) -> None:
             raise PermissionError(errno.EACCES, "Permission denied", str(folder))
 
-        monkeypatch.setattr(images.tempfile, "mkstemp", denied)
+        monkeypatch.setattr(tempfile, "mkstemp", denied)
     else:
         folder.chmod(0o555)
     return folder / "out.png"

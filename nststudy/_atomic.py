@@ -1,0 +1,78 @@
+"""Writing a picture atomically: a temporary file beside the target, then one rename.
+
+The machinery behind :func:`nststudy.images.save_image`. A crash, a full disk or Ctrl-C
+never leaves a half-written file, and an existing file is only replaced by a complete new one
+(or, when overwriting is not allowed, never: a hard link refuses atomically where the disk
+has them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ._image_errors import ImageError, write_error
+
+__all__ = ["write_atomically"]
+
+
+def write_atomically(
+    path: Path, arr: np.ndarray, fmt: str, overwrite: bool, pil_kwargs: dict[str, Any]
+) -> None:
+    """Save uint8 ``arr`` in Pillow format ``fmt`` to ``path`` via a temporary ``.part`` file.
+
+    Raises:
+        ImageError: naming ``path`` and the cause (read-only folder, full disk, the file
+            exists and ``overwrite`` is false); the temporary file is always removed.
+    """
+    folder = path.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as err:
+        raise write_error(path, err) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            Image.fromarray(arr).save(fh, format=fmt, **pil_kwargs)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved picture is a normal file
+        _commit(tmp, path, overwrite)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise write_error(path, err) from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _commit(tmp: str, path: Path, overwrite: bool) -> None:
+    """Move the finished temporary file into place (atomically refusing to clobber if asked)."""
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails if path exists, atomically
+    except FileExistsError:
+        raise ImageError(
+            f"{path}: already exists; choose another name or allow overwriting"
+        ) from None
+    except OSError:  # no hard links (FAT/exFAT sticks, some network drives)
+        if path.exists():
+            raise ImageError(
+                f"{path}: already exists; choose another name or allow overwriting"
+            ) from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)

@@ -1,0 +1,187 @@
+"""Turning whatever a user hands over into float32 RGB in [0, 1]: files, Pillow images, arrays.
+
+The details behind :func:`nststudy.images.load_image`: checks on the path (missing, empty,
+a folder, unreadable), Pillow's decompression-bomb limit, animated images (first frame), the
+EXIF orientation, every Pillow mode (16-bit, float, palette, CMYK; transparency composited on
+white) and the dtypes and shapes an array may have. Every failure is an
+:class:`~nststudy.images.ImageError` whose message names the file and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ._image_errors import DENIED, ImageError, ImageNotice, missing_file, not_an_image
+
+__all__ = ["ALLOW_HUGE_ENV", "flatten_to_rgb", "from_array", "open_file", "upright"]
+
+#: Environment variable that, set to ``1``, lets :func:`load_image` open images over Pillow's
+#: decompression-bomb limit (like ``allow_huge=True``).
+ALLOW_HUGE_ENV = "NSTSTUDY_ALLOW_HUGE_IMAGES"
+
+_LIMIT_LOCK = threading.Lock()
+
+
+def flatten_to_rgb(im: Image.Image) -> np.ndarray:
+    """Convert any Pillow mode to float32 RGB in [0, 1], compositing transparency on white."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if arr.max(initial=0) > 255 or im.mode.startswith("I;16") else 255.0
+        grey = np.clip(arr / top, 0.0, 1.0).astype(np.float32)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if im.mode == "F":
+        grey = np.nan_to_num(np.asarray(im, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+        return np.repeat(np.clip(grey, 0.0, 1.0)[..., None], 3, axis=2)
+    if im.mode == "P" or im.mode == "PA":
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "LA", "RGBa", "La") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(white, rgba)
+    im = im.convert("RGB")  # CMYK: Pillow's conversion; ICC-managed conversion is out of scope
+    return np.asarray(im, dtype=np.float32) / 255.0
+
+
+def from_array(arr: np.ndarray, name: str) -> np.ndarray:
+    """Validate and convert an array image; see :func:`load_image` for what is accepted."""
+    if arr.dtype.kind not in "buif":
+        raise ImageError(
+            f"{name}: unsupported dtype {arr.dtype}; use uint8 (0–255), uint16 (0–65535) "
+            "or float in [0, 1]"
+        )
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
+        hint = "; pass one image, not a batch (e.g. x[0])" if arr.ndim == 4 else ""
+        raise ImageError(
+            f"{name}: expected an array of shape (H, W) or (H, W, 1|2|3|4), got {arr.shape}{hint}"
+        )
+    if arr.size == 0:
+        raise ImageError(f"{name}: is empty (shape {arr.shape}); pass an image with pixels")
+    if arr.dtype.kind == "b":
+        out = arr.astype(np.float32)
+    elif arr.dtype.kind == "u" and arr.dtype.itemsize <= 2:
+        out = arr.astype(np.float32) / (255.0 if arr.dtype.itemsize == 1 else 65535.0)
+    elif arr.dtype.kind in "ui":
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < 0 or hi > 255:
+            raise ImageError(
+                f"{name}: integer ({arr.dtype}) values span [{lo}, {hi}], not 0–255; convert "
+                "to uint8 (0–255) or uint16 (0–65535), or to float in [0, 1]"
+            )
+        out = arr.astype(np.float32) / 255.0  # small non-uint8 integers: read as 8-bit values
+    else:
+        if not np.all(np.isfinite(arr)):
+            raise ImageError(
+                f"{name}: the array contains NaN or infinity; replace them first "
+                "(e.g. np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0))"
+            )
+        lo, hi = float(arr.min()), float(arr.max())  # before the cast: no float32 overflow
+        if lo < -1e-3 or hi > 1.0 + 1e-3:
+            raise ImageError(
+                f"{name}: float images must be in [0, 1], got [{lo:.3g}, {hi:.3g}]; "
+                "divide 0–255 data by 255 (or clip)"
+            )
+        out = np.clip(arr.astype(np.float32), 0.0, 1.0)
+    if out.shape[2] in (2, 4):  # grey+alpha or RGB+alpha: composite on white
+        alpha = out[..., -1:]
+        out = out[..., :-1] * alpha + (1.0 - alpha)
+    if out.shape[2] == 1:
+        out = np.repeat(out, 3, axis=2)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _pixel_limit(allow_huge: bool) -> Iterator[None]:
+    """Lift Pillow's decompression-bomb limit while the image is read, when allowed."""
+    if not allow_huge:
+        with warnings.catch_warnings():
+            # Between 1× and 2× the limit Pillow only warns; we let those load quietly and
+            # refuse (clearly) only what Pillow itself refuses.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield
+        return
+    with _LIMIT_LOCK:
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+def _bomb_message(path: Path, err: Exception) -> str:
+    numbers = [int(n) for n in re.findall(r"\d{4,}", str(err))]
+    size = f"{numbers[0] / 1e6:.0f} megapixels (MP)" if numbers else "a huge size"
+    limit = f", over Pillow's limit of {numbers[-1] / 1e6:.0f} MP" if len(numbers) > 1 else ""
+    return (
+        f"{path}: declares {size}{limit} (a possible 'decompression bomb'); if you trust the "
+        f"file, pass allow_huge=True or set {ALLOW_HUGE_ENV}=1, or shrink it first"
+    )
+
+
+def open_file(path: Path, max_dim: int | None, allow_huge: bool) -> np.ndarray:
+    """Read an image file as float32 RGB in [0, 1] (first frame, upright, JPEG drafted to
+    ``max_dim``), or raise an :class:`ImageError` naming the file and what to do."""
+    try:
+        if not path.exists():
+            raise missing_file(path)
+        if path.is_dir():
+            raise ImageError(f"{path}: is a folder, not an image file; name an image inside it")
+        if not path.is_file():
+            raise ImageError(f"{path}: is not a regular file (a device or pipe?); name an image")
+        if path.stat().st_size == 0:
+            raise ImageError(
+                f"{path}: is empty (0 bytes): the copy or download did not finish; copy it again"
+            )
+    except PermissionError:
+        raise ImageError(f"{path}: {DENIED}") from None
+    try:
+        with _pixel_limit(allow_huge), Image.open(path) as im:
+            n_frames = getattr(im, "n_frames", 1)
+            if n_frames > 1:
+                warnings.warn(
+                    f"{path}: has {n_frames} frames (animated); using the first",
+                    ImageNotice,
+                    stacklevel=3,
+                )
+                im.seek(0)
+            if max_dim is not None and im.format == "JPEG":
+                im.draft(im.mode, (max_dim, max_dim))  # decode at 1/2, 1/4, 1/8: less memory
+            return flatten_to_rgb(upright(im, path))
+    except Image.DecompressionBombError as err:
+        raise ImageError(_bomb_message(path, err)) from None
+    except UnidentifiedImageError:
+        raise not_an_image(path) from None
+    except PermissionError:
+        raise ImageError(f"{path}: {DENIED}") from None
+    except MemoryError:
+        raise ImageError(
+            f"{path}: too large to decode in the memory available; shrink it first"
+        ) from None
+    except Warning:  # a notice turned into an error by the caller's warning filters
+        raise
+    except Exception as err:  # OSError, SyntaxError, zlib/struct errors from a broken file
+        raise ImageError(
+            f"{path}: the image data is damaged or truncated ({err}); copy or re-export it"
+        ) from None
+
+
+def upright(im: Image.Image, name: object) -> Image.Image:
+    """Apply the EXIF orientation; an unreadable EXIF block is ignored with a notice."""
+    try:
+        return ImageOps.exif_transpose(im)
+    except (OSError, SyntaxError):
+        raise
+    except Exception:
+        warnings.warn(
+            f"{name}: unreadable EXIF orientation; using the image as stored", ImageNotice, 4
+        )
+        return im
