@@ -5,16 +5,9 @@ from __future__ import annotations
 import base64
 import datetime
 import io
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from importlib.resources import files
 from pathlib import Path
 
@@ -24,6 +17,8 @@ from PIL import Image
 
 from nststudy import metadata, studio
 from nststudy.config import PRESETS
+
+from ._servers import free_port, serve
 
 
 def _upload(name: str, content: bytes) -> tuple[dict, ...]:
@@ -96,40 +91,17 @@ def test_preview_paints_and_offers_a_download(weights: Path) -> None:
     assert settings["styles"] == [{"name": "swirl", "weight": 1.0, "builtin": True}]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_voila_serves_the_studio(tmp_path: Path) -> None:
     voila = shutil.which("voila") or str(Path(sys.executable).with_name("voila"))
     if not Path(voila).exists():
         pytest.skip("voila is not installed (pip install nststudy[studio])")
     notebook = Path(str(files("nststudy") / "app" / "studio.ipynb"))
-    port = _free_port()
+    port = free_port()
     cmd = [voila, str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)  # fmt: skip
-    try:
-        deadline, page = time.monotonic() + 300, ""
-        while not page:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "voila did not answer within 300 s"
-            try:  # the first answer runs the notebook, then returns the page (HTTP 200)
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=240) as resp:
-                    assert resp.status == 200
-                    page = resp.read().decode()
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(1)
+    # The first answer runs the notebook, then returns the page (HTTP 200).
+    url, log = f"http://127.0.0.1:{port}/", tmp_path / "voila.log"
+    with serve(cmd, url, log, timeout=300, request_timeout=240, cwd=tmp_path) as page:
         assert studio.MARKER in page  # the studio's title widget was rendered
         assert "application/vnd.jupyter.widget-view+json" in page  # as live widgets
         assert "Traceback" not in page and "application/vnd.jupyter.stderr" not in page
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()

@@ -2,8 +2,9 @@
 
 The server runs from this project's environment on 127.0.0.1, on a free port with a random
 token, with notebook windowing off (so every cell renders) and a throw-away settings and
-workspace folder; it is always shut down, also when a test fails. Chromium is Debian's
-(`/usr/bin/chromium`, driven by Playwright's Python package); without it the tests skip.
+workspace folder; ``tests/_servers.py`` always shuts it down, also when a test fails.
+Chromium is Debian's (`/usr/bin/chromium`, driven by Playwright's Python package); without
+it the tests skip.
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -23,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from .._servers import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -72,12 +72,6 @@ class Lab:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if shutil.which("jupyter-lab", path=os.path.dirname(sys.executable)) is None:
@@ -89,7 +83,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     news = tmp / "settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     cmd = [
         sys.executable,
         "-m",
@@ -107,36 +101,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     env = {**os.environ, "NSTSTUDY_FAST": "1", "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}
-    log = open(tmp / "lab.log", "wb")  # noqa: SIM115 - closed in the finally below
-    proc = subprocess.Popen(
-        cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"JupyterLab did not start; see {tmp / 'lab.log'}:\n"
-                    + (tmp / "lab.log").read_text()[-3000:]
-                )
-            time.sleep(0.5)
-        yield Lab(url, token, tmp / "lab.log")
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
+    log = tmp / "lab.log"
+    with serve(cmd, f"{url}/api/status?token={token}", log, timeout=90, request_timeout=2, env=env):
+        yield Lab(url, token, log)
 
 
 @pytest.fixture(scope="session")
