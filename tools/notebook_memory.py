@@ -88,7 +88,9 @@ def run_one(notebook: Path, timeout: int, save: Path | None = None) -> dict:
 
 def measure(notebook: Path, fast: bool, timeout: int, save: Path | None = None) -> dict:
     """Run ``notebook`` in a fresh child process and return its measurements."""
-    env = {**os.environ, "NSTSTUDY_FAST": "1" if fast else "0", "MPLBACKEND": "Agg"}
+    # no MPLBACKEND: the kernel draws inline, as for learners (figures count towards memory)
+    env = {**os.environ, "NSTSTUDY_FAST": "1" if fast else "0"}
+    env.pop("MPLBACKEND", None)
     cmd = [sys.executable, __file__, "--child", str(notebook), "--timeout", str(timeout)]
     if save is not None:
         cmd += ["--save", str(save.resolve())]
