@@ -4,13 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,22 +21,14 @@ from nststudy.paint import (
     remaining_stages,
 )
 
+from ._cli import interrupt_paint, run_paint
+
 FAST = ["--size", "40", "--steps", "3"]
 
 
 def _srgb(im: Image.Image) -> bool:
     profile = ImageCms.ImageCmsProfile(io.BytesIO(im.info["icc_profile"]))
     return "sRGB" in ImageCms.getProfileDescription(profile)
-
-
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nststudy", "paint", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
 
 
 def _gps_jpeg(path: Path) -> Path:
@@ -64,7 +49,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory, weights: Path) -> tuple[Path
     photos.mkdir()
     _gps_jpeg(photos / "cat.jpg")
     Image.fromarray(data.astronaut()).resize((40, 40)).save(photos / "astro.png")
-    out = _run(
+    out = run_paint(
         str(photos), "--style", "swirl", "--style", "brush:0.5", *FAST, "--out", "o", cwd=root
     )
     return root, out
@@ -97,12 +82,12 @@ def test_names_never_overwrite_unless_asked(batch: tuple[Path, object]) -> None:
     photo = root / "photos" / "cat.jpg"
     first = root / "o" / "cat__swirl+brush.png"
     before = first.read_bytes()
-    again = _run(
+    again = run_paint(
         str(photo), "--style", "swirl", "--style", "brush:0.5", *FAST, "--out", "o", cwd=root
     )
     assert again.returncode == 0, again.stderr[-2000:]
     assert (root / "o" / "cat__swirl+brush__2.png").is_file() and first.read_bytes() == before
-    over = _run(
+    over = run_paint(
         str(photo), "--style", "swirl", "--style", "brush:0.5", *FAST, "--out", "o",
         "--overwrite", "--seed", "3", cwd=root,
     )  # fmt: skip
@@ -115,7 +100,7 @@ def test_bad_file_in_batch_stops_before_painting(tmp_path: Path) -> None:
     good = tmp_path / "good.png"
     Image.fromarray(data.astronaut()).resize((40, 40)).save(good)
     (tmp_path / "broken.jpg").write_bytes(b"this is not a JPEG")
-    out = _run(str(good), "broken.jpg", "missing.png", "--style", "swirl", *FAST, cwd=tmp_path)
+    out = run_paint(str(good), "broken.jpg", "missing.png", "--style", "swirl", *FAST, cwd=tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
     assert any("broken.jpg" in line for line in lines) and any("missing.png" in ln for ln in lines)
@@ -125,7 +110,7 @@ def test_bad_file_in_batch_stops_before_painting(tmp_path: Path) -> None:
 def test_skip_bad_paints_the_rest(tmp_path: Path, weights: Path) -> None:
     Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "good.png")
     (tmp_path / "broken.jpg").write_bytes(b"nope")
-    out = _run("good.png", "broken.jpg", "--style", "drip", *FAST, "--skip-bad", cwd=tmp_path)
+    out = run_paint("good.png", "broken.jpg", "--style", "drip", *FAST, "--skip-bad", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "broken.jpg" in out.stderr and (tmp_path / "out" / "good__drip.png").is_file()
 
@@ -141,21 +126,22 @@ def test_skip_bad_paints_the_rest(tmp_path: Path, weights: Path) -> None:
 )
 def test_bad_options_are_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
     Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "p.png")
-    out = _run("p.png", *args, cwd=tmp_path)
+    out = run_paint("p.png", *args, cwd=tmp_path)
     assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr
     assert out.stderr.count("\n") == 1
 
 
 def test_formats_and_print_dpi(tmp_path: Path, weights: Path) -> None:
     Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "p.png")
-    out = _run("p.png", "--style", "mosaic", *FAST, "--format", "tiff", "--dpi", "150",
+    out = run_paint("p.png", "--style", "mosaic", *FAST, "--format", "tiff", "--dpi", "150",
                "--print-size", "64", cwd=tmp_path)  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     with Image.open(tmp_path / "out" / "p__mosaic.tif") as im:
         assert im.format == "TIFF" and max(im.size) == 64 and _srgb(im)
         assert tuple(round(float(d)) for d in im.info["dpi"]) == (150, 150)
     assert metadata.read_settings(tmp_path / "out" / "p__mosaic.tif")["print_size"] == 64
-    out = _run("p.png", "--style", "mosaic", *FAST, "--format", "jpeg", "--out", "j", cwd=tmp_path)
+    args = ["--style", "mosaic", *FAST, "--format", "jpeg", "--out", "j"]
+    out = run_paint("p.png", *args, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     with Image.open(tmp_path / "j" / "p__mosaic.jpg") as im:
         assert im.format == "JPEG" and _srgb(im) and "dpi" not in im.info
@@ -165,7 +151,7 @@ def test_formats_and_print_dpi(tmp_path: Path, weights: Path) -> None:
 def test_from_settings_reproduces_the_painting(batch: tuple[Path, object]) -> None:
     root, _ = batch
     painted = root / "o" / "astro__swirl+brush.png"
-    out = _run("photos/astro.png", "--from-settings", str(painted), "--out", "again", cwd=root)
+    out = run_paint("photos/astro.png", "--from-settings", str(painted), "--out", "again", cwd=root)
     assert out.returncode == 0, out.stderr[-2000:]
     a = np.asarray(Image.open(painted), dtype=int)
     b = np.asarray(Image.open(root / "again" / "astro__swirl+brush.png"), dtype=int)
@@ -175,35 +161,15 @@ def test_from_settings_reproduces_the_painting(batch: tuple[Path, object]) -> No
 
 def test_interrupt_saves_best_image_and_resume_finishes(tmp_path: Path, weights: Path) -> None:
     Image.fromarray(data.astronaut()).resize((32, 32)).save(tmp_path / "p.png")
-    cmd = [sys.executable, "-m", "nststudy", "paint", "p.png", "--style", "swirl",
-           "--size", "32", "--steps", "60", "--preset", "tutorial"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    err = bytearray()
-
-    def read() -> None:  # tqdm redraws with "\r": read whatever arrives
-        while chunk := os.read(proc.stderr.fileno(), 4096):
-            err.extend(chunk)
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    try:
-        deadline = time.monotonic() + 300
-        while not re.search(rb"p: +\d+%\|[^|]*\| ([3-9]|\d\d+)/60", bytes(err)):
-            assert time.monotonic() < deadline and proc.poll() is None, bytes(err)[-2000:]
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=120) == 130
-    finally:
-        proc.kill()
-        reader.join()
+    args = ["p.png", "--style", "swirl", "--size", "32", "--steps", "60", "--preset", "tutorial"]
+    interrupt_paint(args, tmp_path, rb"p: +\d+%\|[^|]*\| ([3-9]|\d\d+)/60")
     painted = tmp_path / "out" / "p__swirl.png"
     with Image.open(painted) as im:
         im.verify()
     settings = metadata.read_settings(painted)
     assert settings["interrupted"] is True and 3 <= settings["steps_done"] < 60
     assert (tmp_path / "out" / ".nststudy" / "p__swirl.npz").is_file()
-    resumed = subprocess.run([*cmd[:-2], "--preset", "tutorial", "--resume"], cwd=tmp_path,
-                             capture_output=True, text=True, timeout=600)  # fmt: skip
+    resumed = run_paint(*args, "--resume", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     side = json.loads(painted.with_suffix(".json").read_text())
     assert "interrupted" not in metadata.read_settings(painted)

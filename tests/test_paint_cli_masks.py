@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +13,9 @@ from nststudy import metadata
 from nststudy.images import load_image
 from nststudy.postprocess import resize_to
 
+from ._cli import run_paint
+
 FAST = ["--style", "swirl", "--size", "32", "--steps", "3"]
-
-
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nststudy", "paint", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
 
 
 def _photo(folder: Path) -> Path:
@@ -56,7 +46,7 @@ def _sides(out: Path, photo: Path) -> tuple[float, float, float]:
 def test_mask_keeps_the_photo_where_black_at_print_size(tmp_path: Path, weights: Path) -> None:
     _photo(tmp_path)
     _half_mask(tmp_path / "m.png")
-    out = _run("p.png", *FAST, "--mask", "m.png", "--print-size", "96", "--tile", "48",
+    out = run_paint("p.png", *FAST, "--mask", "m.png", "--print-size", "96", "--tile", "48",
                cwd=tmp_path)  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     painted = tmp_path / "out" / "p__swirl.png"
@@ -77,7 +67,7 @@ def test_background_only_inverts_a_stretched_mask(tmp_path: Path, weights: Path)
     """A 64 × 64 mask on a 48 × 32 photo: stretched to fit, with a warning; inverted."""
     _photo(tmp_path)
     _half_mask(tmp_path / "square.png", (64, 64))
-    out = _run("p.png", *FAST, "--mask", "square.png", "--background-only", cwd=tmp_path)
+    out = run_paint("p.png", *FAST, "--mask", "square.png", "--background-only", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "stretched to fit" in out.stderr
     painted = tmp_path / "out" / "p__swirl.png"
@@ -96,7 +86,7 @@ def test_background_only_guesses_the_subject(tmp_path: Path, weights: Path) -> N
     disk = (yy - 16) ** 2 + (xx - 24) ** 2 < 10**2
     img[disk] = (0.85, 0.1, 0.1)
     Image.fromarray((img * 255).astype(np.uint8)).save(tmp_path / "p.png")
-    out = _run("p.png", *FAST, "--size", "48", "--background-only", cwd=tmp_path)
+    out = run_paint("p.png", *FAST, "--size", "48", "--background-only", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     painted = load_image(tmp_path / "out" / "p__swirl.png")
     diff = np.abs(painted - load_image(tmp_path / "p.png")).mean(axis=2)
@@ -118,7 +108,7 @@ def test_bad_mask_is_one_line_and_writes_nothing(tmp_path: Path, kind: str) -> N
         mask.write_bytes((tmp_path / "whole.png").read_bytes()[:120])
     elif kind == "folder":
         mask.mkdir()
-    out = _run("p.png", *FAST, "--mask", mask.name, "--print-size", "96", cwd=tmp_path)
+    out = run_paint("p.png", *FAST, "--mask", mask.name, "--print-size", "96", cwd=tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
     assert out.stderr.count("\n") == 1 and mask.name in out.stderr
     assert not (tmp_path / "out").exists()

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +15,8 @@ from skimage import data
 from nststudy import metadata
 from nststudy.images import load_image
 from nststudy.postprocess import resize_to
+
+from ._cli import PAINT, interrupt_paint, run_paint
 
 # A 48 × 32 photo painted at 32 px, printed at 128 × 84 in 48 px tiles (6 px overlap):
 # tile rows start at 0 and 36, columns at 0, 42 and 80 — six tiles, a few seconds each.
@@ -35,26 +32,7 @@ def _files(folder: Path) -> set[str]:
 @pytest.mark.slow
 def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Path) -> None:
     Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
-    cmd = [sys.executable, "-m", "nststudy", "paint", *CMD]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    err = bytearray()
-
-    def read() -> None:  # tqdm redraws with "\r": read whatever arrives
-        while chunk := os.read(proc.stderr.fileno(), 4096):
-            err.extend(chunk)
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    try:
-        deadline = time.monotonic() + 300
-        while not re.search(TILE_BAR, bytes(err)):  # a tile is done, the next one running
-            assert time.monotonic() < deadline and proc.poll() is None, bytes(err)[-2000:]
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=120) == 130, bytes(err)[-2000:]
-    finally:
-        proc.kill()
-        reader.join()
+    proc, _ = interrupt_paint(CMD, tmp_path, TILE_BAR, poll=0.1)
     out = tmp_path / "out"
     painted, ckpt = out / "p__swirl.png", out / ".nststudy" / "p__swirl.npz"
     # a complete file, its sidecar and the checkpoint; nothing partial or temporary
@@ -82,7 +60,8 @@ def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Pat
     assert np.abs(canvas[48:, 90:] - upscaled[48:, 90:]).max() < 1e-4
     assert np.abs(canvas[:36, :42] - upscaled[:36, :42]).mean() > 0.01  # tile 1: refined
 
-    resumed = subprocess.run([*cmd, "--resume"], cwd=tmp_path, capture_output=True, timeout=600)
+    resume = [*PAINT, *CMD, "--resume"]
+    resumed = subprocess.run(resume, cwd=tmp_path, capture_output=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     bars = re.findall(rb"p tiles: +\d+%\|[^|]*\| (\d)/6", resumed.stderr)
     assert bars[0] == str(done).encode() and bars[-1] == b"6"  # continued after `done` tiles
@@ -97,9 +76,6 @@ def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Pat
 @pytest.mark.parametrize("tile", ["16", "0"])
 def test_bad_tile_is_one_line(tmp_path: Path, tile: str) -> None:
     Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
-    out = subprocess.run(
-        [sys.executable, "-m", "nststudy", "paint", *CMD[:-1], tile],
-        capture_output=True, text=True, cwd=tmp_path, timeout=600,
-    )  # fmt: skip
+    out = run_paint(*CMD[:-1], tile, cwd=tmp_path)
     assert out.returncode == 2 and "--tile" in out.stderr and "Traceback" not in out.stderr
     assert out.stderr.count("\n") == 1 and not (tmp_path / "out").exists()

@@ -1,0 +1,49 @@
+"""Shared helpers for the `nststudy paint` end-to-end tests: run it, or run it and Ctrl-C it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+PAINT = [sys.executable, "-m", "nststudy", "paint"]
+
+
+def run_paint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``nststudy paint ARGS`` to the end; text output captured."""
+    return subprocess.run([*PAINT, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def interrupt_paint(
+    args: list[str], cwd: Path, when: bytes, poll: float = 0.2
+) -> tuple[subprocess.Popen, bytes]:
+    """Start ``nststudy paint ARGS``, send SIGINT once its stderr matches the regex ``when``,
+    check that it exits with 130, and return the process (stdout still readable) and its
+    stderr. tqdm redraws with "\\r", so stderr is read as it arrives, in a thread."""
+    proc = subprocess.Popen(
+        [*PAINT, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    err = bytearray()
+
+    def read() -> None:
+        while chunk := os.read(proc.stderr.fileno(), 4096):
+            err.extend(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 300
+        while not re.search(when, bytes(err)):
+            assert time.monotonic() < deadline and proc.poll() is None, bytes(err)[-2000:]
+            time.sleep(poll)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130, bytes(err)[-2000:]
+    finally:
+        proc.kill()
+        reader.join()
+    return proc, bytes(err)
