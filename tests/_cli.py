@@ -19,6 +19,13 @@ def run_paint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([*PAINT, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that must feel Ctrl-C: a shell started in the background
+    (``nohup make test &``) ignores SIGINT, its children inherit that, and Python then never
+    raises KeyboardInterrupt. Restoring the default lets Python install its own handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_paint(
     args: list[str], cwd: Path, when: bytes, poll: float = 0.2
 ) -> tuple[subprocess.Popen, bytes]:
@@ -26,7 +33,11 @@ def interrupt_paint(
     check that it exits with 130, and return the process (stdout still readable) and its
     stderr. tqdm redraws with "\\r", so stderr is read as it arrives, in a thread."""
     proc = subprocess.Popen(
-        [*PAINT, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [*PAINT, *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=default_sigint,
     )
     err = bytearray()
 

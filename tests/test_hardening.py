@@ -25,6 +25,8 @@ from PIL import Image, ImageOps
 from nststudy import images
 from nststudy.images import ImageError, ImageNotice, load_image, save_image
 
+from ._cli import default_sigint
+
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
@@ -932,7 +934,10 @@ def test_sigint_mid_run_returns_best_image(weights: Path, tmp_path: Path) -> Non
     script.write_text(_SIGINT_SCRIPT)
     out = tmp_path / "best.png"
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(out)], stdout=subprocess.PIPE, text=True
+        [sys.executable, str(script), str(out)],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,  # feel Ctrl-C even when the tests run in a background shell
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "RUNNING"
