@@ -2,12 +2,15 @@
 
     python -m benchmarks.print_size --size 2048   # → benchmarks/results/print_2048.json
     python -m benchmarks.print_size --size 3000 --tile 512
+    python -m benchmarks.print_size --save-painting /tmp/p.png --max-tiles 1   # paint once...
+    python -m benchmarks.print_size --painting /tmp/p.png --max-tiles 4        # ...time tiles
 
 The job runs in a child process so its peak resident memory (``ru_maxrss``) is its own: paint
 at the working size with :func:`nststudy.stylize`, then :func:`nststudy.tiles.refine_tiled` up
-to ``--size``. Photo and style are ``$NSTSTUDY_SAMPLES_DIR/{tubingen,starry_night}.jpg`` when
-present, else skimage's astronaut and nststudy's procedural "swirl". Wall time depends on what
-else runs on the machine: the load average and CPU seconds are recorded too.
+to ``--size`` (tile side from :func:`nststudy.tiles.auto_tile` unless ``--tile``). Photo and
+style are ``$NSTSTUDY_SAMPLES_DIR/{tubingen,starry_night}.jpg`` when present, else skimage's
+astronaut and nststudy's procedural "swirl". Wall time depends on what else runs on the
+machine: the load average and CPU seconds are recorded too.
 """
 
 from __future__ import annotations
@@ -54,17 +57,24 @@ def _cpu() -> float:
 
 def _paint(args: argparse.Namespace) -> dict:
     from nststudy.config import PRESETS
+    from nststudy.images import load_image, save_image
     from nststudy.stylize import stylize
-    from nststudy.tiles import refine_tiled
+    from nststudy.tiles import auto_tile, refine_tiled
 
     photo, style, names = _inputs()
     config = PRESETS[args.preset]
     if args.work or args.paint_steps:
         config = config.at_size(args.work or config.size, steps=args.paint_steps)
     t0 = time.perf_counter()
-    painting = stylize(photo, style, config).image
+    if args.painting:  # an earlier run's painting: time the tiles only
+        painting = load_image(args.painting)
+    else:
+        painting = stylize(photo, style, config).image
+        if args.save_painting:
+            save_image(args.save_painting, painting)
     t1, cpu_paint = time.perf_counter(), _cpu()
     print(f"painted at {config.size} px in {t1 - t0:.0f} s", file=sys.stderr, flush=True)
+    tile = args.tile or auto_tile(painting.shape, args.size, args.overlap)
     marks: list[tuple[float, float]] = []  # (wall, cpu) after each tile
     n_tiles = [0]
 
@@ -86,7 +96,7 @@ def _paint(args: argparse.Namespace) -> dict:
         style,
         config,
         args.size,
-        tile=args.tile,
+        tile=tile,
         overlap=args.overlap,
         steps=args.steps,
         callback=progress,
@@ -99,12 +109,14 @@ def _paint(args: argparse.Namespace) -> dict:
     first_tile_cpu = marks[0][1] - cpu_paint
     return {
         "inputs": names,
+        "tile": tile,
+        "painting_from": str(args.painting) if args.painting else None,
         "output_shape": list(out.shape),
         "working_size": config.size,
         "working_steps": list(config.steps),
         "tiles_done": len(marks),
         "tiles_total": n_tiles[0],
-        "paint_seconds": round(t1 - t0, 1),
+        "paint_seconds": None if args.painting else round(t1 - t0, 1),
         "refine_seconds": round(t2 - t1, 1),
         "paint_cpu_seconds": round(cpu_paint, 1),
         "first_tile_cpu_seconds": round(first_tile_cpu, 1),
@@ -120,7 +132,7 @@ def _paint(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=2048, help="print's longest side, px")
-    parser.add_argument("--tile", type=int, default=512)
+    parser.add_argument("--tile", type=int, default=None, help="tile side (default: auto)")
     parser.add_argument("--overlap", type=int, default=64)
     parser.add_argument("--steps", type=int, default=10, help="L-BFGS steps per tile")
     parser.add_argument("--preset", default="default")
@@ -128,6 +140,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=2, help="TensorFlow/BLAS threads")
     parser.add_argument("--paint-steps", type=int, default=None, help="working-size steps")
     parser.add_argument("--max-tiles", type=int, default=0, help="stop after N tiles (>= 2)")
+    parser.add_argument("--painting", type=Path, help="use this working-size painting")
+    parser.add_argument("--save-painting", type=Path, help="save the painting here (PNG)")
     parser.add_argument("--out", type=Path, default=None, help="JSON path")
     args = parser.parse_args(argv)
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
@@ -149,7 +163,6 @@ def main(argv: list[str] | None = None) -> dict:
     h, w = result["output_shape"][:2]
     record = {
         "size": args.size,
-        "tile": args.tile,
         "overlap": args.overlap,
         "steps_per_tile": args.steps,
         "preset": args.preset,
@@ -158,7 +171,9 @@ def main(argv: list[str] | None = None) -> dict:
         "wall_seconds": round(wall, 1),
         "peak_rss_bytes": peak,
         "peak_rss_gb": round(peak / 1e9, 2),
-        "estimate_gb": round(estimate_memory(args.size, args.tile, min(h, w) / max(h, w)) / 1e9, 2),
+        "estimate_gb": round(
+            estimate_memory(args.size, result["tile"], min(h, w) / max(h, w)) / 1e9, 2
+        ),
         "load_average_before": round(load_before, 1),
         "load_average_after": round(os.getloadavg()[0], 1),
         "cpu": platform.processor() or platform.machine(),

@@ -179,11 +179,12 @@ def _print(
     from tqdm.auto import tqdm
 
     from .stylize import finish_painting
-    from .tiles import TilingStopped, count_tiles, refine_tiled
+    from .tiles import TilingStopped, auto_tile, count_tiles, refine_tiled
 
     styles = [(s.image, s.weight) for s in job.styles]
     plain = job.config.replace(preserve_colors=None, strokes=0.0)
-    total = count_tiles(painting.shape, job.print_size, job.tile, job.overlap)
+    tile = job.tile or auto_tile(painting.shape, job.print_size, job.overlap)
+    total = count_tiles(painting.shape, job.print_size, tile, job.overlap)
     first = 0 if start is None else start[1]
     bar = tqdm(
         total=total, initial=first, desc=f"{path.stem} tiles", position=bar_position,
@@ -196,7 +197,7 @@ def _print(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = refine_tiled(
-            painting, photo, styles, plain, job.print_size, job.tile, job.overlap,
+            painting, photo, styles, plain, job.print_size, tile, job.overlap,
             callback=progress, mask=mask, start=start,
         )  # fmt: skip
     bar.close()
@@ -275,12 +276,13 @@ def run_paint(args: argparse.Namespace) -> int:
 
         job.mask_image = read_mask(args.mask)
     if job.print_size:
-        from .tiles import estimate_memory
+        from .tiles import AUTO_TILES, estimate_memory
 
-        need, have = estimate_memory(job.print_size, job.tile), available_memory()
+        tile = job.tile or AUTO_TILES[0]  # auto tiles: the smallest must fit
+        need, have = estimate_memory(job.print_size, tile), available_memory()
         if need > have:
             raise ValueError(
-                f"a {job.print_size} px print with {job.tile} px tiles needs about "
+                f"a {job.print_size} px print with {tile} px tiles needs about "
                 f"{need / 2**30:.1f} GiB of memory but only {have / 2**30:.1f} GiB is free; "
                 "choose a smaller --tile, --print-size or --dpi"
             )

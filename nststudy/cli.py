@@ -108,7 +108,7 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
     add("--format", choices=["png", "jpeg", "tiff"], help="output format (default png)")
     add("--print-size", type=int, metavar="PX", help="refine to this longest side for print")
     add("--print", metavar="WxH", help="print size such as 30x40cm or 8x10in (with --dpi)")
-    add("--tile", type=int, metavar="PX", help="tile side for print refinement (default 512)")
+    add("--tile", type=int, metavar="PX", help="print refinement tile side (default: auto)")
     add("--dpi", type=int, help="print resolution, written into the file (default 300)")
     add("--crop", metavar="W:H", help="centre-crop the photo to a frame ratio, e.g. 4:5")
     add("--preserve-colors", choices=["luminance", "histogram"], help="keep the photo's colours")

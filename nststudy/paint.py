@@ -217,10 +217,10 @@ class Job:
         self.styles = [parse_style(s, style_size, self.config.seed) for s in args.style]
         self.label = "+".join(s.name for s in self.styles)
         self.print_size, self.dpi = _print_size(args)
-        self.tile = 512 if getattr(args, "tile", None) is None else args.tile
-        self.overlap = self.tile // 8  # 64 px at the default 512 px tiles
-        if self.tile < 32:
-            raise ValueError(f"--tile {self.tile}: tiles must be at least 32 px (default 512)")
+        self.tile = getattr(args, "tile", None)  # None: auto_tile per photo
+        self.overlap = 64 if self.tile is None else self.tile // 8
+        if self.tile is not None and self.tile < 32:
+            raise ValueError(f"--tile {self.tile}: tiles must be at least 32 px (default: auto)")
         self.mask_image: np.ndarray | None = None  # --mask, read once by run_paint
         self.extra = {
             "preserve_colors": self.config.preserve_colors,

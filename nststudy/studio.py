@@ -79,16 +79,16 @@ def studio_config(
     )
 
 
-def print_refusal(size: int, available: int | None = None, tile: int = 512) -> str | None:
+def print_refusal(size: int, available: int | None = None, tile: int | None = None) -> str | None:
     """Why a print of ``size`` px cannot run here, with the numbers; ``None`` when it fits.
 
     ``available`` defaults to :func:`nststudy.paint.available_memory` (the container's limit,
     e.g. about 2 GB on Binder, else the free memory).
     """
     from .paint import available_memory
-    from .tiles import estimate_memory
+    from .tiles import AUTO_TILES, estimate_memory
 
-    need = estimate_memory(size, tile)
+    need = estimate_memory(size, AUTO_TILES[0] if tile is None else tile)  # auto: the smallest
     have = available_memory() if available is None else available
     if need <= have:
         return None

@@ -30,6 +30,15 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from ._tile_grid import (
+    AUTO_TILE_BUDGET,
+    AUTO_TILES,
+    auto_tile,
+    count_tiles,
+    feather_weights,
+    print_shape,
+    tile_starts,
+)
 from .config import PRESETS, Config
 from .grams import style_targets, tiled_grams
 from .images import ImageInput, load_image, resize_longest, to_vgg
@@ -40,9 +49,12 @@ from .train import Stage, Targets, bounds, compute_losses, layer_masks, run_adam
 from .vgg import FeatureExtractor
 
 __all__ = [
+    "AUTO_TILES",
+    "AUTO_TILE_BUDGET",
     "SKIP_BELOW",
     "TileCallback",
     "TilingStopped",
+    "auto_tile",
     "available_memory",
     "count_tiles",
     "estimate_memory",
@@ -59,35 +71,6 @@ __all__ = [
 TileCallback = Callable[[int, int, np.ndarray], bool | None]
 
 _traces = [0]  # how many times a tile loss was traced (tests check it stays at 1 per shape)
-
-
-def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets of tiles of ``tile`` px covering ``length`` px, overlapping ≥ ``overlap``.
-
-    The last tile is shifted back to end at the border, so every tile has the same size (no
-    padding, no retracing). ``length <= tile`` gives one tile, ``[0]``.
-    """
-    if tile < 32 or not 0 <= overlap < tile // 2:
-        raise ValueError(
-            f"tile must be >= 32 px and overlap in [0, tile/2); got tile={tile}, overlap={overlap}"
-        )
-    if length <= tile:
-        return [0]
-    return [*range(0, length - tile, tile - overlap), length - tile]
-
-
-def feather_weights(shape: tuple[int, int], overlap: int, top: bool, left: bool) -> np.ndarray:
-    """Paste weights ``(h, w)`` of a tile: linear ramps over ``overlap`` px on the top/left
-    sides when they border tiles already done, 1 elsewhere."""
-    h, w = shape
-    weights = np.ones((h, w), np.float32)
-    if overlap > 0:
-        ramp = ((np.arange(overlap) + 0.5) / overlap).astype(np.float32)
-        if top:
-            weights[:overlap] *= ramp[:, None]
-        if left:
-            weights[:, :overlap] *= ramp[None, :]
-    return weights
 
 
 class _TileStage(Stage):
@@ -135,18 +118,6 @@ class TilingStopped(RuntimeWarning):
         self.complete, self.total, self.reason = complete, total, reason
 
 
-def print_shape(shape: tuple[int, ...], size: int) -> tuple[int, int]:
-    """``(H, W)`` of a print whose longest side is ``size``, from a picture's ``shape``."""
-    scale = size / max(shape[0], shape[1])
-    return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
-
-
-def count_tiles(shape: tuple[int, ...], size: int, tile: int = 512, overlap: int = 64) -> int:
-    """How many tiles :func:`refine_tiled` refines for a painting of ``shape`` at ``size``."""
-    h, w = print_shape(shape, size)
-    return len(tile_starts(h, tile, overlap)) * len(tile_starts(w, tile, overlap))
-
-
 def _print_masks(mask: ImageInput | None, shape: tuple[int, int]):
     """``(hard, soft)`` masks at the print's shape (``None, None`` without a mask): ``hard``
     for the feature-level style loss, ``soft`` (feathered as the final blend) to paste with."""
@@ -171,7 +142,7 @@ def refine_tiled(
     style: object,
     config: Config = PRESETS["default"],
     size: int = 2048,
-    tile: int = 512,
+    tile: int | None = None,
     overlap: int = 64,
     steps: int = 10,
     callback: TileCallback | None = None,
@@ -189,7 +160,9 @@ def refine_tiled(
         config: the settings used for painting; ``style_scale``, weights, layers, optimizer
             and space apply to each tile.
         size: the print's longest side in pixels.
-        tile: tile side in pixels (memory grows with ``tile²``, see :func:`estimate_memory`).
+        tile: tile side in pixels (memory grows with ``tile²``, see :func:`estimate_memory`);
+            ``None`` picks the one with the least work that fits the memory
+            (:func:`auto_tile`).
         overlap: feathered overlap between neighbouring tiles, in pixels (< tile / 2).
         steps: optimiser steps per tile.
         callback: ``callback(done, total, canvas)`` after every tile; ``True`` stops early
@@ -211,9 +184,11 @@ def refine_tiled(
     """
     from .stylize import _styles
 
-    tile_starts(size, tile, overlap)  # checks tile and overlap before any work
+    if tile is not None:
+        tile_starts(size, tile, overlap)  # checks tile and overlap before any work
     paint = load_image(painting)
     shape = print_shape(paint.shape, size)
+    tile = auto_tile(paint.shape, size, overlap) if tile is None else tile
     if min(shape) < 32:
         raise ValueError(f"at {size} px the print would be {shape[1]}×{shape[0]}; need >= 32 px")
     canvas, first = resize_to(paint, shape, "lanczos"), 0
@@ -268,7 +243,7 @@ def paint_print(
     config: Config = PRESETS["default"],
     print_size: int = 2048,
     *,
-    tile: int = 512,
+    tile: int | None = None,
     overlap: int = 64,
     steps: int = 10,
     crop: str | None = None,
@@ -302,10 +277,12 @@ def paint_print(
     from .masks import load_mask
     from .stylize import finish_painting, stylize
 
-    tile_starts(print_size, tile, overlap)  # checks tile and overlap before any work
+    if tile is not None:
+        tile_starts(print_size, tile, overlap)  # checks tile and overlap before any work
     img = load_image(photo)
     if crop is not None:
         img = crop_to_ratio(img, crop)
+    tile = auto_tile(img.shape, print_size, overlap) if tile is None else tile
     aspect = min(img.shape[:2]) / max(img.shape[:2])
     if check_memory:
         need, have = estimate_memory(print_size, tile, aspect), available_memory()

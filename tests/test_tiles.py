@@ -11,7 +11,15 @@ import pytest
 from nststudy import tiles
 from nststudy.config import PRESETS, Config
 from nststudy.images import load_image, resize_longest
-from nststudy.tiles import estimate_memory, feather_weights, refine_tiled, tile_starts
+from nststudy.tiles import (
+    AUTO_TILES,
+    auto_tile,
+    count_tiles,
+    estimate_memory,
+    feather_weights,
+    refine_tiled,
+    tile_starts,
+)
 
 TILE, OVERLAP, SIZE = 48, 12, 96
 SEAM_LIMIT = 1.07  # see test_feathering_hides_seams
@@ -46,6 +54,34 @@ def test_feather_weights() -> None:
     assert w[0, 0] == pytest.approx(0.125**2)
     assert feather_weights((10, 12), 4, top=False, left=False).min() == 1.0
     assert feather_weights((10, 12), 0, top=True, left=True).min() == 1.0
+
+
+def _tile_pixels(shape: tuple[int, int], size: int, tile: int) -> int:
+    return count_tiles(shape, size, tile) * min(tile, shape[0]) * min(tile, shape[1])
+
+
+def test_auto_tile_needs_less_work_than_512_px_tiles() -> None:
+    landscape = (1536, 2048)  # a 4:3 photo printed at 2048 px
+    tile = auto_tile(landscape, 2048, budget=3.5e9)
+    assert tile == 576 and count_tiles(landscape, 2048, 576) == 12  # 512 px tiles: 20
+    assert _tile_pixels(landscape, 2048, tile) < 0.8 * _tile_pixels(landscape, 2048, 512)
+    for shape in [(1536, 2048), (2048, 2048), (2250, 3000), (1365, 2048)]:
+        best = auto_tile(shape, max(shape), budget=3.5e9)
+        assert _tile_pixels(shape, max(shape), best) <= _tile_pixels(shape, max(shape), 512)
+
+
+@pytest.mark.parametrize("budget", [2.7e9, 3.0e9, 3.5e9])
+def test_auto_tile_stays_within_the_memory_budget(budget: float) -> None:
+    tile = auto_tile((1536, 2048), 2048, budget=budget)
+    assert estimate_memory(2048, tile, 0.75) <= budget
+    assert auto_tile((1536, 2048), 2048, budget=1e9) == AUTO_TILES[0]  # nothing fits: smallest
+
+
+def test_auto_tile_takes_one_tile_when_the_print_is_small() -> None:
+    tile = auto_tile((450, 600), 600, budget=3.5e9)
+    assert count_tiles((450, 600), 600, tile) == 1 and tile == min(
+        t for t in AUTO_TILES if t >= 600
+    )
 
 
 def test_estimate_memory() -> None:

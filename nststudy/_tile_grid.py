@@ -1,0 +1,102 @@
+"""Tile geometry for print refinement: where tiles go, how they blend, which size to use.
+
+Pure functions of shapes (no TensorFlow), re-exported by :mod:`nststudy.tiles`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .resources import available_memory
+from .resources import estimate_print_memory as estimate_memory
+
+__all__ = [
+    "AUTO_TILES",
+    "AUTO_TILE_BUDGET",
+    "auto_tile",
+    "count_tiles",
+    "feather_weights",
+    "print_shape",
+    "tile_starts",
+]
+
+#: Tile sides :func:`auto_tile` chooses from, in pixels.
+AUTO_TILES = tuple(range(384, 769, 32))
+#: :func:`auto_tile` keeps the estimated peak under this even where more memory is free (the
+#: studio's promise: a 2048 px print within 4 GB), and under the available memory.
+AUTO_TILE_BUDGET = 3.5e9
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of ``tile`` px covering ``length`` px, overlapping ≥ ``overlap``.
+
+    The last tile is shifted back to end at the border, so every tile has the same size (no
+    padding, no retracing). ``length <= tile`` gives one tile, ``[0]``.
+    """
+    if tile < 32 or not 0 <= overlap < tile // 2:
+        raise ValueError(
+            f"tile must be >= 32 px and overlap in [0, tile/2); got tile={tile}, overlap={overlap}"
+        )
+    if length <= tile:
+        return [0]
+    return [*range(0, length - tile, tile - overlap), length - tile]
+
+
+def feather_weights(shape: tuple[int, int], overlap: int, top: bool, left: bool) -> np.ndarray:
+    """Paste weights ``(h, w)`` of a tile: linear ramps over ``overlap`` px on the top/left
+    sides when they border tiles already done, 1 elsewhere."""
+    h, w = shape
+    weights = np.ones((h, w), np.float32)
+    if overlap > 0:
+        ramp = ((np.arange(overlap) + 0.5) / overlap).astype(np.float32)
+        if top:
+            weights[:overlap] *= ramp[:, None]
+        if left:
+            weights[:, :overlap] *= ramp[None, :]
+    return weights
+
+
+def print_shape(shape: tuple[int, ...], size: int) -> tuple[int, int]:
+    """``(H, W)`` of a print whose longest side is ``size``, from a picture's ``shape``."""
+    scale = size / max(shape[0], shape[1])
+    return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
+
+
+def count_tiles(shape: tuple[int, ...], size: int, tile: int = 512, overlap: int = 64) -> int:
+    """How many tiles :func:`refine_tiled` refines for a painting of ``shape`` at ``size``."""
+    h, w = print_shape(shape, size)
+    return len(tile_starts(h, tile, overlap)) * len(tile_starts(w, tile, overlap))
+
+
+def auto_tile(
+    shape: tuple[int, ...], size: int, overlap: int = 64, budget: float | None = None
+) -> int:
+    """The tile side that refines a print with the least VGG work, within a memory budget.
+
+    The work is proportional to the pixels of all tiles together (every tile runs the same
+    number of optimiser steps), and the tiles overlap and the last row and column are shifted
+    inwards, so a slightly larger tile can need far fewer tiles: a 2048×1536 print takes 20
+    tiles of 512 px (5.2 Mpx of tiles) but 12 of 576 px (4.0 Mpx).
+
+    Args:
+        shape: the working-size painting's shape ``(h, w, ...)`` (only the aspect matters).
+        size: the print's longest side in pixels.
+        overlap: feathered overlap between tiles in pixels.
+        budget: bytes the estimated peak (:func:`nststudy.resources.estimate_print_memory`)
+            must stay under; default ``min(available memory, AUTO_TILE_BUDGET)``.
+
+    Returns:
+        A side from :data:`AUTO_TILES` (the smallest when none fits the budget).
+    """
+    h, w = print_shape(shape, size)
+    if budget is None:
+        have = available_memory()
+        budget = AUTO_TILE_BUDGET if have is None else min(have, AUTO_TILE_BUDGET)
+    best: tuple[int, int] | None = None
+    for tile in AUTO_TILES:
+        if overlap >= tile // 2 or estimate_memory(size, tile, min(h, w) / max(h, w)) > budget:
+            continue
+        work = count_tiles(shape, size, tile, overlap) * min(tile, h) * min(tile, w)
+        if best is None or work < best[0]:
+            best = (work, tile)
+    return AUTO_TILES[0] if best is None else best[1]
