@@ -1,9 +1,10 @@
-"""Writing a picture atomically: a temporary file beside the target, then one rename.
+"""Writing files atomically: a temporary file beside the target, then one rename.
 
-The machinery behind :func:`nststudy.images.save_image`. A crash, a full disk or Ctrl-C
-never leaves a half-written file, and an existing file is only replaced by a complete new one
-(or, when overwriting is not allowed, never: a hard link refuses atomically where the disk
-has them).
+The machinery behind :func:`nststudy.images.save_image` (:func:`write_atomically`) and every
+other file nststudy writes: checkpoints, sidecars, downloads (:func:`replace_atomically`). A
+crash, a full disk or Ctrl-C never leaves a half-written file, and an existing file is only
+replaced by a complete new one (or, when overwriting is not allowed, never: a hard link
+refuses atomically where the disk has them).
 """
 
 from __future__ import annotations
@@ -11,15 +12,39 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image
 
 from ._image_errors import ImageError, write_error
 
-__all__ = ["write_atomically"]
+__all__ = ["replace_atomically", "write_atomically"]
+
+
+def replace_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
+    """Write ``path`` through ``write(file)`` into a temporary ``.part`` file beside it, then
+    rename that into place, replacing any older file in one step.
+
+    On any error — Ctrl-C included — the temporary file is removed and the old file (if any)
+    is left as it was. Errors propagate unchanged.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; ours are normal files
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
 
 
 def write_atomically(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import signal
 import sys
 import time
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import metadata
+from ._atomic import replace_atomically
 from .images import load_image
 from .paint import (
     Job,
@@ -132,10 +132,7 @@ def _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done, s
         arrays = {"image": load_image(image if raw is None else raw), "meta": json.dumps(meta)}
         if stop is not None:
             arrays["canvas"] = np.round(np.clip(stop[0], 0, 1) * 65535).astype(np.uint16)
-        part = ckpt.with_name(f".{ckpt.name}.part")
-        with open(part, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(part, ckpt)
+        replace_atomically(ckpt, lambda fh: np.savez(fh, **arrays))
     where = f"{stop[1]} tiles" if stop is not None else f"{done} steps"
     raise PaintInterrupted(f"{path} -> {target} (interrupted after {where})")
 

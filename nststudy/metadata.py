@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageCms
 
+from ._atomic import replace_atomically
 from .config import Config
 from .images import save_image
 
@@ -188,10 +189,8 @@ def painting_bytes(
 def write_sidecar(path: str | os.PathLike, data: dict[str, Any]) -> Path:
     """Write ``data`` as pretty JSON to the sidecar of the painting at ``path``."""
     side = sidecar_path(path)
-    tmp = side.with_name(f".{side.name}.part")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=_default) + "\n")
-    os.replace(tmp, side)
-    return side
+    text = json.dumps(data, indent=2, sort_keys=True, default=_default) + "\n"
+    return replace_atomically(side, lambda fh: fh.write(text.encode()))
 
 
 def read_settings(source: str | os.PathLike | bytes) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.request
 import warnings
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._atomic import replace_atomically
 from .images import load_image
 
 __all__ = ["PAINTINGS", "PaintingInfo", "painting", "painting_path"]
@@ -113,11 +113,7 @@ def _download(info: PaintingInfo, dest: Path, timeout: float) -> Path:
     if hashlib.sha256(data).hexdigest() != info.sha256:
         raise OSError(f"{info.file}: downloaded bytes do not match the expected SHA-256")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{info.file}.", suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, dest)
-    return dest
+    return replace_atomically(dest, lambda fh: fh.write(data))
 
 
 def painting_path(name: str, download: bool | None = None, timeout: float = 5.0) -> Path | None:

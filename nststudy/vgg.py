@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._atomic import replace_atomically
+
 __all__ = [
     "ALL_LAYERS",
     "VGG19_MD5",
@@ -140,14 +142,8 @@ def _place(src: Path, dest: Path) -> Path:
     """Copy a verified file into ``dest`` atomically."""
     verify_weights(src)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".vgg19.", suffix=".part")
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with open(src, "rb") as source:
+        replace_atomically(dest, lambda fh: shutil.copyfileobj(source, fh, 1 << 20))
     return verify_weights(dest)
 
 

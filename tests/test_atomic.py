@@ -1,0 +1,45 @@
+"""replace_atomically: a file is replaced by a complete new one, or left exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from nststudy._atomic import replace_atomically
+
+
+def test_writes_a_new_file_with_normal_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "ckpt.npz"
+    assert replace_atomically(target, lambda fh: fh.write(b"abc")) == target
+    assert target.read_bytes() == b"abc"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask  # not mkstemp's 0600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.npz"]
+
+
+def test_replaces_an_existing_file_whole(tmp_path: Path) -> None:
+    target = tmp_path / "painting.json"
+    target.write_text("old")
+    replace_atomically(target, lambda fh: fh.write(b"new, longer"))
+    assert target.read_text() == "new, longer"
+
+
+@pytest.mark.parametrize("error", [OSError("disk full"), KeyboardInterrupt()])
+def test_an_error_while_writing_keeps_the_old_file_and_no_part(
+    tmp_path: Path, error: BaseException
+) -> None:
+    target = tmp_path / "painting.json"
+    target.write_text("old")
+
+    def write(fh) -> None:
+        fh.write(b"half")
+        raise error
+
+    with pytest.raises(type(error)):
+        replace_atomically(target, write)
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["painting.json"]  # no .part left
