@@ -290,7 +290,9 @@ def run_paint(args: argparse.Namespace) -> int:
             f"{job.out}: cannot create the output folder ({err.strerror}); choose another --out"
         ) from None
     ensure_weights()
-    seconds = sum(estimate_seconds(job.config, shape) for shape in good.values())
+    seconds = sum(
+        estimate_seconds(job.config, shape, job.print_size, job.tile) for shape in good.values()
+    )
     if seconds > 60:
         print(
             f"estimated time: about {seconds / 60:.0f} min for {len(good)} photo(s) "

@@ -153,14 +153,29 @@ def build_config(args: argparse.Namespace) -> Config:
     return config.replace(**changes) if changes else config
 
 
-def estimate_seconds(config: Config, shape: tuple[int, int]) -> float:
-    """Rough wall time of painting one photo of ``shape`` (H, W) with ``config``, in seconds."""
+def estimate_seconds(
+    config: Config,
+    shape: tuple[int, int],
+    print_size: int | None = None,
+    tile: int | None = None,
+    tile_steps: int = 10,
+) -> float:
+    """Rough wall time of painting one photo of ``shape`` (H, W) with ``config``, in seconds,
+    plus the tiled refinement to ``print_size`` (``tile=None``: the automatic tile side)."""
     aspect = min(shape) / max(shape)
     evals = _EVALS_PER_STEP[config.optimizer]
-    return sum(
+    seconds = sum(
         n * evals * s * s * aspect * SECONDS_PER_PIXEL_EVAL
         for s, n in zip(config.sizes, config.steps, strict=True)
     )
+    if print_size and print_size > config.size:
+        from .tiles import auto_tile, count_tiles, print_shape
+
+        tile = tile or auto_tile(shape, print_size)
+        h, w = print_shape(shape, print_size)
+        tiles = count_tiles(shape, print_size, tile)
+        seconds += tiles * tile_steps * evals * min(tile, h) * min(tile, w) * SECONDS_PER_PIXEL_EVAL
+    return seconds
 
 
 def validate_photos(

@@ -217,6 +217,11 @@ def test_remaining_stages_after_a_checkpoint() -> None:
 def test_estimate_grows_with_size() -> None:
     small = estimate_seconds(PRESETS["preview"], (300, 400))
     assert 0 < small < estimate_seconds(PRESETS["default"], (300, 400))
+    paint = estimate_seconds(PRESETS["default"], (384, 512))
+    printed = estimate_seconds(PRESETS["default"], (384, 512), print_size=2048, tile=576)
+    # 12 tiles of 576 px, 10 steps each, on top of the painting
+    assert printed - paint == pytest.approx(paint * 12 * 10 * 576**2 / (200 * 384 * 512))
+    assert estimate_seconds(PRESETS["default"], (384, 512), print_size=512) == paint
 
 
 def test_available_memory_is_a_plausible_number() -> None:
