@@ -12,6 +12,7 @@ from nststudy import tiles
 from nststudy.config import PRESETS, Config
 from nststudy.images import load_image, resize_longest
 from nststudy.tiles import (
+    AUTO_TILE_BUDGET,
     AUTO_TILES,
     auto_tile,
     count_tiles,
@@ -62,15 +63,15 @@ def _tile_pixels(shape: tuple[int, int], size: int, tile: int) -> int:
 
 def test_auto_tile_needs_less_work_than_512_px_tiles() -> None:
     landscape = (1536, 2048)  # a 4:3 photo printed at 2048 px
-    tile = auto_tile(landscape, 2048, budget=3.5e9)
+    tile = auto_tile(landscape, 2048, budget=AUTO_TILE_BUDGET)
     assert tile == 576 and count_tiles(landscape, 2048, 576) == 12  # 512 px tiles: 20
     assert _tile_pixels(landscape, 2048, tile) < 0.8 * _tile_pixels(landscape, 2048, 512)
     for shape in [(1536, 2048), (2048, 2048), (2250, 3000), (1365, 2048)]:
-        best = auto_tile(shape, max(shape), budget=3.5e9)
+        best = auto_tile(shape, max(shape), budget=AUTO_TILE_BUDGET)
         assert _tile_pixels(shape, max(shape), best) <= _tile_pixels(shape, max(shape), 512)
 
 
-@pytest.mark.parametrize("budget", [2.7e9, 3.0e9, 3.5e9])
+@pytest.mark.parametrize("budget", [2.7e9, 3.0e9, 3.2e9])
 def test_auto_tile_stays_within_the_memory_budget(budget: float) -> None:
     tile = auto_tile((1536, 2048), 2048, budget=budget)
     assert estimate_memory(2048, tile, 0.75) <= budget
@@ -78,7 +79,7 @@ def test_auto_tile_stays_within_the_memory_budget(budget: float) -> None:
 
 
 def test_auto_tile_takes_one_tile_when_the_print_is_small() -> None:
-    tile = auto_tile((450, 600), 600, budget=3.5e9)
+    tile = auto_tile((450, 600), 600, budget=AUTO_TILE_BUDGET)
     assert count_tiles((450, 600), 600, tile) == 1 and tile == min(
         t for t in AUTO_TILES if t >= 600
     )
