@@ -291,7 +291,8 @@ def run_paint(args: argparse.Namespace) -> int:
         ) from None
     ensure_weights()
     seconds = sum(
-        estimate_seconds(job.config, shape, job.print_size, job.tile) for shape in good.values()
+        estimate_seconds(job.config, shape, job.print_size, job.tile, overlap=job.overlap)
+        for shape in good.values()
     )
     if seconds > 60:
         print(

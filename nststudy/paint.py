@@ -159,6 +159,7 @@ def estimate_seconds(
     print_size: int | None = None,
     tile: int | None = None,
     tile_steps: int = 10,
+    overlap: int = 64,
 ) -> float:
     """Rough wall time of painting one photo of ``shape`` (H, W) with ``config``, in seconds,
     plus the tiled refinement to ``print_size`` (``tile=None``: the automatic tile side)."""
@@ -171,9 +172,9 @@ def estimate_seconds(
     if print_size and print_size > config.size:
         from .tiles import auto_tile, count_tiles, print_shape
 
-        tile = tile or auto_tile(shape, print_size)
+        tile = tile or auto_tile(shape, print_size, overlap)
         h, w = print_shape(shape, print_size)
-        tiles = count_tiles(shape, print_size, tile)
+        tiles = count_tiles(shape, print_size, tile, overlap)
         seconds += tiles * tile_steps * evals * min(tile, h) * min(tile, w) * SECONDS_PER_PIXEL_EVAL
     return seconds
 

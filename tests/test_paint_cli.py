@@ -222,6 +222,8 @@ def test_estimate_grows_with_size() -> None:
     # 12 tiles of 576 px, 10 steps each, on top of the painting
     assert printed - paint == pytest.approx(paint * 12 * 10 * 576**2 / (200 * 384 * 512))
     assert estimate_seconds(PRESETS["default"], (384, 512), print_size=512) == paint
+    small_tiles = estimate_seconds(PRESETS["default"], (384, 512), 1024, tile=48, overlap=6)
+    assert small_tiles > paint  # --tile 48 comes with a 6 px overlap (tile // 8)
 
 
 def test_available_memory_is_a_plausible_number() -> None:
