@@ -104,14 +104,16 @@ def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
 
 def _load_checkpoint(
     job: Job, ckpt: Path
-) -> tuple[np.ndarray, int, Path, tuple[np.ndarray, int] | None]:
-    """``(working-size image, steps done, output, (print canvas, tiles done) or None)``."""
+) -> tuple[np.ndarray, int, Path, tuple[np.ndarray, int, int | None] | None]:
+    """``(working-size image, steps done, output, (print canvas, tiles done, tile side) or
+    None)``."""
     with np.load(ckpt) as data:
         meta = json.loads(str(data["meta"]))
         image = data["image"].astype(np.float32)
         tiles = None
         if "canvas" in data.files:  # a print job stopped while refining tiles
-            tiles = (data["canvas"].astype(np.float32) / 65535.0, int(meta["tiles_done"]))
+            canvas = data["canvas"].astype(np.float32) / 65535.0
+            tiles = (canvas, int(meta["tiles_done"]), meta.get("tile_side"))
     if meta["key"] != job.key:
         raise ValueError(
             f"{ckpt}: this checkpoint was made with other settings; repeat the interrupted "
@@ -123,8 +125,9 @@ def _load_checkpoint(
 def _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done, stop=None):
     """Save the best image so far (marked interrupted) and a checkpoint; then stop.
 
-    ``stop``: ``(print canvas, tiles done)`` when the tile refinement was cut short."""
-    extra = {} if stop is None else {"tiles_done": stop[1]}
+    ``stop``: ``(print canvas, tiles done, tile side)`` when the tile refinement was cut short
+    (the side is kept so that ``--resume`` continues on the same grid)."""
+    extra = {} if stop is None else {"tiles_done": stop[1], "tile_side": stop[2]}
     with _no_sigint():  # a second Ctrl-C must not tear the files
         _save(job, target, image, photo, result, t0, interrupted=done, **extra)
         ckpt.parent.mkdir(exist_ok=True)
@@ -165,12 +168,12 @@ def _print(
     painting: np.ndarray,
     photo: np.ndarray,
     mask: np.ndarray | None,
-    start: tuple[np.ndarray, int] | None,
+    start: tuple[np.ndarray, int, int | None] | None,
     bar_position: int,
-) -> tuple[np.ndarray, tuple[np.ndarray, int] | None]:
+) -> tuple[np.ndarray, tuple[np.ndarray, int, int] | None]:
     """Refine to the print size in tiles (continuing from ``start``), then post-process at
     full size as :func:`nststudy.tiles.paint_print` does. Returns the finished print and,
-    when Ctrl-C cut the refinement short, ``(canvas, tiles done)`` to resume from."""
+    when Ctrl-C cut the refinement short, ``(canvas, tiles done, tile side)`` to resume from."""
     import warnings
 
     from tqdm.auto import tqdm
@@ -180,7 +183,8 @@ def _print(
 
     styles = [(s.image, s.weight) for s in job.styles]
     plain = job.config.replace(preserve_colors=None, strokes=0.0)
-    tile = job.tile or auto_tile(painting.shape, job.print_size, job.overlap)
+    resumed_side = None if start is None or len(start) < 3 else start[2]
+    tile = job.tile or resumed_side or auto_tile(painting.shape, job.print_size, job.overlap)
     total = count_tiles(painting.shape, job.print_size, tile, job.overlap)
     first = 0 if start is None else start[1]
     bar = tqdm(
@@ -195,13 +199,13 @@ def _print(
         warnings.simplefilter("always")
         out = refine_tiled(
             painting, photo, styles, plain, job.print_size, tile, job.overlap,
-            callback=progress, mask=mask, start=start,
+            callback=progress, mask=mask, start=None if start is None else start[:2],
         )  # fmt: skip
     bar.close()
     stop = None
     for w in caught:
         if isinstance(w.message, TilingStopped):
-            stop = (out, w.message.complete)
+            stop = (out, w.message.complete, tile)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return finish_painting(out, photo, job.config, mask), stop

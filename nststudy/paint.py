@@ -201,7 +201,7 @@ def validate_photos(
 
 
 def _key(settings: dict[str, Any]) -> str:
-    skip = ("interrupted", "steps_done", "tiles_done")
+    skip = ("interrupted", "steps_done", "tiles_done", "tile_side")
     stable = {k: v for k, v in settings.items() if k not in skip}
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -55,6 +55,7 @@ def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Pat
         canvas = data_["canvas"].astype(np.float32) / 65535
         meta = json.loads(str(data_["meta"]))
     assert meta["tiles_done"] == done and meta["steps_done"] == 3
+    assert meta["tile_side"] == 48  # --resume continues on the same grid
     assert np.abs(saved - canvas).max() <= 1 / 255 + 1e-6
     upscaled = resize_to(load_image(working), (84, 128), "lanczos")
     assert np.abs(canvas[48:, 90:] - upscaled[48:, 90:]).max() < 1e-4
@@ -68,7 +69,7 @@ def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Pat
     assert b"p: " not in resumed.stderr  # the working-size painting was not repeated
     assert _files(out) == {"p__swirl.png", "p__swirl.json"}  # checkpoint gone, no __2
     final = metadata.read_settings(painted)
-    assert "interrupted" not in final and "tiles_done" not in final
+    assert "interrupted" not in final and "tiles_done" not in final and "tile_side" not in final
     # tile 1 was kept as it was, not refined again
     np.testing.assert_array_equal(load_image(painted)[:30, :36], saved[:30, :36])
 
