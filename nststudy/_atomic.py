@@ -32,18 +32,7 @@ def replace_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], obj
     is left as it was. Errors propagate unchanged.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; ours are normal files
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    _staged(path, write, lambda tmp: os.replace(tmp, path))
     return path
 
 
@@ -56,23 +45,31 @@ def write_atomically(
         ImageError: naming ``path`` and the cause (read-only folder, full disk, the file
             exists and ``overwrite`` is false); the temporary file is always removed.
     """
-    folder = path.parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        _staged(
+            path,
+            lambda fh: Image.fromarray(arr).save(fh, format=fmt, **pil_kwargs),
+            lambda tmp: _commit(tmp, path, overwrite),
+        )
     except OSError as err:
         raise write_error(path, err) from None
+
+
+def _staged(
+    path: Path, write: Callable[[IO[bytes]], object], commit: Callable[[str], None]
+) -> None:
+    """Write a synced temporary file beside ``path``, then ``commit`` it; remove it on error."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(arr).save(fh, format=fmt, **pil_kwargs)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved picture is a normal file
-        _commit(tmp, path, overwrite)
-    except BaseException as err:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; ours are normal files
+        commit(tmp)
+    except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise write_error(path, err) from None
         raise
 
 
