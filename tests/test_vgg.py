@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -55,6 +57,30 @@ def test_extractor_stops_at_deepest_tap_and_is_cached(weights: Path) -> None:
     assert names[-1] == "block2_conv1" and "block3_conv1" not in names
     assert FeatureExtractor(["conv2_1"], []).model is ex.model  # built once per process
     assert vgg.load_vgg19() is vgg.load_vgg19()
+
+
+def test_lean_backward_matches_keras_gradient(weights: Path) -> None:
+    # The extractor runs the convs by hand with their image gradient as a forward conv with
+    # the turned kernel; values and gradients must equal the Keras model's own.
+    import tensorflow as tf
+
+    ex = FeatureExtractor(["conv2_1"], ["conv1_1", "conv1_2"])
+    x = tf.constant(np.random.default_rng(1).uniform(-120, 130, (1, 20, 28, 3)), tf.float32)
+
+    def loss_and_grad(fn):  # a loss that weighs every tap and every position differently
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outs = fn(x)
+            loss = sum(tf.reduce_sum(tf.square(o) * (i + 1)) for i, o in enumerate(outs))
+        return loss.numpy(), tape.gradient(loss, x).numpy()
+
+    lean, lean_grad = loss_and_grad(lambda t: list(ex(t).values()))
+    keras_loss, keras_grad = loss_and_grad(lambda t: ex.model(t, training=False))
+    assert lean == pytest.approx(keras_loss, rel=1e-5)
+    assert np.abs(lean_grad).max() > 0
+    np.testing.assert_allclose(
+        lean_grad, keras_grad, rtol=1e-3, atol=1e-3 * np.abs(keras_grad).max()
+    )
 
 
 def test_pretrained_weights_are_loaded(weights: Path) -> None:
@@ -173,3 +199,35 @@ def test_install_uses_the_env_copy_without_network(
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr(vgg, "_download_keras", None)  # would raise if called
     assert vgg.install_weights() == (tmp_path / "models" / vgg.WEIGHTS_FILENAME).resolve()
+
+
+_HEAP_PROBE = """
+import ctypes, sys
+from nststudy import _lean
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+if sys.argv[1] == "set":
+    assert _lean.return_large_blocks()
+def rss():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * 4096
+warm = libc.malloc(30 << 20)  # freeing it raises glibc's own threshold to 30 MB ...
+libc.free(warm)
+block, guard = libc.malloc(20 << 20), libc.malloc(4096)  # ... so a 20 MB block stays in the heap
+ctypes.memset(block, 1, 20 << 20)
+before = rss()
+libc.free(block)
+print(before - rss())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_freed_activation_sized_blocks_go_back_to_the_system() -> None:
+    def returned(mode: str) -> int:
+        cmd = [sys.executable, "-c", _HEAP_PROBE, mode]
+        return int(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+    assert returned("set") > 18 * 2**20  # nststudy's threshold: handed back when freed
+    assert returned("default") < 2 * 2**20  # glibc's own: kept in the heap
