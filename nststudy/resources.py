@@ -42,15 +42,16 @@ _BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
 VGG19_WEIGHT_BYTES = 80_134_624  # the .h5 file; the float32 parameters are the same size
 LBFGS_HISTORY = 10  # scipy's L-BFGS-B default ``maxcor``: pairs (s, y) of float64 vectors
 
-# Calibration: peak RSS (VmHWM, reset just before the call) minus RSS before stylize() in a
-# child process; default preset (conv4_2 + 5 style taps, deepest block5_conv1: 320 activation
-# values per pixel), L-BFGS, one 5-step stage (3 at 512), square random images; TF 2.21 CPU
-# (oneDNN), 2-core dev box, 2026-11-25 (numbers also in estimate_stylize_memory's docstring):
-#     128² → 313 MiB, 256² → 724 MiB, 384² → 1384 MiB, 512² → 1927 MiB
-# least squares: 280 MiB + 6.7 KiB per pixel, i.e. about 5 float32 copies of every activation.
-# F = 6 with 150 MiB overhead puts the estimate 2–21 % above every measurement.
-ACTIVATION_FACTOR = 6.0  # float32 copies of each activation alive at the peak (fwd + bwd)
-FIXED_OVERHEAD = 150 * 2**20  # graph tracing, oneDNN scratch, allocator slack
+# Calibration: ``python -m benchmarks.memory`` (``benchmarks/results/memory.json``): peak RSS
+# of a child process minus its RSS after ``import tensorflow``; default preset (conv4_2 + 5
+# style taps, deepest block5_conv1: 320 activation values per pixel), L-BFGS, 12 iterations
+# (its history full), random images; TF 2.21 CPU (oneDNN), 2-core dev box, 2026-11-26, with
+# the lean convolution gradient and heap threshold of ``nststudy._lean``:
+#     128² → 333 MiB, 256² → 492, 384² → 908, 384×512 → 1083, 512² → 1380 MiB
+# i.e. ≈ 196 MiB + 4.6 KiB per pixel: about 3 float32 copies of every activation (6 before the
+# lean gradient). F = 3.5 with 200 MiB overhead puts the estimate 7–22 % above each of them.
+ACTIVATION_FACTOR = 3.5  # float32 copies of each activation alive at the peak (fwd + bwd)
+FIXED_OVERHEAD = 200 * 2**20  # graph tracing, oneDNN scratch, allocator slack
 
 
 class ResourceError(ValueError):
@@ -192,19 +193,20 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
 
     - ``weights``: VGG19's 80 MB of float32 parameters (once per process);
     - ``A(H, W)``: activation values of VGG19 up to the deepest tapped layer (``block5_conv1``
-      for the presets: 320 floats per pixel); ``F = 6`` float32 copies alive at the peak:
-      the forward activations kept for the backward pass, their gradients, ReLU masks and
-      oneDNN's reordered copies. The style image's forward pass (no gradient, at
-      ``style_scale`` × the size, assumed square) is counted at ``F = 1`` when larger;
+      for the presets: 320 floats per pixel); ``F = 3.5`` float32 copies alive at the peak:
+      the ReLU outputs kept for the backward pass, the gradients flowing back and oneDNN's
+      reordered copies. The style image's forward pass (no gradient, at ``style_scale`` × the
+      size, assumed square) is counted at ``F = 1`` when larger;
     - optimiser: L-BFGS keeps ``2 × 10`` float64 history vectors of the image plus a few
       working copies (624 bytes per pixel); Adam two float32 moments;
     - images: photo, start, best and callback copies (96 bytes per pixel);
-    - overhead: 150 MiB for graph tracing, oneDNN scratch and allocator slack.
+    - overhead: 200 MiB for graph tracing, oneDNN scratch and allocator slack.
 
-    Calibration (peak RSS growth of a child process, default preset, L-BFGS, square images,
-    TF 2.21 on CPU): 128² → 313 MiB measured / 357 estimated, 256² → 724 / 751,
-    384² → 1384 / 1407, 512² → 1927 / 2326 MiB: 226 MiB + 8.2 KiB per pixel, erring
-    2–21 % high. A 512 × 384 photo needs ≈ 1.8 GiB on top of TensorFlow's own ≈ 0.55 GiB.
+    Calibration (``python -m benchmarks.memory``: peak RSS growth of a child process over
+    ``import tensorflow``, default preset, 12 L-BFGS iterations, TF 2.21 on CPU): 128² → 333
+    MiB measured / 357 estimated, 256² → 492 / 601, 384² → 908 / 1007, 384×512 → 1083 / 1251,
+    512² → 1380 / 1576 MiB, erring 7–22 % high. A 512 × 384 photo needs ≈ 1.2 GiB on top of
+    TensorFlow's own ≈ 0.53 GiB.
 
     Args:
         height, width: the largest working size in pixels (the last stage).
@@ -228,8 +230,10 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
 # (see benchmarks/print_size.py): a fixed part (Python, TensorFlow, VGG19 weights), a part per
 # pixel of the optimised image (VGG activations + gradients kept for the backward pass) and a
 # part per pixel of the print (canvas, photo, upscaling and post-processing buffers).
+# Refitted 2026-11-26 with the lean convolution gradient (``nststudy._lean``): 576 px tiles of a
+# 2048×1536 print peaked at 2.37 GB (3.25 GB before), so 3.3 kB per tile pixel (was 4.8 kB).
 _PRINT_BASE_BYTES = 900e6
-_GRAD_BYTES_PER_PX = 4.8e3
+_GRAD_BYTES_PER_PX = 3.3e3
 _CANVAS_BYTES_PER_PX = 150.0
 
 
