@@ -31,7 +31,6 @@ from .images import load_image
 from .paint import (
     Job,
     PaintInterrupted,
-    available_memory,
     collect_photos,
     estimate_seconds,
     remaining_stages,
@@ -277,11 +276,10 @@ def run_paint(args: argparse.Namespace) -> int:
 
         job.mask_image = read_mask(args.mask)
     if job.print_size:
-        from .tiles import AUTO_TILES, estimate_memory
+        from .tiles import print_shortfall
 
-        tile = job.tile or AUTO_TILES[0]  # auto tiles: the smallest must fit
-        need, have = estimate_memory(job.print_size, tile), available_memory()
-        if need > have:
+        if short := print_shortfall(job.print_size, job.tile):
+            need, have, tile = short
             raise ValueError(
                 f"a {job.print_size} px print with {tile} px tiles needs about "
                 f"{need / 2**30:.1f} GiB of memory but only {have / 2**30:.1f} GiB is free; "

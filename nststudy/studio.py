@@ -83,21 +83,24 @@ def print_refusal(size: int, available: int | None = None, tile: int | None = No
     """Why a print of ``size`` px cannot run here, with the numbers; ``None`` when it fits.
 
     ``available`` defaults to :func:`nststudy.paint.available_memory` (the container's limit,
-    e.g. about 2 GB on Binder, else the free memory).
+    e.g. about 2 GB on Binder, else the free memory). The refusal suggests "paint" at the
+    largest size that does fit (:func:`nststudy.resources.largest_fitting_size`).
     """
     from .paint import available_memory
-    from .tiles import AUTO_TILES, estimate_memory
+    from .resources import largest_fitting_size
+    from .tiles import print_shortfall
 
-    need = estimate_memory(size, AUTO_TILES[0] if tile is None else tile)  # auto: the smallest
     have = available_memory() if available is None else available
-    if need <= have:
+    if (short := print_shortfall(size, tile, available=have)) is None:
         return None
+    side = MODES["paint"][0]
+    paint = largest_fitting_size(side, side, studio_config("paint"), have)
     return t(
         "studio.print_refusal",
         size=size,
-        need=f"{need / 1e9:.1f}",
+        need=f"{short[0] / 1e9:.1f}",
         have=f"{have / 1e9:.1f}",
-        paint=MODES["paint"][0],
+        paint=min(side, paint),
     )
 
 

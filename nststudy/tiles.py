@@ -37,6 +37,7 @@ from ._tile_grid import (
     count_tiles,
     feather_weights,
     print_shape,
+    print_shortfall,
     tile_starts,
 )
 from .config import PRESETS, Config
@@ -61,6 +62,7 @@ __all__ = [
     "feather_weights",
     "paint_print",
     "print_shape",
+    "print_shortfall",
     "refine_tiled",
     "tile_starts",
     "tiled_grams",
@@ -284,13 +286,12 @@ def paint_print(
         img = crop_to_ratio(img, crop)
     tile = auto_tile(img.shape, print_size, overlap) if tile is None else tile
     aspect = min(img.shape[:2]) / max(img.shape[:2])
-    if check_memory:
-        need, have = estimate_memory(print_size, tile, aspect), available_memory()
-        if have is not None and need > have:
-            raise MemoryError(
-                f"a {print_size} px print with {tile} px tiles needs about {need / 1e9:.1f} GB "
-                f"but {have / 1e9:.1f} GB is available; use smaller tiles or a smaller print"
-            )
+    if check_memory and (short := print_shortfall(print_size, tile, aspect)):
+        need, have, _ = short
+        raise MemoryError(
+            f"a {print_size} px print with {tile} px tiles needs about {need / 1e9:.1f} GB "
+            f"but {have / 1e9:.1f} GB is available; use smaller tiles or a smaller print"
+        )
     full_mask = None if mask is None else load_mask(mask, img.shape)
     plain = config.replace(preserve_colors=None, strokes=0.0)
     painting = stylize(img, style, plain, callback=callback, mask=full_mask).image

@@ -338,8 +338,8 @@ def test_studio_speaks_the_language(lang, monkeypatch) -> None:
     assert s.error is None
     assert want["painting"] in started[0] and want["done"] in s.status.value
     assert want["download"] in s.download.value
-    why = studio.print_refusal(2048, available=2 * 10**9)
-    assert why.startswith(want["refusal"]) and "2.0 GB" in why
+    why = studio.print_refusal(2048, available=15 * 10**8)
+    assert why.startswith(want["refusal"]) and "1.5 GB" in why
 
 
 def test_figures_set_up_the_chinese_font_from_the_environment(monkeypatch, tmp_path) -> None:

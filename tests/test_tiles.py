@@ -18,6 +18,7 @@ from nststudy.tiles import (
     count_tiles,
     estimate_memory,
     feather_weights,
+    print_shortfall,
     refine_tiled,
     tile_starts,
 )
@@ -83,6 +84,14 @@ def test_auto_tile_takes_one_tile_when_the_print_is_small() -> None:
     assert count_tiles((450, 600), 600, tile) == 1 and tile == min(
         t for t in AUTO_TILES if t >= 600
     )
+
+
+def test_print_shortfall_is_the_one_memory_check() -> None:
+    assert print_shortfall(2048, None, available=10**12) is None
+    need, have, tile = print_shortfall(2048, None, available=10**9)
+    assert tile == AUTO_TILES[0] and have == 10**9 and need == estimate_memory(2048, tile) > have
+    need, _, tile = print_shortfall(2048, 640, aspect=0.75, available=10**9)
+    assert tile == 640 and need == estimate_memory(2048, 640, 0.75)
 
 
 def test_estimate_memory() -> None:
