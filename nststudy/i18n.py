@@ -127,6 +127,9 @@ _EN: dict[str, str] = {
     "studio.colours_histogram": "the photo's (histogram)",
     "studio.fits": "fits in memory",
     "studio.painting": "Painting ({mode})…",
+    "studio.painting_smaller": (
+        "Painting ({mode}) at {size} px, the most this machine's memory holds…"
+    ),
     "studio.done": "Done in {seconds} s{note}.",
     "studio.stopped_early": " (stopped early: the best image so far)",
     "studio.download": "⬇ Download {name}.png ({width}×{height} px)",
@@ -210,6 +213,9 @@ _ZH: dict[str, str] = {
     "studio.colours_histogram": "照片的颜色（直方图）",
     "studio.fits": "内存足够",
     "studio.painting": "正在绘制（{mode}）…",
+    "studio.painting_smaller": (
+        "正在绘制（{mode}），尺寸 {size} 像素：这台机器的内存最多只能容纳这么大…"
+    ),
     "studio.done": "完成，用时 {seconds} 秒{note}。",
     "studio.stopped_early": "（已提前停止：保留目前最好的图像）",
     "studio.download": "⬇ 下载 {name}.png（{width}×{height} 像素）",

@@ -285,9 +285,13 @@ class Studio:
             self.status.value = f'<span class="{MARKER}" style="color:#b00">{err}</span>'
 
     def config(self, mode: str) -> Config:
-        """The settings the widgets describe now, for ``mode``."""
+        """The settings the widgets describe now, for ``mode``: at the mode's size, or at the
+        largest that fits in memory for this photo (e.g. a square photo on Binder's 2 GB)."""
+        from .paint import available_memory
+        from .resources import largest_fitting_size
+
         size = self.sizes["paint"] if mode == "print" else self.sizes[mode]
-        return studio_config(
+        config = studio_config(
             "paint" if mode == "print" else mode,
             size=size,
             steps=self.steps.get(mode),
@@ -296,6 +300,13 @@ class Studio:
             preserve_colors=self.colors.value,
             strokes=self.strokes.value,
         )
+        try:
+            shape = self.photo().shape[:2]
+        except ValueError:
+            return config  # a bad upload: painting reports it
+        h, w = (round(side * size / max(shape)) for side in shape)
+        fits = largest_fitting_size(h, w, config, available_memory())
+        return config if fits >= size else config.at_size(fits, steps=self.steps.get(mode))
 
     def styles(self) -> list[tuple[str, float]]:
         """``[(style, weight), ...]`` from the gallery and the blend controls."""
@@ -319,9 +330,10 @@ class Studio:
         self.error = None
         config = self.config(mode)
         self.progress.max, self.progress.value = config.total_steps, 0
-        self.status.value = (
-            f'<span class="{MARKER}">{t("studio.painting", mode=self._mode(mode))}</span>'
-        )
+        wanted = self.sizes["paint"] if mode == "print" else self.sizes[mode]
+        key = "studio.painting" if config.size >= wanted else "studio.painting_smaller"
+        text = t(key, mode=self._mode(mode), size=config.size)
+        self.status.value = f'<span class="{MARKER}">{text}</span>'
         self.stop_button.disabled = False
         self._thread = threading.Thread(target=self._run, args=(mode, config), daemon=True)
         self._thread.start()

@@ -118,3 +118,18 @@ def test_voila_serves_the_studio(tmp_path: Path) -> None:
         assert studio.MARKER in page  # the studio's title widget was rendered
         assert "application/vnd.jupyter.widget-view+json" in page  # as live widgets
         assert "Traceback" not in page and "application/vnd.jupyter.stderr" not in page
+
+
+def test_paint_shrinks_to_what_fits_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nststudy.resources import largest_fitting_size
+
+    small = 9 * 10**8  # a 512 px painting of this 3:4 photo does not fit
+    monkeypatch.setattr("nststudy.paint.available_memory", lambda: small)
+    s = studio.Studio(photo=np.zeros((300, 400, 3), np.float32))
+    fits = largest_fitting_size(384, 512, studio.studio_config("paint"), small)
+    assert 64 <= fits < 512 and s.config("paint").size == fits
+    monkeypatch.setattr(s, "_run", lambda mode, config: None)  # no painting: just the start
+    assert s.start("paint")
+    assert f"at {fits} px, the most this machine's memory holds" in s.status.value
+    monkeypatch.setattr("nststudy.paint.available_memory", lambda: 10**13)
+    assert s.config("paint").size == 512
