@@ -24,6 +24,8 @@ import os
 import warnings
 from pathlib import Path
 
+from ._messages import EN, ZH
+
 __all__ = [
     "CJK_FAMILIES",
     "ENV",
@@ -56,183 +58,9 @@ CJK_FAMILIES = (
     "Noto Sans CJK JP",
 )
 
-_EN: dict[str, str] = {
-    # the four losses, as the source article names them
-    "loss.content": "content loss",
-    "loss.style": "style loss",
-    "loss.tv": "total variation loss",
-    "loss.total": "total loss",
-    "gram": "Gram matrix",
-    # figure titles and axis labels (nststudy._figures)
-    "fig.step": "step",
-    "fig.gram_title": "Gram matrix ({n}×{n})",
-    "fig.gram_distance": "distance to the style's Gram",
-    "fig.weighted_loss": "weighted loss",
-    "fig.share_total": "share of the total (%)",
-    "fig.style_per_layer": "weighted style loss per layer",
-    "fig.share_style": "share of the style loss (%)",
-    "fig.current_image": "current image",
-    "fig.weighted_losses": "weighted losses",
-    "fig.total_loss": "total loss {value}",
-    "fig.channel": "channel {c}",
-    "fig.product_mean": "product: mean = {mean}",
-    "fig.pair_title": "{layer}: G[{c1}, {c2}] is the product's mean",
-    "fig.no_layers": "no per-layer losses in this history",
-    "fig.total": "total",
-    "fig.content": "content",
-    "fig.style": "style",
-    "fig.tv": "tv",
-    "fig.explorer_title": "{image}, {layer}",
-    # widgets (nststudy.widgets)
-    "widget.image": "image",
-    "widget.layer": "layer",
-    "widget.channel_c": "channel c",
-    "widget.channel_d": "channel d",
-    "widget.snapshot": "snapshot",
-    "widget.ratio": "log₁₀ style/content",
-    "widget.start": "Start",
-    "widget.stop": "Stop",
-    "widget.steps": "steps",
-    "widget.ready": "ready",
-    "widget.content": "content",
-    "widget.style": "style",
-    "widget.result": "result",
-    "widget.result_at": "result at step {step}",
-    "widget.painting": "painting…",
-    "widget.stopping": "stopping…",
-    "widget.progress": "step {step}: loss {loss}",
-    "widget.done": "done after {steps} steps, {seconds} s",
-    "widget.stopped": "stopped; kept the best image after {steps} steps, {seconds} s",
-    "widget.error": "error: {error}",
-    # the studio (nststudy.studio)
-    "studio.title": "nststudy oil-painting studio",
-    "studio.photo": "Your photo",
-    "studio.sample": "or sample",
-    "studio.style": "Style",
-    "studio.blend_with": "Blend with",
-    "studio.blend": "Blend",
-    "studio.strength": "Style strength",
-    "studio.finer": "Finer strokes",
-    "studio.colours": "Colours",
-    "studio.smooth": "Smooth strokes",
-    "studio.progress": "Progress",
-    "studio.pick": "Pick a photo and a style.",
-    "studio.preview": "Preview",
-    "studio.paint": "Paint",
-    "studio.print": "Print",
-    "studio.button": "{mode} ({size} px)",
-    "studio.none": "(none)",
-    "studio.colours_painting": "the painting's",
-    "studio.colours_luminance": "the photo's (luminance)",
-    "studio.colours_histogram": "the photo's (histogram)",
-    "studio.fits": "fits in memory",
-    "studio.painting": "Painting ({mode})…",
-    "studio.painting_smaller": (
-        "Painting ({mode}) at {size} px, the most this machine's memory holds…"
-    ),
-    "studio.done": "Done in {seconds} s{note}.",
-    "studio.stopped_early": " (stopped early: the best image so far)",
-    "studio.download": "⬇ Download {name}.png ({width}×{height} px)",
-    "studio.print_refusal": (
-        "A {size} px print needs about {need} GB of memory, but only {have} GB is free here. "
-        "Use “paint” ({paint} px), or run the studio on a computer with more memory "
-        "(pip install nststudy[studio]; nststudy studio)."
-    ),
-    # the class gallery (nststudy.gallery)
-    "gallery.title": "Class gallery",
-    "gallery.learner": "Learner {n}",
-    "gallery.weights": "content {content} · style {style} · TV {tv}",
-    "gallery.no_settings": "no settings embedded",
-    "gallery.settings": "settings",
-}
-
-_ZH: dict[str, str] = {
-    "loss.content": "内容损失",
-    "loss.style": "风格损失",
-    "loss.tv": "总变分损失",
-    "loss.total": "总损失",
-    "gram": "Gram 矩阵",
-    "fig.step": "步数",
-    "fig.gram_title": "Gram 矩阵（{n}×{n}）",
-    "fig.gram_distance": "与风格 Gram 矩阵的距离",
-    "fig.weighted_loss": "加权损失",
-    "fig.share_total": "占总损失的比例（%）",
-    "fig.style_per_layer": "各层的加权风格损失",
-    "fig.share_style": "占风格损失的比例（%）",
-    "fig.current_image": "当前图像",
-    "fig.weighted_losses": "加权损失",
-    "fig.total_loss": "总损失 {value}",
-    "fig.channel": "通道 {c}",
-    "fig.product_mean": "乘积：均值 = {mean}",
-    "fig.pair_title": "{layer}：G[{c1}, {c2}] 就是乘积的均值",
-    "fig.no_layers": "这段历史记录里没有逐层的损失",
-    "fig.total": "总计",
-    "fig.content": "内容",
-    "fig.style": "风格",
-    "fig.tv": "总变分",
-    "fig.explorer_title": "{image}，{layer}",
-    "widget.image": "图像",
-    "widget.layer": "层",
-    "widget.channel_c": "通道 c",
-    "widget.channel_d": "通道 d",
-    "widget.snapshot": "快照",
-    "widget.ratio": "log₁₀ 风格/内容",
-    "widget.start": "开始",
-    "widget.stop": "停止",
-    "widget.steps": "步数",
-    "widget.ready": "就绪",
-    "widget.content": "内容图",
-    "widget.style": "风格图",
-    "widget.result": "结果",
-    "widget.result_at": "第 {step} 步的结果",
-    "widget.painting": "正在绘制…",
-    "widget.stopping": "正在停止…",
-    "widget.progress": "第 {step} 步：损失 {loss}",
-    "widget.done": "完成：共 {steps} 步，用时 {seconds} 秒",
-    "widget.stopped": "已停止，保留了最好的图像：共 {steps} 步，用时 {seconds} 秒",
-    "widget.error": "出错：{error}",
-    "studio.title": "nststudy 数字油画工作室",
-    "studio.photo": "你的照片",
-    "studio.sample": "或示例",
-    "studio.style": "风格",
-    "studio.blend_with": "混合风格",
-    "studio.blend": "混合",
-    "studio.strength": "风格强度",
-    "studio.finer": "笔触更细",
-    "studio.colours": "颜色",
-    "studio.smooth": "平滑笔触",
-    "studio.progress": "进度",
-    "studio.pick": "请选择一张照片和一种风格。",
-    "studio.preview": "预览",
-    "studio.paint": "绘制",
-    "studio.print": "打印",
-    "studio.button": "{mode}（{size} 像素）",
-    "studio.none": "（无）",
-    "studio.colours_painting": "画作的颜色",
-    "studio.colours_luminance": "照片的颜色（亮度）",
-    "studio.colours_histogram": "照片的颜色（直方图）",
-    "studio.fits": "内存足够",
-    "studio.painting": "正在绘制（{mode}）…",
-    "studio.painting_smaller": (
-        "正在绘制（{mode}），尺寸 {size} 像素：这台机器的内存最多只能容纳这么大…"
-    ),
-    "studio.done": "完成，用时 {seconds} 秒{note}。",
-    "studio.stopped_early": "（已提前停止：保留目前最好的图像）",
-    "studio.download": "⬇ 下载 {name}.png（{width}×{height} 像素）",
-    "studio.print_refusal": (
-        "打印 {size} 像素的画大约需要 {need} GB 内存，但这里只有 {have} GB 可用。"
-        "请改用“绘制”（{paint} 像素），或在内存更大的电脑上运行工作室"
-        "（pip install nststudy[studio]; nststudy studio）。"
-    ),
-    "gallery.title": "班级作品展",
-    "gallery.learner": "学员 {n}",
-    "gallery.weights": "内容 {content} · 风格 {style} · 总变分 {tv}",
-    "gallery.no_settings": "未嵌入设置",
-    "gallery.settings": "设置",
-}
 
 #: language → key → text. English is complete; other languages fall back to it.
-MESSAGES: dict[str, dict[str, str]] = {"en": _EN, "zh-CN": _ZH}
+MESSAGES: dict[str, dict[str, str]] = {"en": EN, "zh-CN": ZH}
 
 _current: str | None = None
 _font_done = False
@@ -315,9 +143,9 @@ def t(key: str, lang: str | None = None, **values: object) -> str:
         _ensure_font()  # NSTSTUDY_LANG=zh-CN: the first Chinese text sets up the font
     text = MESSAGES.get(language, {}).get(key)
     if text is None:
-        if key not in _EN:
+        if key not in EN:
             raise KeyError(f"no text for {key!r}; known keys are listed in nststudy.i18n.MESSAGES")
-        text = _EN[key]
+        text = EN[key]
     return text.format(**values) if values else text
 
 
