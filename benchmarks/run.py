@@ -43,11 +43,18 @@ LOSS_FIELDS = (
 
 #: name -> preset, overrides, loss_from (preset whose loss fields replace the recipe's),
 #: env (set before TensorFlow starts), threads ((intra, inter) or None = TF's choice),
-#: live (score the tutorial loss after each final-size step, excluding that time).
+#: live (score the tutorial loss after each final-size step, excluding that time),
+#: keras_model (run VGG19 as a Keras model, as the tutorial's and the article's code do,
+#: instead of nststudy's hand-run layers with the lean image gradient, ``nststudy._lean``).
 RECIPES: dict[str, dict[str, Any]] = {
-    "tutorial": {"preset": "tutorial", "about": "tensorflow.org recipe: Adam, 1000 steps"},
+    "tutorial": {
+        "preset": "tutorial",
+        "keras_model": True,
+        "about": "tensorflow.org recipe: Adam, 1000 steps, VGG19 called as a Keras model",
+    },
     "article": {
         "preset": "article",
+        "keras_model": True,
         "live": 10,
         "about": "source article: its loss, Adam(2.0, decay 0.99/100) in VGG space",
     },
@@ -57,6 +64,12 @@ RECIPES: dict[str, dict[str, Any]] = {
         "preset": "default",
         "loss_from": "tutorial",
         "about": "HEADLINE: default's optimiser/schedule/init/precision on the tutorial loss",
+    },
+    "long@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"steps": (400,)},
+        "about": "the headline recipe with up to 400 iterations: time to L_ref at 512 px",
     },
     "c2f@tutorial-loss": {
         "preset": "default",
@@ -161,6 +174,21 @@ def _load(src: str) -> Any:
     return load_image(src)
 
 
+def _call_vgg_as_keras_model() -> None:
+    """Make every FeatureExtractor in this process call its Keras model, as the tutorial does
+    (TensorFlow's own convolution gradient: more memory, ≈ 13 % more time per evaluation)."""
+    import tensorflow as tf
+
+    from nststudy.vgg import FeatureExtractor
+
+    def keras_call(self: Any, x: Any) -> dict[str, Any]:
+        outs = self.model(x, training=False)
+        outs = [outs] if len(self.layers) == 1 else outs
+        return {n: tf.cast(o, tf.float32) for n, o in zip(self.layers, outs, strict=True)}
+
+    FeatureExtractor.__call__ = keras_call  # type: ignore[method-assign]
+
+
 def _child(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one recipe at one size in this (fresh) process; return its measurements."""
     import resource
@@ -182,6 +210,8 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     from nststudy.train import compute_losses, make_targets
     from nststudy.vgg import FeatureExtractor
 
+    if spec.get("keras_model"):
+        _call_vgg_as_keras_model()
     size = spec["size"]
     photo, style = _load(spec["content"]), _load(spec["style"])
     cfg = get_preset(spec["preset"])
@@ -194,15 +224,18 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
             overrides[key] = tuple(overrides[key])
     cfg = cfg.replace(**overrides).at_size(size, steps=spec.get("steps"))
 
-    # The yardstick: the tutorial loss at the output size (style image at the output size).
+    # The yardstick: the tutorial loss at the output size (style image at the output size),
+    # built on first use: after the run for recipes on that loss, so its memory is not theirs.
     tut = get_preset("tutorial").at_size(size)
-    score_ext = FeatureExtractor(tut.content_layers, tut.style_layers, "float32")
     work = resize_longest(photo, size)
-    score_targets = make_targets(score_ext, work, [(resize_longest(style, size), 1.0)])
+    scorer: list[Any] = []
 
-    @tf.function
     def score(img: tf.Tensor) -> tf.Tensor:
-        return compute_losses(to_vgg(img)[None], score_ext, score_targets, tut)["total"]
+        if not scorer:
+            ext = FeatureExtractor(tut.content_layers, tut.style_layers, "float32")
+            targets = make_targets(ext, work, [(resize_longest(style, size), 1.0)])
+            scorer.append(tf.function(lambda x: compute_losses(to_vgg(x)[None], ext, targets, tut)))
+        return scorer[0](img)["total"]
 
     same_loss = (
         all(getattr(cfg, f) == getattr(tut, f) for f in LOSS_FIELDS)
@@ -287,6 +320,7 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
         "thumbnail": os.path.relpath(thumb, RESULTS),
         "env": {k: os.environ.get(k) for k in ("TF_ENABLE_ONEDNN_OPTS",)},
         "threads": spec.get("threads"),
+        "keras_model": bool(spec.get("keras_model")),
     }
 
 
@@ -458,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
                 "env": recipe.get("env", {}),
                 "threads": recipe.get("threads", threads),
                 "live": recipe.get("live", 0),
+                "keras_model": recipe.get("keras_model", False),
                 "stop_at": (
                     refs.get(size, {}).get("loss")
                     if args.stop_at_ref and name != "tutorial"
