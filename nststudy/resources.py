@@ -230,10 +230,11 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
 # (see benchmarks/print_size.py): a fixed part (Python, TensorFlow, VGG19 weights), a part per
 # pixel of the optimised image (VGG activations + gradients kept for the backward pass) and a
 # part per pixel of the print (canvas, photo, upscaling and post-processing buffers).
-# Refitted 2026-11-26 with the lean convolution gradient (``nststudy._lean``): 576 px tiles of a
-# 2048×1536 print peaked at 2.37 GB (3.25 GB before), so 3.3 kB per tile pixel (was 4.8 kB).
+# Refitted 2026-11-26 with the lean convolution gradient (``nststudy._lean``): a whole 2048×1536
+# print job in 576 px tiles peaked at 2.51 GB (3.25 GB before), so 3.5 kB per tile pixel (was
+# 4.8 kB) puts the estimate (2.53 GB) just above it.
 _PRINT_BASE_BYTES = 900e6
-_GRAD_BYTES_PER_PX = 3.3e3
+_GRAD_BYTES_PER_PX = 3.5e3
 _CANVAS_BYTES_PER_PX = 150.0
 
 
