@@ -288,7 +288,7 @@ class Studio:
         """The settings the widgets describe now, for ``mode``: at the mode's size, or at the
         largest that fits in memory for this photo (e.g. a square photo on Binder's 2 GB)."""
         from .paint import available_memory
-        from .resources import largest_fitting_size
+        from .resources import estimate_stylize_memory, largest_fitting_size
 
         size = self.sizes["paint"] if mode == "print" else self.sizes[mode]
         config = studio_config(
@@ -305,8 +305,11 @@ class Studio:
         except ValueError:
             return config  # a bad upload: painting reports it
         h, w = (round(side * size / max(shape)) for side in shape)
-        fits = largest_fitting_size(h, w, config, available_memory())
-        return config if fits >= size else config.at_size(fits, steps=self.steps.get(mode))
+        have = available_memory()
+        if estimate_stylize_memory(h, w, config) <= have:
+            return config
+        fits = largest_fitting_size(h, w, config, have)  # a multiple of 64 px
+        return config.at_size(fits, steps=self.steps.get(mode))
 
     def styles(self) -> list[tuple[str, float]]:
         """``[(style, weight), ...]`` from the gallery and the blend controls."""
@@ -331,8 +334,11 @@ class Studio:
         config = self.config(mode)
         self.progress.max, self.progress.value = config.total_steps, 0
         wanted = self.sizes["paint"] if mode == "print" else self.sizes[mode]
-        key = "studio.painting" if config.size >= wanted else "studio.painting_smaller"
-        text = t(key, mode=self._mode(mode), size=config.size)
+        text = (
+            t("studio.painting", mode=self._mode(mode))
+            if config.size >= wanted
+            else t("studio.painting_smaller", mode=self._mode(mode), size=config.size)
+        )
         self.status.value = f'<span class="{MARKER}">{text}</span>'
         self.stop_button.disabled = False
         self._thread = threading.Thread(target=self._run, args=(mode, config), daemon=True)
