@@ -182,7 +182,7 @@ def _print(
 
     styles = [(s.image, s.weight) for s in job.styles]
     plain = job.config.replace(preserve_colors=None, strokes=0.0)
-    resumed_side = None if start is None or len(start) < 3 else start[2]
+    resumed_side = None if start is None else start[2]
     tile = job.tile or resumed_side or auto_tile(painting.shape, job.print_size, job.overlap)
     total = count_tiles(painting.shape, job.print_size, tile, job.overlap)
     first = 0 if start is None else start[1]

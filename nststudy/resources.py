@@ -265,10 +265,11 @@ def _fmt(n: float) -> str:
 
 
 def largest_fitting_size(height: int, width: int, config: Config, available: int) -> int:
-    """The largest longest side (multiple of 64, ≥ 32) at this aspect ratio that fits."""
+    """The largest longest side at this aspect ratio that fits: ``max(height, width)`` itself
+    when it fits, else the largest multiple of 64 below it (32 when none fits)."""
     longest = max(height, width)
     best = 32
-    for side in range(64, longest + 1, 64):
+    for side in [*range(64, longest, 64), longest]:
         h, w = round(height * side / longest), round(width * side / longest)
         if estimate_stylize_memory(h, w, config) <= available:
             best = side

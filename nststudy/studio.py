@@ -94,13 +94,12 @@ def print_refusal(size: int, available: int | None = None, tile: int | None = No
     if (short := print_shortfall(size, tile, available=have)) is None:
         return None
     side = MODES["paint"][0]
-    paint = largest_fitting_size(side, side, studio_config("paint"), have)
     return t(
         "studio.print_refusal",
         size=size,
         need=f"{short[0] / 1e9:.1f}",
         have=f"{have / 1e9:.1f}",
-        paint=min(side, paint),
+        paint=largest_fitting_size(side, side, studio_config("paint"), have),
     )
 
 
@@ -288,9 +287,9 @@ class Studio:
         """The settings the widgets describe now, for ``mode``: at the mode's size, or at the
         largest that fits in memory for this photo (e.g. a square photo on Binder's 2 GB)."""
         from .paint import available_memory
-        from .resources import estimate_stylize_memory, largest_fitting_size
+        from .resources import largest_fitting_size
 
-        size = self.sizes["paint"] if mode == "print" else self.sizes[mode]
+        size = self._working_size(mode)
         config = studio_config(
             "paint" if mode == "print" else mode,
             size=size,
@@ -305,11 +304,12 @@ class Studio:
         except ValueError:
             return config  # a bad upload: painting reports it
         h, w = (round(side * size / max(shape)) for side in shape)
-        have = available_memory()
-        if estimate_stylize_memory(h, w, config) <= have:
-            return config
-        fits = largest_fitting_size(h, w, config, have)  # a multiple of 64 px
-        return config.at_size(fits, steps=self.steps.get(mode))
+        fits = largest_fitting_size(h, w, config, available_memory())
+        return config if fits >= size else config.at_size(fits, steps=self.steps.get(mode))
+
+    def _working_size(self, mode: str) -> int:
+        """The size a button paints at before any memory limit (print: the working size)."""
+        return self.sizes["paint"] if mode == "print" else self.sizes[mode]
 
     def styles(self) -> list[tuple[str, float]]:
         """``[(style, weight), ...]`` from the gallery and the blend controls."""
@@ -333,10 +333,9 @@ class Studio:
         self.error = None
         config = self.config(mode)
         self.progress.max, self.progress.value = config.total_steps, 0
-        wanted = self.sizes["paint"] if mode == "print" else self.sizes[mode]
         text = (
             t("studio.painting", mode=self._mode(mode))
-            if config.size >= wanted
+            if config.size >= self._working_size(mode)
             else t("studio.painting_smaller", mode=self._mode(mode), size=config.size)
         )
         self.status.value = f'<span class="{MARKER}">{text}</span>'

@@ -725,6 +725,18 @@ def test_memory_estimate_shape() -> None:
     assert estimate_stylize_memory(2048, 2048, cfg) > 10 * GB
 
 
+def test_largest_fitting_size_keeps_the_size_when_it_fits() -> None:
+    from nststudy.config import PRESETS
+    from nststudy.resources import estimate_stylize_memory, largest_fitting_size
+
+    cfg = PRESETS["default"]
+    assert largest_fitting_size(36, 48, cfg, 100 * GB) == 48  # not a multiple of 64: kept
+    assert largest_fitting_size(375, 500, cfg, 100 * GB) == 500
+    tight = estimate_stylize_memory(360, 480, cfg)  # 448 fits, 500 does not
+    assert largest_fitting_size(375, 500, cfg, tight) == 448
+    assert largest_fitting_size(375, 500, cfg, 1) == 32  # nothing fits
+
+
 def test_check_fits_message_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
     from nststudy.config import PRESETS
     from nststudy.resources import IGNORE_ENV, ResourceError, check_fits
