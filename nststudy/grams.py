@@ -57,7 +57,9 @@ def tiled_grams(
 
 
 def _gram_sum(features: tf.Tensor) -> tf.Tensor:
-    return tf.einsum("bijc,bijd->bcd", features, features)
+    """``Σ FᵀF`` over positions, ``(B, C, C)``: one matrix product, as in ``gram_matrix``."""
+    flat = tf.reshape(features, [features.shape[0], -1, features.shape[-1]])
+    return tf.matmul(flat, flat, transpose_a=True)
 
 
 def _positions(features: tf.Tensor) -> float:

@@ -89,3 +89,16 @@ def test_style_layer_losses_weights_and_sum() -> None:
 
 def test_no_style_layers_means_no_style_loss() -> None:
     assert style_layer_losses({}, {}) == {}
+
+
+def test_gram_gradient_matches_closed_form() -> None:
+    # L = mean((G - A)²) over C×C with G = FᵀF / N  ⇒  dL/dF = 4 F (G - A) / (C² N).
+    f = RNG.normal(size=(1, 5, 7, 6)).astype(np.float32)
+    target = _gram_loop(RNG.normal(size=(1, 3, 4, 6))).astype(np.float32)
+    x = tf.constant(f)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = style_loss(x, target)
+    flat = f.reshape(35, 6).astype(np.float64)
+    expected = 4 * flat @ (_gram_loop(f)[0] - target[0]) / (6**2 * 35)
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy().reshape(35, 6), expected, rtol=1e-4)
