@@ -1,0 +1,18 @@
+"""``benchmarks.step`` on a tiny image: the profile and the matmul-vs-einsum Gram A/B."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks import step
+
+
+def test_step_profiles_and_compares_the_two_grams(weights: Path, tmp_path: Path) -> None:
+    out = step.main(["--size", "64", "--evals", "1", "--out", str(tmp_path / "s.json")])
+    assert json.loads((tmp_path / "s.json").read_text())["size"] == 64
+    ops = out["ops_ms_per_evaluation"]
+    # nststudy's step: convolutions and the Gram as batched matrix products, no einsum left.
+    assert {"Conv2D", "BatchMatMulV2"} <= set(ops) and "Einsum" not in ops
+    assert set(out["alternating"]) == {"matmul", "einsum"}
+    assert out["agreement"]["loss_rel"] < 1e-5 and out["agreement"]["grad_rel"] < 1e-4
