@@ -59,8 +59,8 @@ def gram_matrix(features: Tensor) -> tf.Tensor:
     The same numbers as ``tf.einsum("bijc,bijd->bcd", F, F) / (H·W)`` (the course's formula),
     computed as one matrix product ``FᵀF`` of the features flattened to ``(B, H·W, C)``: the
     einsum copies ``F`` transposed before multiplying, and its gradient needs two more
-    transposed copies, which at 512 px cost ≈ 15 % of a painting step's time and ≈ 160 MB of
-    its peak memory (``benchmarks/README.md``).
+    transposed copies: at 512 px they make a painting step ≈ 16 % slower and its peak memory
+    ≈ 120 MB higher (``benchmarks/README.md``, ``python -m benchmarks.step``).
     """
     features = tf.convert_to_tensor(features, tf.float32)
     shape = tf.shape(features)
