@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from .config import Config
 from .images import resize_longest, to_vgg
+from .losses import gram_sum
 from .vgg import FeatureExtractor
 
 __all__ = ["style_targets", "tiled_grams"]
@@ -36,7 +37,7 @@ def tiled_grams(
     h, w = image.shape[:2]
     if h <= tile and w <= tile:
         feats = extractor(to_vgg(image)[None])
-        return {n: _gram_sum(feats[n]) / _positions(feats[n]) for n in extractor.style_layers}
+        return {n: gram_sum(feats[n]) / _positions(feats[n]) for n in extractor.style_layers}
     core = max(16, tile // 16 * 16)
     margin = margin // 16 * 16
     sums: dict[str, tf.Tensor] = {}
@@ -50,16 +51,10 @@ def tiled_grams(
             for n in extractor.style_layers:
                 f = _stride(n)
                 part = feats[n][:, (y0 - cy) // f : (y1 - cy) // f, (x0 - cx) // f : (x1 - cx) // f]
-                sums[n] = _gram_sum(part) + sums.get(n, 0.0)
+                sums[n] = gram_sum(part) + sums.get(n, 0.0)
                 counts[n] += int(part.shape[1]) * int(part.shape[2])
             del feats
     return {n: sums[n] / max(counts[n], 1) for n in extractor.style_layers}
-
-
-def _gram_sum(features: tf.Tensor) -> tf.Tensor:
-    """``Σ FᵀF`` over positions, ``(B, C, C)``: one matrix product, as in ``gram_matrix``."""
-    flat = tf.reshape(features, [features.shape[0], -1, features.shape[-1]])
-    return tf.matmul(flat, flat, transpose_a=True)
 
 
 def _positions(features: tf.Tensor) -> float:

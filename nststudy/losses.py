@@ -33,6 +33,7 @@ __all__ = [
     "article_total_variation_loss",
     "content_loss",
     "gram_matrix",
+    "gram_sum",
     "style_layer_losses",
     "style_loss",
     "total_variation_loss",
@@ -64,9 +65,19 @@ def gram_matrix(features: Tensor) -> tf.Tensor:
     """
     features = tf.convert_to_tensor(features, tf.float32)
     shape = tf.shape(features)
-    positions = shape[1] * shape[2]
-    flat = tf.reshape(features, [shape[0], positions, shape[3]])
-    return tf.matmul(flat, flat, transpose_a=True) / tf.cast(positions, tf.float32)
+    return gram_sum(features) / tf.cast(shape[1] * shape[2], tf.float32)
+
+
+def gram_sum(features: Tensor) -> tf.Tensor:
+    """``Σ FᵀF`` over positions, not divided: ``(B, H, W, C)`` → ``(B, C, C)``.
+
+    One matrix product of the features flattened to ``(B, H·W, C)``; :func:`gram_matrix` divides
+    it by H·W, and :mod:`nststudy.grams` adds it up over the tiles of a large picture.
+    """
+    features = tf.convert_to_tensor(features, tf.float32)
+    shape = tf.shape(features)
+    flat = tf.reshape(features, [shape[0], shape[1] * shape[2], shape[3]])
+    return tf.matmul(flat, flat, transpose_a=True)
 
 
 def style_loss(features: Tensor, target_gram: Tensor) -> tf.Tensor:

@@ -11,6 +11,7 @@ from nststudy.losses import (
     article_total_variation_loss,
     content_loss,
     gram_matrix,
+    gram_sum,
     style_layer_losses,
     style_loss,
     total_variation_loss,
@@ -102,3 +103,8 @@ def test_gram_gradient_matches_closed_form() -> None:
     flat = f.reshape(35, 6).astype(np.float64)
     expected = 4 * flat @ (_gram_loop(f)[0] - target[0]) / (6**2 * 35)
     np.testing.assert_allclose(tape.gradient(loss, x).numpy().reshape(35, 6), expected, rtol=1e-4)
+
+
+def test_gram_sum_is_the_undivided_gram() -> None:
+    f = RNG.normal(size=(2, 3, 5, 4)).astype(np.float32)
+    np.testing.assert_allclose(gram_sum(f).numpy(), _gram_loop(f) * 15, rtol=1e-5, atol=1e-4)
