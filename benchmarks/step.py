@@ -7,7 +7,7 @@ scored on) at one size, in this process:
    Gram products, max-pool gradients, ...).
 2. **A/B**: two traced steps, identical but for the Gram matrix — nststudy's one matrix
    product ``FᵀF`` and the tutorial's ``tf.einsum("bijc,bijd->bcd")`` — evaluated *alternately*
-   on the same image, so machine noise hits both alike (separate processes differ by ±10 %
+   on the same image, so machine noise hits both alike (separate processes differ by ±7 %
    here). Medians, CPU time, and how far apart their losses and gradients are.
 
     python -m benchmarks.step                   # 512 px (384×512 for tubingen), ≈ 2 min
@@ -114,8 +114,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(2)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
     stages = {"matmul": _stage(args.size), "einsum": _stage(args.size, einsum_gram)}
     ops = profile(*stages["matmul"], evals=min(3, args.evals))
     times = alternate(stages, args.evals)
@@ -151,4 +149,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    import tensorflow as tf
+
+    # As benchmarks.run's children: 2 intra-op threads, 1 inter-op (settable only before
+    # TensorFlow's first op, so here and not in main(), which a test calls after other tests).
+    tf.config.threading.set_intra_op_parallelism_threads(2)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
     main()
