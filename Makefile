@@ -71,6 +71,11 @@ bench: $(STAMP_TEST)
 
 bench-quick: $(STAMP_TEST)
 	$(BIN)/python -m benchmarks.run --quick
+	# the GPU port (benchmarks/gpu.py) on the CPU: it refuses to time if it disagrees with nststudy
+	rm -rf /tmp/nststudy-gpu-smoke
+	$(BIN)/python -m benchmarks.gpu prepare /tmp/nststudy-gpu-smoke --sizes 64
+	$(BIN)/python -m benchmarks.gpu run /tmp/nststudy-gpu-smoke --sizes 64 --steps 5 \
+	  --recipes tutorial lbfgs --out /tmp/nststudy-gpu-smoke/out
 
 clean:
 	rm -rf build dist out .pytest_cache .ruff_cache *.egg-info
