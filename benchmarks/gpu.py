@@ -352,6 +352,8 @@ def run(
 ) -> dict:
     """Every recipe at every size, one child process each; ``OUT/gpu.json`` after each row."""
     out.mkdir(parents=True, exist_ok=True)
+    for stale in _scratch(out).glob("*.npy"):  # images of an earlier run into the same OUT
+        stale.unlink()
     report: dict[str, Any] = {"machine": None, "rows": [], "checks": {}}
     for size in sizes:
         check_row = _spawn(data, out, ["--check", "--size", str(size)])
