@@ -61,7 +61,7 @@ class Config:
         formulas: ``"standard"`` (tutorial normalisations) or ``"article"`` (its variants).
         space: what the optimiser changes: ``"pixels"`` (RGB in [0, 1]) or ``"vgg"`` (the
             BGR, mean-subtracted VGG input, 0–255 scale, as the article does).
-        optimizer: ``"adam"`` or ``"lbfgs"`` (scipy L-BFGS-B, bounds keep pixels valid).
+        optimizer: ``"adam"`` or ``"lbfgs"`` (:mod:`nststudy.lbfgs`, bounds keep pixels valid).
         learning_rate: Adam's initial learning rate, in units of ``space``.
         lr_decay_steps: with ``lr_decay_rate``, exponential decay of the learning rate;
             ``None`` keeps it constant.

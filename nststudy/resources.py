@@ -40,7 +40,7 @@ _NO_LIMIT = 1 << 60  # cgroup v1 reports "no limit" as ~2**63
 # VGG19 (no top): channels of each layer, in order, and the pools between blocks.
 _BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
 VGG19_WEIGHT_BYTES = 80_134_624  # the .h5 file; the float32 parameters are the same size
-LBFGS_HISTORY = 10  # scipy's L-BFGS-B default ``maxcor``: pairs (s, y) of float64 vectors
+LBFGS_HISTORY = 10  # pairs (s, y) of float32 image-sized vectors (``nststudy.lbfgs``)
 
 # Calibration: ``python -m benchmarks.memory`` (``benchmarks/results/memory.json``): peak RSS
 # of a child process minus its RSS after ``import tensorflow``; default preset (conv4_2 + 5
@@ -197,8 +197,8 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
       the ReLU outputs kept for the backward pass, the gradients flowing back and oneDNN's
       reordered copies. The style image's forward pass (no gradient, at ``style_scale`` × the
       size, assumed square) is counted at ``F = 1`` when larger;
-    - optimiser: L-BFGS keeps ``2 × 10`` float64 history vectors of the image plus a few
-      working copies (624 bytes per pixel); Adam two float32 moments;
+    - optimiser: L-BFGS keeps ``2 × 10`` float32 history vectors of the image plus a few
+      working copies (336 bytes per pixel); Adam two float32 moments;
     - images: photo, start, best and callback copies (96 bytes per pixel);
     - overhead: 200 MiB for graph tracing, oneDNN scratch and allocator slack.
 
@@ -219,7 +219,7 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
     style = 4 * _activation_values(side, side, layers)
     pixels = height * width * 3
     if config.optimizer == "lbfgs":
-        optimiser = (2 * LBFGS_HISTORY + 6) * 8 * pixels  # history + x, g, bounds, work
+        optimiser = (2 * LBFGS_HISTORY + 8) * 4 * pixels  # history + x, g, d, trial, work
     else:
         optimiser = 4 * 4 * pixels  # two moments, variable, gradient
     images = 8 * 4 * pixels  # photo, content, best, init, callback copies

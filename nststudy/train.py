@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from .config import Config
 from .images import IMAGENET_MEAN_BGR, from_vgg, to_vgg
+from .lbfgs import minimize_box
 from .losses import (
     article_total_variation_loss,
     content_loss,
@@ -336,47 +337,33 @@ def run_lbfgs(
     callback: Callback | None = None,
     first_step: int = 0,
 ) -> StageResult:
-    """Optimise with scipy's L-BFGS-B; box bounds keep every pixel valid (no clipping step).
+    """Optimise with L-BFGS (:func:`nststudy.lbfgs.minimize_box`, float32); its box keeps
+    every pixel valid, so there is no clipping step.
 
-    ``steps`` caps the iterations; each iteration costs one or a few loss evaluations.
+    ``steps`` caps the iterations; each iteration costs one loss evaluation, sometimes a few
+    (line search).
     """
-    from scipy.optimize import Bounds, minimize
-
-    shape = init.shape
     tracker = _Tracker(stage, callback, first_step)
-    low = np.broadcast_to(stage.low, shape).ravel()
-    high = np.broadcast_to(stage.high, shape).ravel()
-    last: dict[str, object] = {}
+    last: dict[str, dict[str, float]] = {}
 
-    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        x = flat.reshape(shape).astype(np.float32)
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         losses, grad = stage.loss_and_grad(tf.constant(x))
         floats = _floats(losses)
         tracker.observe(x, floats)
-        last.update(x=x, losses=floats)
-        g = grad.numpy().astype(np.float64).ravel()
+        last["losses"] = floats
+        g = grad.numpy()
         if not math.isfinite(floats["total"]) or not np.isfinite(g).all():
             raise _Stop("diverged")
         return floats["total"], g
 
+    def on_iteration(x: np.ndarray, loss: float) -> bool:
+        return tracker.record(x, last["losses"])
+
+    low, high = (stage.low, stage.high) if stage.config.clip else (-np.inf, np.inf)
     stopped = None
-
-    def on_iteration(intermediate_result: object) -> None:
-        nonlocal stopped
-        if tracker.record(last["x"], last["losses"]):  # type: ignore[arg-type]
-            stopped = "callback"
-            raise StopIteration
-
     try:
-        minimize(
-            fun,
-            init.astype(np.float64).ravel(),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=Bounds(low, high) if stage.config.clip else None,
-            callback=on_iteration,
-            options={"maxiter": steps, "maxfun": steps * 2 + 10, "ftol": 0.0, "gtol": 0.0},
-        )
+        run = minimize_box(fun, init, low, high, max_iterations=steps, callback=on_iteration)
+        stopped = "callback" if run.stopped == "callback" else None
     except _Stop:
         stopped = "diverged"
         warnings.warn(

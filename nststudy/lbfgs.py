@@ -1,0 +1,223 @@
+"""L-BFGS with box bounds, in float32: the optimiser behind ``optimizer="lbfgs"``.
+
+Gatys et al. painted with L-BFGS. nststudy first drove scipy's L-BFGS-B, which works in
+float64: at 384×512 (590k variables) its workspace alone is ≈ 120 MB, it spends ≈ 5 s per call
+setting up the per-pixel box in Python loops, and every evaluation converts the image and the
+gradient to float64 and back. The loss itself is float32, so this module keeps everything in
+float32 and small enough to read top to bottom.
+
+The method is *projected* L-BFGS (in the spirit of Kim, Sra & Dhillon, "Tackling
+box-constrained optimization via a new projected quasi-Newton approach", 2010):
+
+1. Pixels sitting on a bound whose gradient pushes them further out are *held*; the others
+   are *free*.
+2. The two-loop recursion turns the gradient of the free pixels into a step ``d`` using the
+   last ``memory`` pairs ``(s, y)`` (change of ``x``, change of the gradient), scaled by
+   ``γ = s·y / y·y`` of the newest pair. Held pixels do not move.
+3. A projected line search tries ``x + t·d`` clipped to the box, ``t = 1`` first, and accepts
+   it when the loss drops enough (Armijo: ``f_new ≤ f + 10⁻⁴ · g·(x_new − x)``); otherwise it
+   shrinks ``t`` (safeguarded quadratic interpolation). The very first step has no curvature
+   to go by: it starts at ``t = 1 / ‖d‖`` and grows fourfold while the loss keeps falling
+   steeply (like scipy's line search does on its first iteration).
+4. The pair is kept only when ``s·y > 0`` (the loss curved upwards along the step), which
+   keeps the implied curvature positive.
+
+Everything is a NumPy array of ``x``'s shape; the objective is any function returning the loss
+and its gradient, so the module does not know about TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["LbfgsResult", "Objective", "minimize_box"]
+
+#: ``fun(x) -> (loss, gradient)``: ``x`` float32 of the start's shape, gradient the same shape.
+Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
+_ARMIJO = 1e-4  # sufficient decrease
+_CURVATURE = 0.9  # the first step grows while the slope stays this steep
+_BACKTRACKS = 12  # line-search trials before giving up on a direction
+_FIRST_GROWTHS = 6  # at most 4⁶ times the first trial step
+
+
+@dataclass
+class LbfgsResult:
+    """How a run ended.
+
+    Attributes:
+        x: the last accepted point (float32, the start's shape); the loss never rises, so it is
+            also the best one.
+        loss: its loss.
+        iterations: accepted steps.
+        evaluations: calls of the objective (line-search trials included).
+        stopped: ``"iterations"``, ``"evaluations"``, ``"callback"``, ``"converged"`` (no free
+            pixel has a gradient) or ``"line search"`` (no step lowers the loss, even along the
+            gradient).
+    """
+
+    x: np.ndarray
+    loss: float
+    iterations: int
+    evaluations: int
+    stopped: str
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a.ravel(), b.ravel()))
+
+
+class _Memory:
+    """The last ``m`` pairs ``(s, y)``, kept in two preallocated float32 ring buffers."""
+
+    def __init__(self, m: int, shape: tuple[int, ...]) -> None:
+        self.s = np.empty((m, *shape), np.float32)
+        self.y = np.empty((m, *shape), np.float32)
+        self.rho = np.zeros(m)
+        self.order: list[int] = []  # slots, oldest first
+
+    def add(self, s: np.ndarray, y: np.ndarray, sy: float) -> None:
+        m = len(self.rho)
+        slot = self.order.pop(0) if len(self.order) == m else len(self.order)
+        self.s[slot], self.y[slot], self.rho[slot] = s, y, 1.0 / sy
+        self.order.append(slot)
+
+    def direction(self, g: np.ndarray, free: np.ndarray) -> np.ndarray:
+        """``−H·g`` over the free pixels (two-loop recursion); 0 where pixels are held."""
+        q = g * free
+        alphas = []
+        for i in reversed(self.order):
+            a = self.rho[i] * _dot(self.s[i], q)
+            q -= np.float32(a) * self.y[i]
+            q *= free
+            alphas.append(a)
+        if self.order:
+            newest = self.order[-1]
+            q *= np.float32(1.0 / (self.rho[newest] * _dot(self.y[newest], self.y[newest])))
+        for i, a in zip(self.order, reversed(alphas), strict=True):
+            b = self.rho[i] * _dot(self.y[i], q)
+            q += np.float32(a - b) * self.s[i]
+        q *= free
+        return np.negative(q, out=q)
+
+
+def minimize_box(
+    fun: Objective,
+    x0: np.ndarray,
+    low: np.ndarray | float,
+    high: np.ndarray | float,
+    *,
+    max_iterations: int,
+    max_evaluations: int | None = None,
+    memory: int = 10,
+    callback: Callable[[np.ndarray, float], bool] | None = None,
+) -> LbfgsResult:
+    """Minimise ``fun`` over the box ``low ≤ x ≤ high`` with projected L-BFGS.
+
+    Args:
+        fun: the objective, ``x -> (loss, gradient)``.
+        x0: the start, any shape (e.g. an image ``(1, H, W, 3)``); clipped into the box.
+        low, high: the bounds, broadcastable to ``x0`` (e.g. per channel, shape ``(3,)``).
+        max_iterations: accepted steps at most.
+        max_evaluations: calls of ``fun`` at most (default: ``2 · max_iterations + 10``).
+        memory: pairs kept for the curvature estimate (scipy's default, 10).
+        callback: ``callback(x, loss)`` after each accepted step; ``True`` stops the run.
+
+    Returns:
+        An :class:`LbfgsResult`. Exceptions raised by ``fun`` (e.g. ``KeyboardInterrupt``)
+        propagate; keep the best point yourself if you need it then.
+    """
+    if max_iterations < 0 or memory < 1:
+        raise ValueError("max_iterations must be ≥ 0 and memory ≥ 1")
+    budget = 2 * max_iterations + 10 if max_evaluations is None else max_evaluations
+    x = np.clip(np.asarray(x0, np.float32), low, high).astype(np.float32)
+    f, g = fun(x)
+    evaluations, iterations = 1, 0
+    pairs = _Memory(memory, x.shape)
+    while True:
+        if iterations >= max_iterations:
+            return LbfgsResult(x, f, iterations, evaluations, "iterations")
+        held = ((x <= low) & (g > 0)) | ((x >= high) & (g < 0))
+        free = (~held).astype(np.float32)
+        d = pairs.direction(g, free)
+        slope = _dot(g, d)
+        if not pairs.order or slope >= 0:  # no curvature yet, or not downhill: start afresh
+            pairs.order.clear()
+            d = np.negative(g * free)
+            slope = _dot(g, d)
+        if slope >= 0:
+            return LbfgsResult(x, f, iterations, evaluations, "converged")
+        first = not pairs.order  # no curvature to size the step: search for its length
+        t = 1.0 / max(np.sqrt(_dot(d, d)), 1e-30) if first else 1.0
+        step = _line_search(fun, x, f, g, d, low, high, t, first, budget - evaluations)
+        evaluations += step.evaluations
+        if step.x is None:
+            if pairs.order:  # the curvature estimate misled us: retry along the gradient
+                pairs.order.clear()
+                continue
+            stopped = "evaluations" if evaluations >= budget else "line search"
+            return LbfgsResult(x, f, iterations, evaluations, stopped)
+        s, y = step.x - x, step.g - g
+        sy = _dot(s, y)
+        if sy > 1e-8 * np.sqrt(_dot(s, s) * _dot(y, y)):  # scale-free: cos(s, y) > 10⁻⁸
+            pairs.add(s, y, sy)
+        x, f, g = step.x, step.f, step.g
+        iterations += 1
+        if callback is not None and callback(x, f):
+            return LbfgsResult(x, f, iterations, evaluations, "callback")
+        if evaluations >= budget:
+            return LbfgsResult(x, f, iterations, evaluations, "evaluations")
+
+
+@dataclass
+class _Step:
+    x: np.ndarray | None
+    f: float
+    g: np.ndarray | None
+    evaluations: int
+
+
+def _line_search(
+    fun: Objective,
+    x: np.ndarray,
+    f: float,
+    g: np.ndarray,
+    d: np.ndarray,
+    low: np.ndarray | float,
+    high: np.ndarray | float,
+    t: float,
+    first: bool,
+    budget: int,
+) -> _Step:
+    """Projected backtracking (growing on the first step); ``_Step.x`` is None on failure."""
+    slope = _dot(g, d)
+    good = _Step(None, f, None, 0)  # the best accepted trial so far (first step only)
+    used = 0
+    for _ in range(_BACKTRACKS + _FIRST_GROWTHS):
+        if used >= budget:
+            break
+        trial = np.clip(x + np.float32(t) * d, low, high)
+        ft, gt = fun(trial)
+        used += 1
+        if np.isfinite(ft) and ft <= f + _ARMIJO * _dot(g, trial - x):
+            if not first:
+                return _Step(trial, ft, gt, used)
+            if ft >= good.f:  # growing stopped paying: keep the shorter step
+                break
+            good = _Step(trial, ft, gt, used)
+            if _dot(gt, d) >= _CURVATURE * slope or used > _FIRST_GROWTHS:
+                break
+            t *= 4.0  # still falling steeply along d: the step was too short
+            continue
+        if good.x is not None:  # a longer first step overshot: keep the last good one
+            break
+        if np.isfinite(ft) and ft - f > slope * t:  # minimiser of the quadratic, safeguarded
+            t_new = -slope * t * t / (2.0 * (ft - f - slope * t))
+            t = min(max(t_new, 0.1 * t), 0.5 * t)
+        else:
+            t *= 0.1
+    good.evaluations = used
+    return good

@@ -1,0 +1,118 @@
+"""The float32 projected L-BFGS (``nststudy.lbfgs``) against scipy's L-BFGS-B, on NumPy maths."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize, rosen, rosen_der
+
+from nststudy.lbfgs import minimize_box
+
+
+def _quadratic(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, n))
+    q = a.T @ a / n + 0.05 * np.eye(n)  # positive definite, condition number ≈ 80
+    return q, rng.normal(size=n) * 2
+
+
+def _counted(
+    fun: Callable[[np.ndarray], tuple[float, np.ndarray]],
+) -> tuple[Callable[[np.ndarray], tuple[float, np.ndarray]], list[np.ndarray]]:
+    seen: list[np.ndarray] = []
+
+    def wrapped(x: np.ndarray) -> tuple[float, np.ndarray]:
+        seen.append(x.copy())
+        value, grad = fun(x.astype(np.float64))
+        return float(value), np.asarray(grad, np.float32)
+
+    return wrapped, seen
+
+
+def test_box_quadratic_matches_scipy() -> None:
+    q, b = _quadratic()
+    fun, seen = _counted(lambda x: (0.5 * x @ q @ x - b @ x, q @ x - b))
+    ours = minimize_box(fun, np.zeros(len(b), np.float32), -1.0, 1.0, max_iterations=200)
+    ref = minimize(
+        lambda x: (0.5 * x @ q @ x - b @ x, q @ x - b),
+        np.zeros(len(b)),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-1.0, 1.0)] * len(b),
+    )
+    at_bound = np.isclose(np.abs(ref.x), 1.0)
+    assert 10 < at_bound.sum() < len(b) - 10  # the box matters for this problem
+    np.testing.assert_allclose(ours.x, ref.x, atol=2e-3)
+    assert ours.loss == pytest.approx(ref.fun, rel=1e-5)
+    # Every point ever evaluated lies in the box, and the ones on a bound are exactly on it.
+    assert all(np.abs(x).max() <= 1.0 for x in seen)
+    np.testing.assert_array_equal(np.abs(ours.x[at_bound]), 1.0)
+
+
+def test_rosenbrock_with_box_reaches_scipys_minimum() -> None:
+    x0 = np.random.default_rng(1).uniform(-1.0, 2.0, 50).astype(np.float32)
+    fun, _ = _counted(lambda x: (rosen(x), rosen_der(x)))
+    ours = minimize_box(fun, x0, -0.5, 0.8, max_iterations=400, max_evaluations=800)
+    ref = minimize(
+        lambda x: (rosen(x), rosen_der(x)),
+        x0.astype(np.float64),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-0.5, 0.8)] * 50,
+    )
+    assert ours.loss == pytest.approx(ref.fun, rel=1e-4)
+
+
+def test_unit_steps_are_accepted_on_a_quadratic() -> None:
+    # Once it has curvature pairs, the line search should rarely need a second trial.
+    q, b = _quadratic(seed=2)
+    fun, _ = _counted(lambda x: (0.5 * x @ q @ x - b @ x, q @ x - b))
+    result = minimize_box(fun, np.zeros(len(b), np.float32), -10.0, 10.0, max_iterations=40)
+    assert result.stopped == "iterations" and result.iterations == 40
+    assert result.evaluations <= result.iterations + 8
+
+
+def test_losses_never_rise_and_the_callback_can_stop() -> None:
+    q, b = _quadratic(seed=3)
+    fun, _ = _counted(lambda x: (0.5 * x @ q @ x - b @ x, q @ x - b))
+    losses: list[float] = []
+
+    def callback(x: np.ndarray, loss: float) -> bool:
+        losses.append(loss)
+        return len(losses) == 7
+
+    start = np.zeros(len(b), np.float32)
+    result = minimize_box(fun, start, -1.0, 1.0, max_iterations=50, callback=callback)
+    assert result.stopped == "callback" and result.iterations == 7 and len(losses) == 7
+    assert all(later < earlier for earlier, later in itertools.pairwise(losses))
+    assert result.loss == losses[-1]
+
+
+def test_evaluation_budget_is_a_hard_cap() -> None:
+    fun, seen = _counted(lambda x: (rosen(x), rosen_der(x)))
+    x0 = np.full(20, -0.3, np.float32)
+    result = minimize_box(fun, x0, -2.0, 2.0, max_iterations=100, max_evaluations=9)
+    assert len(seen) == result.evaluations <= 9 and result.stopped == "evaluations"
+
+
+def test_per_channel_bounds_broadcast() -> None:
+    # An "image" (1, 4, 5, 3) pulled towards 2 with per-channel upper bounds.
+    target = np.full((1, 4, 5, 3), 2.0)
+    fun, _ = _counted(lambda x: (((x - target) ** 2).sum(), 2 * (x - target)))
+    high = np.array([0.5, 1.0, 3.0], np.float32)
+    result = minimize_box(fun, np.zeros((1, 4, 5, 3), np.float32), 0.0, high, max_iterations=20)
+    assert result.x.dtype == np.float32 and result.x.shape == (1, 4, 5, 3)
+    np.testing.assert_allclose(result.x[..., 0], 0.5)
+    np.testing.assert_allclose(result.x[..., 1], 1.0)
+    np.testing.assert_allclose(result.x[..., 2], 2.0, atol=1e-4)
+
+
+def test_start_outside_the_box_is_clipped_and_bad_settings_are_refused() -> None:
+    fun, seen = _counted(lambda x: ((x**2).sum(), 2 * x))
+    minimize_box(fun, np.full(5, 7.0, np.float32), 1.0, 2.0, max_iterations=3)
+    np.testing.assert_array_equal(seen[0], 2.0)
+    with pytest.raises(ValueError, match="memory"):
+        minimize_box(fun, np.zeros(5, np.float32), 0.0, 1.0, max_iterations=3, memory=0)
