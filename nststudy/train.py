@@ -344,20 +344,22 @@ def run_lbfgs(
     (line search).
     """
     tracker = _Tracker(stage, callback, first_step)
-    last: dict[str, dict[str, float]] = {}
+    trials: list[tuple[np.ndarray, dict[str, float]]] = []  # this iteration's evaluations
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         losses, grad = stage.loss_and_grad(tf.constant(x))
         floats = _floats(losses)
         tracker.observe(x, floats)
-        last["losses"] = floats
+        trials.append((x, floats))
         g = grad.numpy()
         if not math.isfinite(floats["total"]) or not np.isfinite(g).all():
             raise _Stop("diverged")
         return floats["total"], g
 
     def on_iteration(x: np.ndarray, loss: float) -> bool:
-        return tracker.record(x, last["losses"])
+        losses = next(floats for trial, floats in trials if trial is x)  # the accepted trial's
+        trials.clear()
+        return tracker.record(x, losses)
 
     low, high = (stage.low, stage.high) if stage.config.clip else (-np.inf, np.inf)
     stopped = None

@@ -116,3 +116,40 @@ def test_start_outside_the_box_is_clipped_and_bad_settings_are_refused() -> None
     np.testing.assert_array_equal(seen[0], 2.0)
     with pytest.raises(ValueError, match="memory"):
         minimize_box(fun, np.zeros(5, np.float32), 0.0, 1.0, max_iterations=3, memory=0)
+
+
+class _WallStage:
+    """A stand-in for ``nststudy.train.Stage``: a slope that ends in a steep wall at 0.3.
+
+    From 0 the first trial step (1/√12 ≈ 0.29 per pixel) lands on the slope, the grown one
+    (×4, clipped to the box's edge at 1) hits the wall, so the line search keeps the *earlier*
+    trial: the losses the callback sees must be that trial's, not the last evaluation's.
+    """
+
+    low, high = np.zeros(3, np.float32), np.ones(3, np.float32)
+    config = type("Config", (), {"clip": True})()
+
+    def loss_and_grad(self, x: object) -> tuple[dict[str, object], object]:
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total = -tf.reduce_sum(x) + 1e3 * tf.reduce_sum(tf.nn.relu(x - 0.3) ** 2)
+        return {"total": total}, tape.gradient(total, x)
+
+    def to_pixels(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(x[0], 0.0, 1.0)
+
+
+def test_run_lbfgs_reports_the_accepted_steps_losses() -> None:
+    from nststudy.train import run_lbfgs
+
+    seen: list[float] = []
+    result = run_lbfgs(
+        _WallStage(), np.zeros((1, 2, 2, 3), np.float32), 3,  # type: ignore[arg-type]
+        callback=lambda step, losses, image: seen.append(losses["total"]),
+    )  # fmt: skip
+    assert seen[0] == pytest.approx(-(12**0.5))  # the accepted first step, not the wall
+    assert seen == sorted(seen, reverse=True) and result.best_loss == pytest.approx(min(seen))
+    assert result.evaluations > result.steps == 3
