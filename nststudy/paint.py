@@ -40,10 +40,12 @@ __all__ = [
     "validate_photos",
 ]
 
-#: Measured on the 2-core development CPU (TF 2.21, float32): about 45 µs per pixel per loss
-#: evaluation at 128–256 px; L-BFGS makes ~1.2 evaluations per step. A rough guide only.
-SECONDS_PER_PIXEL_EVAL = 45e-6
-_EVALS_PER_STEP = {"lbfgs": 1.2, "adam": 1.0}
+#: Measured on the 2-core development CPU (TF 2.21, float32, lean gradient, matmul Gram): a
+#: loss evaluation takes 0.86 s at 192×256 and 3.27 s at 384×512, about 17 µs per pixel
+#: (``benchmarks/results/lbfgs32.json``). L-BFGS makes 1.01 evaluations per step on a long run
+#: and 1.1 on a 10-step print tile (its first step searches for a length). A rough guide only.
+SECONDS_PER_PIXEL_EVAL = 17e-6
+_EVALS_PER_STEP = {"lbfgs": 1.1, "adam": 1.0}
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 _CKPT_DIR = ".nststudy"
 
