@@ -19,8 +19,13 @@ box-constrained optimization via a new projected quasi-Newton approach", 2010):
    shrinks ``t`` (safeguarded quadratic interpolation). The very first step has no curvature
    to go by: it starts at ``t = 1 / ‖d‖`` and grows fourfold while the loss keeps falling
    steeply (like scipy's line search does on its first iteration).
-4. The pair is kept only when ``s·y > 0`` (the loss curved upwards along the step), which
-   keeps the implied curvature positive.
+4. The pair is kept only when the loss curved upwards along the step, ``s·y > 0`` — tested
+   as ``cos(s, y) > 10⁻⁸``, which does not depend on the loss's scale (painting losses run
+   from 10⁶ to 10¹²) — so the implied curvature stays positive.
+
+Measured on the tutorial's loss (``benchmarks/README.md``, session 7): to the reference loss at
+384×512 it needs 294 evaluations where scipy's L-BFGS-B needed 388, and the run peaks at
+1472 MiB instead of 1636.
 
 Everything is a NumPy array of ``x``'s shape; the objective is any function returning the loss
 and its gradient, so the module does not know about TensorFlow.
