@@ -43,14 +43,15 @@ VGG19_WEIGHT_BYTES = 80_134_624  # the .h5 file; the float32 parameters are the 
 LBFGS_HISTORY = 10  # pairs (s, y) of float32 image-sized vectors (``nststudy.lbfgs``)
 
 # Calibration: ``python -m benchmarks.memory`` (``benchmarks/results/memory.json``): peak RSS
-# of a child process minus its RSS after ``import tensorflow``; default preset (conv4_2 + 5
-# style taps, deepest block5_conv1: 320 activation values per pixel), L-BFGS, 12 iterations
-# (its history full), random images; TF 2.21 CPU (oneDNN), 2-core dev box, 2026-11-26, with
-# the lean convolution gradient and heap threshold of ``nststudy._lean``:
-#     128² → 333 MiB, 256² → 492, 384² → 908, 384×512 → 1083, 512² → 1380 MiB
-# i.e. ≈ 196 MiB + 4.6 KiB per pixel: about 3 float32 copies of every activation (6 before the
-# lean gradient). F = 3.5 with 200 MiB overhead puts the estimate 7–22 % above each of them.
-ACTIVATION_FACTOR = 3.5  # float32 copies of each activation alive at the peak (fwd + bwd)
+# of a child process minus its RSS after ``import tensorflow`` and nststudy; default preset
+# (conv4_2 + 5 style taps, deepest block5_conv1: 320 activation values per pixel), L-BFGS, 12
+# iterations (its history full), random images; TF 2.21 CPU (oneDNN), 2-core dev box,
+# 2026-11-26, lean convolution gradient, matmul Gram, float32 L-BFGS (``nststudy.lbfgs``):
+#     128² → 254 MiB, 256² → 429, 384² → 685, 384×512 → 871, 512² → 887 MiB
+# i.e. ≈ 200 MiB + 3.4 KiB per pixel up to 384×512 (512² came out lower, allocator luck).
+# F = 2.5 with 200 MiB overhead puts the estimate 10–34 % above each of them (F was 3.5
+# with scipy's float64 L-BFGS-B and the einsum Gram).
+ACTIVATION_FACTOR = 2.5  # float32 copies of each activation alive at the peak (fwd + bwd)
 FIXED_OVERHEAD = 200 * 2**20  # graph tracing, oneDNN scratch, allocator slack
 
 
@@ -193,7 +194,7 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
 
     - ``weights``: VGG19's 80 MB of float32 parameters (once per process);
     - ``A(H, W)``: activation values of VGG19 up to the deepest tapped layer (``block5_conv1``
-      for the presets: 320 floats per pixel); ``F = 3.5`` float32 copies alive at the peak:
+      for the presets: 320 floats per pixel); ``F = 2.5`` float32 copies alive at the peak:
       the ReLU outputs kept for the backward pass, the gradients flowing back and oneDNN's
       reordered copies. The style image's forward pass (no gradient, at ``style_scale`` × the
       size, assumed square) is counted at ``F = 1`` when larger;
@@ -203,10 +204,10 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
     - overhead: 200 MiB for graph tracing, oneDNN scratch and allocator slack.
 
     Calibration (``python -m benchmarks.memory``: peak RSS growth of a child process over
-    ``import tensorflow``, default preset, 12 L-BFGS iterations, TF 2.21 on CPU): 128² → 333
-    MiB measured / 357 estimated, 256² → 492 / 601, 384² → 908 / 1007, 384×512 → 1083 / 1251,
-    512² → 1380 / 1576 MiB, erring 7–22 % high. A 512 × 384 photo needs ≈ 1.2 GiB on top of
-    TensorFlow's own ≈ 0.53 GiB.
+    ``import tensorflow`` and nststudy, default preset, 12 L-BFGS iterations, TF 2.21 on CPU):
+    128² → 254 MiB measured / 333 estimated, 256² → 429 / 503, 384² → 685 / 787, 384×512 →
+    871 / 957, 512² → 887 / 1184 MiB, erring 10–34 % high. A 512 × 384 photo needs ≈ 0.9 GiB
+    on top of TensorFlow's and nststudy's own ≈ 0.62 GiB.
 
     Args:
         height, width: the largest working size in pixels (the last stage).
