@@ -17,7 +17,8 @@ package — to JAX, and checks the port against nststudy before it times anythin
 
 Recipes, all scored on the tutorial's loss in float32: ``tutorial`` (Keras's Adam formula,
 lr 0.02, β1 0.99, ε 0.1, 1000 steps, clipped to [0, 1]: its final loss is ``L_ref``),
-``tutorial-tf32``, ``lbfgs`` (nststudy's optimiser: scipy's L-BFGS-B, 10 pairs, box [0, 1], on
+``tutorial-tf32``, ``lbfgs`` (nststudy's optimiser up to session 6 — it now uses its own
+``nststudy.lbfgs`` — scipy's L-BFGS-B, 10 pairs, box [0, 1], on
 the host in float64, each evaluation on the GPU), ``lbfgs-tf32`` and ``lbfgs-bf16`` (the same
 with TensorFloat-32 or bfloat16 convolutions), ``lbfgs-gpu`` (optax's L-BFGS, everything on
 the GPU, pixels clipped after each step).
@@ -246,7 +247,7 @@ def _adam(loss: Any, targets: Any, photo: Any, steps: int, trajectory: list) -> 
 
 
 def _scipy_lbfgs(loss: Any, targets: Any, photo: Any, steps: int, l_ref: Any, traj: list) -> tuple:
-    """nststudy's optimiser: scipy's L-BFGS-B on the host (float64), evaluations on the GPU."""
+    """scipy's L-BFGS-B on the host (float64; nststudy's until session 7), evaluations on GPU."""
     import jax
     import jax.numpy as jnp
     from scipy.optimize import Bounds, minimize
