@@ -17,11 +17,11 @@ package — to JAX, and checks the port against nststudy before it times anythin
 
 Recipes, all scored on the tutorial's loss in float32: ``tutorial`` (Keras's Adam formula,
 lr 0.02, β1 0.99, ε 0.1, 1000 steps, clipped to [0, 1]: its final loss is ``L_ref``),
-``tutorial-tf32``, ``lbfgs`` (nststudy's optimiser up to session 6 — it now uses its own
-``nststudy.lbfgs`` — scipy's L-BFGS-B, 10 pairs, box [0, 1], on
-the host in float64, each evaluation on the GPU), ``lbfgs-tf32`` and ``lbfgs-bf16`` (the same
-with TensorFloat-32 or bfloat16 convolutions), ``lbfgs-gpu`` (optax's L-BFGS, everything on
-the GPU, pixels clipped after each step).
+``tutorial-tf32``, ``lbfgs`` (scipy's L-BFGS-B — nststudy's optimiser up to session 6, before
+``nststudy.lbfgs`` — 10 pairs, box [0, 1], on the host in float64, each evaluation on the
+GPU), ``lbfgs-tf32`` and ``lbfgs-bf16`` (the same with TensorFloat-32 or bfloat16
+convolutions), ``lbfgs-gpu`` (optax's L-BFGS, everything on the GPU, pixels clipped after each
+step).
 """
 
 from __future__ import annotations

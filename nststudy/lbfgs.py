@@ -138,7 +138,8 @@ def minimize_box(
     if max_iterations < 0 or memory < 1:
         raise ValueError("max_iterations must be ≥ 0 and memory ≥ 1")
     budget = 2 * max_iterations + 10 if max_evaluations is None else max_evaluations
-    x = np.clip(np.asarray(x0, np.float32), low, high).astype(np.float32)
+    low, high = np.asarray(low, np.float32), np.asarray(high, np.float32)  # trials stay float32
+    x = np.clip(np.asarray(x0, np.float32), low, high)
     f, g = fun(x)
     evaluations, iterations = 1, 0
     pairs = _Memory(memory, x.shape)
@@ -147,17 +148,17 @@ def minimize_box(
             return LbfgsResult(x, f, iterations, evaluations, "iterations")
         held = ((x <= low) & (g > 0)) | ((x >= high) & (g < 0))
         free = (~held).astype(np.float32)
-        d = pairs.direction(g, free)
+        d = pairs.direction(g, free)  # with no pairs: the negative gradient
         slope = _dot(g, d)
-        if not pairs.order or slope >= 0:  # no curvature yet, or not downhill: start afresh
+        if slope >= 0 and pairs.order:  # not downhill: forget the curvature, start afresh
             pairs.order.clear()
-            d = np.negative(g * free)
+            d = pairs.direction(g, free)
             slope = _dot(g, d)
         if slope >= 0:
             return LbfgsResult(x, f, iterations, evaluations, "converged")
         first = not pairs.order  # no curvature to size the step: search for its length
         t = 1.0 / max(np.sqrt(_dot(d, d)), 1e-30) if first else 1.0
-        step = _line_search(fun, x, f, g, d, low, high, t, first, budget - evaluations)
+        step = _line_search(fun, x, f, g, d, slope, low, high, t, first, budget - evaluations)
         evaluations += step.evaluations
         if step.x is None:
             if pairs.order:  # the curvature estimate misled us: retry along the gradient
@@ -191,14 +192,15 @@ def _line_search(
     f: float,
     g: np.ndarray,
     d: np.ndarray,
-    low: np.ndarray | float,
-    high: np.ndarray | float,
+    slope: float,
+    low: np.ndarray,
+    high: np.ndarray,
     t: float,
     first: bool,
     budget: int,
 ) -> _Step:
-    """Projected backtracking (growing on the first step); ``_Step.x`` is None on failure."""
-    slope = _dot(g, d)
+    """Projected backtracking along ``d`` (``slope = g·d < 0``), growing on the first step;
+    ``_Step.x`` is None on failure."""
     good = _Step(None, f, None, 0)  # the best accepted trial so far (first step only)
     used = 0
     for _ in range(_BACKTRACKS + _FIRST_GROWTHS):

@@ -11,17 +11,18 @@ from scipy.optimize import minimize, rosen, rosen_der
 
 from nststudy.lbfgs import minimize_box
 
+Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
-def _quadratic(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+
+def _quadratic(n: int = 300, seed: int = 0) -> Objective:
+    """``x -> (½ xᵀQx − bᵀx, Qx − b)`` in float64; Q positive definite, condition ≈ 80."""
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(n, n))
-    q = a.T @ a / n + 0.05 * np.eye(n)  # positive definite, condition number ≈ 80
-    return q, rng.normal(size=n) * 2
+    q, b = a.T @ a / n + 0.05 * np.eye(n), rng.normal(size=n) * 2
+    return lambda x: (0.5 * x @ q @ x - b @ x, q @ x - b)
 
 
-def _counted(
-    fun: Callable[[np.ndarray], tuple[float, np.ndarray]],
-) -> tuple[Callable[[np.ndarray], tuple[float, np.ndarray]], list[np.ndarray]]:
+def _counted(fun: Objective) -> tuple[Objective, list[np.ndarray]]:
     seen: list[np.ndarray] = []
 
     def wrapped(x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -33,18 +34,12 @@ def _counted(
 
 
 def test_box_quadratic_matches_scipy() -> None:
-    q, b = _quadratic()
-    fun, seen = _counted(lambda x: (0.5 * x @ q @ x - b @ x, q @ x - b))
-    ours = minimize_box(fun, np.zeros(len(b), np.float32), -1.0, 1.0, max_iterations=200)
-    ref = minimize(
-        lambda x: (0.5 * x @ q @ x - b @ x, q @ x - b),
-        np.zeros(len(b)),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-1.0, 1.0)] * len(b),
-    )
+    quadratic = _quadratic(n := 300)
+    fun, seen = _counted(quadratic)
+    ours = minimize_box(fun, np.zeros(n, np.float32), -1.0, 1.0, max_iterations=200)
+    ref = minimize(quadratic, np.zeros(n), jac=True, method="L-BFGS-B", bounds=[(-1.0, 1.0)] * n)
     at_bound = np.isclose(np.abs(ref.x), 1.0)
-    assert 10 < at_bound.sum() < len(b) - 10  # the box matters for this problem
+    assert 10 < at_bound.sum() < n - 10  # the box matters for this problem
     np.testing.assert_allclose(ours.x, ref.x, atol=2e-3)
     assert ours.loss == pytest.approx(ref.fun, rel=1e-5)
     # Every point ever evaluated lies in the box, and the ones on a bound are exactly on it.
@@ -68,23 +63,21 @@ def test_rosenbrock_with_box_reaches_scipys_minimum() -> None:
 
 def test_unit_steps_are_accepted_on_a_quadratic() -> None:
     # Once it has curvature pairs, the line search should rarely need a second trial.
-    q, b = _quadratic(seed=2)
-    fun, _ = _counted(lambda x: (0.5 * x @ q @ x - b @ x, q @ x - b))
-    result = minimize_box(fun, np.zeros(len(b), np.float32), -10.0, 10.0, max_iterations=40)
+    fun, _ = _counted(_quadratic(300, seed=2))
+    result = minimize_box(fun, np.zeros(300, np.float32), -10.0, 10.0, max_iterations=40)
     assert result.stopped == "iterations" and result.iterations == 40
     assert result.evaluations <= result.iterations + 8
 
 
 def test_losses_never_rise_and_the_callback_can_stop() -> None:
-    q, b = _quadratic(seed=3)
-    fun, _ = _counted(lambda x: (0.5 * x @ q @ x - b @ x, q @ x - b))
+    fun, _ = _counted(_quadratic(300, seed=3))
     losses: list[float] = []
 
     def callback(x: np.ndarray, loss: float) -> bool:
         losses.append(loss)
         return len(losses) == 7
 
-    start = np.zeros(len(b), np.float32)
+    start = np.zeros(300, np.float32)
     result = minimize_box(fun, start, -1.0, 1.0, max_iterations=50, callback=callback)
     assert result.stopped == "callback" and result.iterations == 7 and len(losses) == 7
     assert all(later < earlier for earlier, later in itertools.pairwise(losses))
