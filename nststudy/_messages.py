@@ -81,6 +81,9 @@ EN: dict[str, str] = {
     "studio.painting_smaller": (
         "Painting ({mode}) at {size} px, the most this machine's memory holds…"
     ),
+    "studio.printing_painting": (
+        "Printing the painting above: refining it to {size} px in tiles (no repainting)…"
+    ),
     "studio.done": "Done in {seconds} s{note}.",
     "studio.stopped_early": " (stopped early: the best image so far)",
     "studio.download": "⬇ Download {name}.png ({width}×{height} px)",
@@ -167,6 +170,7 @@ ZH: dict[str, str] = {
     "studio.painting_smaller": (
         "正在绘制（{mode}），尺寸 {size} 像素：这台机器的内存最多只能容纳这么大…"
     ),
+    "studio.printing_painting": "打印上面这幅画：分块细化到 {size} 像素（不重新绘制）…",
     "studio.done": "完成，用时 {seconds} 秒{note}。",
     "studio.stopped_early": "（已提前停止：保留目前最好的图像）",
     "studio.download": "⬇ 下载 {name}.png（{width}×{height} 像素）",

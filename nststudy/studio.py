@@ -2,7 +2,8 @@
 
 The same widgets serve notebook 08 and the no-code app (``nststudy studio`` runs it with
 Voilà). Every button calls a plain function that tests (and curious learners) can call too:
-:func:`studio_config`, :func:`print_refusal`, :func:`paint_photo`, :func:`download_html`.
+:func:`studio_config`, :func:`print_refusal`, :func:`paint_photo`, :func:`download_html`
+(they live in ``nststudy._studio_jobs``, re-exported here).
 Labels and messages follow :func:`nststudy.i18n.set_language` (looked up when the studio is
 built and when a message is shown).
 
@@ -12,7 +13,6 @@ built and when a message is shown).
 
 from __future__ import annotations
 
-import base64
 import io
 import threading
 import time
@@ -22,141 +22,33 @@ import ipywidgets as widgets
 import numpy as np
 from PIL import Image
 
-from . import metadata, samples
-from .config import Config, get_preset
+from . import samples
+from ._studio_jobs import (
+    MARKER,
+    MODES,
+    Painted,
+    download_html,
+    paint_photo,
+    painting_key,
+    png_bytes,
+    print_refusal,
+    studio_config,
+)
+from .config import Config
 from .i18n import t
-from .images import load_image, resize_longest, to_uint8
+from .images import load_image, resize_longest
 
 __all__ = [
     "MODES",
+    "Painted",
     "Studio",
     "download_html",
     "paint_photo",
+    "painting_key",
     "png_bytes",
     "print_refusal",
     "studio_config",
 ]
-
-#: The three buttons: name → (longest side in px, preset it starts from).
-MODES = {"preview": (256, "preview"), "paint": (512, "default"), "print": (2048, "default")}
-
-#: Marker in the page (tests and Voilà check that the studio rendered).
-MARKER = "nststudy-studio"
-
-
-def studio_config(
-    mode: str = "paint",
-    size: int | None = None,
-    steps: int | None = None,
-    strength: float = 1.0,
-    style_scale: float = 1.0,
-    preserve_colors: str | None = None,
-    strokes: float = 0.0,
-    seed: int = 0,
-) -> Config:
-    """The settings behind a studio button.
-
-    Args:
-        mode: ``"preview"``, ``"paint"`` or ``"print"`` (see :data:`MODES`).
-        size: longest side of the painting (default: the mode's; for ``"print"`` the working
-            size, 512 px, that :func:`nststudy.tiles.paint_print` then refines in tiles).
-        steps: optimiser steps in all (default: the preset's).
-        strength: multiplies the preset's style weight (0.1 = mostly photo, 10 = mostly style).
-        style_scale, preserve_colors, strokes, seed: as in :class:`~nststudy.config.Config`.
-    """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    default_size, preset = MODES[mode]
-    base = get_preset(preset)
-    work = size or (MODES["paint"][0] if mode == "print" else default_size)
-    config = base.at_size(work, steps=steps)
-    return config.replace(
-        style_weight=base.style_weight * strength,
-        style_scale=style_scale,
-        preserve_colors=preserve_colors,
-        strokes=strokes,
-        seed=seed,
-    )
-
-
-def print_refusal(size: int, available: int | None = None, tile: int | None = None) -> str | None:
-    """Why a print of ``size`` px cannot run here, with the numbers; ``None`` when it fits.
-
-    ``available`` defaults to :func:`nststudy.paint.available_memory` (the container's limit,
-    e.g. about 2 GB on Binder, else the free memory). The refusal suggests "paint" at the
-    largest size that does fit (:func:`nststudy.resources.largest_fitting_size`).
-    """
-    from .paint import available_memory
-    from .resources import largest_fitting_size
-    from .tiles import print_shortfall
-
-    have = available_memory() if available is None else available
-    if (short := print_shortfall(size, tile, available=have)) is None:
-        return None
-    side = MODES["paint"][0]
-    return t(
-        "studio.print_refusal",
-        size=size,
-        need=f"{short[0] / 1e9:.1f}",
-        have=f"{have / 1e9:.1f}",
-        paint=largest_fitting_size(side, side, studio_config("paint"), have),
-    )
-
-
-def paint_photo(
-    photo: np.ndarray,
-    styles: list[tuple[str, float]],
-    config: Config,
-    print_size: int | None = None,
-    callback: Any = None,
-) -> tuple[np.ndarray, dict[str, Any], bool]:
-    """Paint ``photo`` in a blend of built-in styles.
-
-    Args:
-        photo: float32 ``(H, W, 3)`` in [0, 1].
-        styles: ``[(built-in style name, weight), ...]``.
-        config: from :func:`studio_config`.
-        print_size: refine in tiles to this longest side (see :func:`nststudy.tiles.paint_print`).
-        callback: :func:`nststudy.stylize` callback (return ``True`` to stop).
-
-    Returns:
-        ``(image uint8 (H, W, 3), settings for the metadata, stopped early?)``.
-    """
-    from .stylize import stylize
-
-    size = min(2048, max(64, round(config.size * config.style_scale)))
-    images = [(samples.make_style(n, size=size, seed=config.seed), w) for n, w in styles]
-    described = [{"name": n, "weight": w, "builtin": True} for n, w in styles]
-    if print_size:
-        from .tiles import paint_print
-
-        out = paint_print(photo, images, config, print_size, callback=callback)
-        image, stopped = to_uint8(out), False
-    else:
-        result = stylize(photo, images, config, callback=callback)
-        image, stopped = result.image, result.stopped is not None
-    settings = metadata.settings_for(config, described, print_size=print_size)
-    if stopped:
-        settings["interrupted"] = True
-    return image, settings, stopped
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    """PNG bytes of an image (for ``ipywidgets.Image``)."""
-    buf = io.BytesIO()
-    Image.fromarray(image if image.dtype == np.uint8 else to_uint8(image)).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def download_html(image: np.ndarray, settings: dict[str, Any], name: str = "painting") -> str:
-    """An HTML download link carrying the PNG (settings and sRGB profile embedded)."""
-    data = base64.b64encode(metadata.painting_bytes(image, settings)).decode()
-    h, w = image.shape[:2]
-    text = t("studio.download", name=name, width=w, height=h)
-    return (
-        f'<a download="{name}.png" href="data:image/png;base64,{data}" '
-        f'style="font-weight:bold">{text}</a>'
-    )
 
 
 class Studio:
@@ -171,6 +63,12 @@ class Studio:
     ``blend_weight``, ``strength``, ``style_scale``, ``colors``, ``strokes``, ``buttons``
     ({mode: Button}), ``stop_button``, ``progress``, ``status``, ``image``, ``download``,
     ``widget`` (the whole VBox), ``result`` (last uint8 image), ``settings``.
+
+    "Print" right after "paint", with the same photo, styles and sliders (colours and
+    strokes aside: they are applied after), refines the painting on screen instead of
+    painting it again: the print is the picture the user approved, and about 10 of a print's
+    23 minutes on a 2-core CPU are saved. The stop button works in both phases (during the
+    tiles: after the current tile, the rest stays upscaled).
     """
 
     def __init__(
@@ -187,6 +85,8 @@ class Studio:
         self.result: np.ndarray | None = None
         self.settings: dict[str, Any] = {}
         self.error: str | None = None
+        # (painting_key, raw painting) of the last finished run: "print" refines it
+        self._painted: tuple[tuple | None, np.ndarray | None] = (None, None)
         self._build()
 
     def _build(self) -> None:
@@ -345,21 +245,39 @@ class Studio:
         return True
 
     def _run(self, mode: str, config: Config) -> None:
-        last = [0.0]
+        last, offset = [0.0], [config.total_steps]
+
+        def show(img: np.ndarray) -> None:  # a preview every second at most, ≤ 1024 px
+            if time.monotonic() - last[0] > 1.0:
+                last[0] = time.monotonic()
+                big = max(img.shape[:2]) > 1024
+                self.image.value = png_bytes(resize_longest(img, 1024) if big else img)
 
         def callback(step: int, losses: dict[str, float], img: np.ndarray) -> bool:
             self.progress.value = min(step, self.progress.max)
-            if time.monotonic() - last[0] > 1.0:  # a preview every second at most
-                last[0] = time.monotonic()
-                self.image.value = png_bytes(img)
+            show(img)
+            return self._stop.is_set()
+
+        def on_tile(done: int, total: int, canvas: np.ndarray) -> bool:
+            self.progress.max, self.progress.value = offset[0] + total, offset[0] + done
+            show(canvas)
             return self._stop.is_set()
 
         t0 = time.perf_counter()
         try:
+            photo, styles = self.photo(), self.styles()
+            key = painting_key(photo, styles, config)
             print_size = self.sizes["print"] if mode == "print" else None
-            image, settings, stopped = paint_photo(
-                self.photo(), self.styles(), config, print_size, callback
+            reuse = self._painted[1] if print_size and self._painted[0] == key else None
+            if reuse is not None:  # print what "paint" showed: only the tiles are left
+                offset[0] = 0
+                text = t("studio.printing_painting", size=print_size)
+                self.status.value = f'<span class="{MARKER}">{text}</span>'
+            image, settings, stopped, raw = paint_photo(
+                photo, styles, config, print_size, callback, painting=reuse, tile_callback=on_tile
             )
+            if raw is not None and not stopped:
+                self._painted = (key, raw)
             self.result, self.settings = image, settings
             self.image.value = png_bytes(resize_longest(load_image(image), 1024))
             name = f"{self.gallery.value}_{mode}"

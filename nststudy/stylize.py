@@ -46,6 +46,8 @@ class Result:
         evaluations: loss-and-gradient evaluations in total (L-BFGS makes more than steps).
         final_loss: best total loss at the last stage reached.
         initial_loss: total loss of the starting image at the first stage.
+        raw: the painting before post-processing, float32 ``(H, W, 3)`` in [0, 1] — what
+            :func:`nststudy.tiles.paint_print` refines for print (``painting=``).
     """
 
     image: np.ndarray
@@ -57,6 +59,7 @@ class Result:
     evaluations: int = 0
     final_loss: float = float("nan")
     initial_loss: float = float("nan")
+    raw: np.ndarray | None = None
 
     @property
     def interrupted(self) -> bool:
@@ -247,6 +250,7 @@ def stylize(
         evaluations=evaluations,
         final_loss=outcome.best_loss,
         initial_loss=initial_loss,
+        raw=image,
     )
 
 

@@ -253,6 +253,7 @@ def paint_print(
     callback: Callable | None = None,
     tile_callback: TileCallback | None = None,
     check_memory: bool = True,
+    painting: ImageInput | None = None,
 ) -> np.ndarray:
     """Paint a photo for print: :func:`nststudy.stylize` at ``config.size``, then
     :func:`refine_tiled` up to ``print_size``, then the post-processing of ``config``
@@ -272,6 +273,10 @@ def paint_print(
         tile_callback: :data:`TileCallback` during refinement.
         check_memory: refuse (``MemoryError`` naming both numbers) when
             :func:`estimate_memory` exceeds :func:`available_memory`.
+        painting: a working-size painting of this photo (after ``crop``) made with these
+            settings — :attr:`nststudy.stylize.Result.raw`, before post-processing — to
+            refine instead of painting anew: the print then is the painting already seen,
+            and the job is only the refinement (the studio's print after "paint").
 
     Returns:
         float32 ``(H, W, 3)`` in [0, 1], longest side ``print_size``.
@@ -294,7 +299,17 @@ def paint_print(
         )
     full_mask = None if mask is None else load_mask(mask, img.shape)
     plain = config.replace(preserve_colors=None, strokes=0.0)
-    painting = stylize(img, style, plain, callback=callback, mask=full_mask).image
+    if painting is None:
+        painting = stylize(img, style, plain, callback=callback, mask=full_mask).raw
+    else:
+        painting = load_image(painting)
+        if print_shape(painting.shape, print_size) != print_shape(img.shape, print_size):
+            h, w = painting.shape[:2]
+            raise ValueError(
+                f"painting: {w}×{h} px does not have the photo's aspect "
+                f"({img.shape[1]}×{img.shape[0]}); pass the painting made from this photo "
+                "(with the same crop), or leave painting=None to paint it anew"
+            )
     if print_size > max(painting.shape[:2]):
         out = refine_tiled(
             painting, img, style, plain, print_size, tile, overlap, steps, tile_callback,

@@ -328,9 +328,9 @@ def test_studio_speaks_the_language(lang, monkeypatch) -> None:
 
     started = []
 
-    def fake_paint(photo, styles, config, print_size=None, callback=None):
+    def fake_paint(photo, styles, config, print_size=None, callback=None, **kwargs):
         started.append(s.status.value)
-        return np.zeros((48, 48, 3), np.uint8), {"styles": styles}, True
+        return studio.Painted(np.zeros((48, 48, 3), np.uint8), {"styles": styles}, True, None)
 
     monkeypatch.setattr(studio, "paint_photo", fake_paint)
     assert s.start("preview")

@@ -133,3 +133,52 @@ def test_paint_shrinks_to_what_fits_in_memory(monkeypatch: pytest.MonkeyPatch) -
     assert f"at {fits} px, the most this machine's memory holds" in s.status.value
     monkeypatch.setattr("nststudy.paint.available_memory", lambda: 10**13)
     assert s.config("paint").size == 512
+
+
+def test_print_after_paint_refines_the_painting_on_screen(
+    weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = studio.Studio(sizes={"paint": 48, "print": 80}, steps={"paint": 3, "print": 3})
+    s.upload.value = _upload("me.png", _png())
+    s.strokes.value = 0.3
+    s.buttons["paint"].click()
+    s.wait(timeout=600)
+    assert s.error is None and s._painted[1] is not None
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append((kwargs.get("painting"), s.status.value))
+        return paint_photo(*args, **kwargs)
+
+    paint_photo = studio.paint_photo
+    monkeypatch.setattr(studio, "paint_photo", spy)
+    module = sys.modules["nststudy.stylize"]  # `nststudy.stylize` is also the function
+    monkeypatch.setattr(module, "stylize", lambda *a, **k: pytest.fail("repainted"))
+    s.strokes.value = 0.0  # post-processing comes after: the painting still holds
+    s.buttons["print"].click()
+    image = s.wait(timeout=600)
+    assert s.error is None and image.shape == (60, 80, 3)
+    assert seen[0][0] is s._painted[1] and "Printing the painting above" in seen[0][1]
+    assert s.progress.value == s.progress.max == 1  # one tile, no painting steps
+
+    s.strength.value = 2.0  # another painting: print paints anew
+    monkeypatch.setattr(studio, "paint_photo", lambda *a, **k: seen.append(k) or 1 / 0)
+    s.buttons["print"].click()
+    s.wait(timeout=60)
+    assert seen[-1]["painting"] is None and "ZeroDivisionError" in s.error
+
+
+def test_stop_ends_a_print_after_the_current_tile(weights: Path, monkeypatch) -> None:
+    monkeypatch.setattr("nststudy.tiles.auto_tile", lambda *a, **k: 144)  # 2 tiles at 160 px
+    raw = np.full((36, 48, 3), 0.5, np.float32)
+    cfg = studio.studio_config("paint", size=48, steps=2)
+    tiles = []
+    with pytest.warns(RuntimeWarning, match="stopped after 1 of 2 tiles"):
+        out = studio.paint_photo(
+            raw, [("swirl", 1.0)], cfg, 160, painting=raw,
+            tile_callback=lambda done, total, canvas: tiles.append(done) or True,
+        )  # fmt: skip
+    assert out.stopped and out.settings["interrupted"] and tiles == [1]
+    assert out.image.shape == (120, 160, 3) and out.raw is None
+    with pytest.raises(ValueError, match=r"painting: 48×48 px does not have the photo's aspect"):
+        studio.paint_photo(raw, [("swirl", 1.0)], cfg, 160, painting=np.zeros((48, 48, 3)))

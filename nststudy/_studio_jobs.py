@@ -1,0 +1,188 @@
+"""The studio's buttons as plain functions: settings, the memory refusal, painting, download.
+
+:class:`nststudy.studio.Studio` wires widgets to these; tests and curious learners call them
+directly. Re-exported by :mod:`nststudy.studio`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from typing import Any, NamedTuple
+
+import numpy as np
+from PIL import Image
+
+from . import metadata, samples
+from .config import Config, get_preset
+from .i18n import t
+from .images import to_uint8
+
+__all__ = [
+    "MARKER",
+    "MODES",
+    "Painted",
+    "download_html",
+    "paint_photo",
+    "painting_key",
+    "png_bytes",
+    "print_refusal",
+    "studio_config",
+]
+
+#: The three buttons: name → (longest side in px, preset it starts from).
+MODES = {"preview": (256, "preview"), "paint": (512, "default"), "print": (2048, "default")}
+
+#: Marker in the page (tests and Voilà check that the studio rendered).
+MARKER = "nststudy-studio"
+
+
+def studio_config(
+    mode: str = "paint",
+    size: int | None = None,
+    steps: int | None = None,
+    strength: float = 1.0,
+    style_scale: float = 1.0,
+    preserve_colors: str | None = None,
+    strokes: float = 0.0,
+    seed: int = 0,
+) -> Config:
+    """The settings behind a studio button.
+
+    Args:
+        mode: ``"preview"``, ``"paint"`` or ``"print"`` (see :data:`MODES`).
+        size: longest side of the painting (default: the mode's; for ``"print"`` the working
+            size, 512 px, that :func:`nststudy.tiles.paint_print` then refines in tiles).
+        steps: optimiser steps in all (default: the preset's).
+        strength: multiplies the preset's style weight (0.1 = mostly photo, 10 = mostly style).
+        style_scale, preserve_colors, strokes, seed: as in :class:`~nststudy.config.Config`.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    default_size, preset = MODES[mode]
+    base = get_preset(preset)
+    work = size or (MODES["paint"][0] if mode == "print" else default_size)
+    config = base.at_size(work, steps=steps)
+    return config.replace(
+        style_weight=base.style_weight * strength,
+        style_scale=style_scale,
+        preserve_colors=preserve_colors,
+        strokes=strokes,
+        seed=seed,
+    )
+
+
+def print_refusal(size: int, available: int | None = None, tile: int | None = None) -> str | None:
+    """Why a print of ``size`` px cannot run here, with the numbers; ``None`` when it fits.
+
+    ``available`` defaults to :func:`nststudy.paint.available_memory` (the container's limit,
+    e.g. about 2 GB on Binder, else the free memory). The refusal suggests "paint" at the
+    largest size that does fit (:func:`nststudy.resources.largest_fitting_size`).
+    """
+    from .paint import available_memory
+    from .resources import largest_fitting_size
+    from .tiles import print_shortfall
+
+    have = available_memory() if available is None else available
+    if (short := print_shortfall(size, tile, available=have)) is None:
+        return None
+    side = MODES["paint"][0]
+    return t(
+        "studio.print_refusal",
+        size=size,
+        need=f"{short[0] / 1e9:.1f}",
+        have=f"{have / 1e9:.1f}",
+        paint=largest_fitting_size(side, side, studio_config("paint"), have),
+    )
+
+
+class Painted(NamedTuple):
+    """What :func:`paint_photo` returns."""
+
+    image: np.ndarray  #: uint8 ``(H, W, 3)``, post-processed
+    settings: dict[str, Any]  #: for the metadata
+    stopped: bool  #: stopped early (the best image so far)
+    raw: np.ndarray | None  #: float32 painting before post-processing (``None`` for prints)
+
+
+def paint_photo(
+    photo: np.ndarray,
+    styles: list[tuple[str, float]],
+    config: Config,
+    print_size: int | None = None,
+    callback: Any = None,
+    painting: np.ndarray | None = None,
+    tile_callback: Any = None,
+) -> Painted:
+    """Paint ``photo`` in a blend of built-in styles.
+
+    Args:
+        photo: float32 ``(H, W, 3)`` in [0, 1].
+        styles: ``[(built-in style name, weight), ...]``.
+        config: from :func:`studio_config`.
+        print_size: refine in tiles to this longest side (see :func:`nststudy.tiles.paint_print`).
+        callback: :func:`nststudy.stylize` callback (return ``True`` to stop).
+        tile_callback: with ``print_size``, :data:`nststudy.tiles.TileCallback` after each
+            refined tile (return ``True`` to stop after it; the rest stays upscaled).
+        painting: with ``print_size``, the ``raw`` of an earlier call with the same photo,
+            styles and settings (apart from the post-processing): refined instead of painting
+            the working size again.
+
+    Returns:
+        A :class:`Painted`.
+    """
+    from .stylize import stylize
+
+    size = min(2048, max(64, round(config.size * config.style_scale)))
+    images = [(samples.make_style(n, size=size, seed=config.seed), w) for n, w in styles]
+    described = [{"name": n, "weight": w, "builtin": True} for n, w in styles]
+    raw, asked = None, []
+
+    def watch(fn: Any) -> Any:  # notes whether the caller asked to stop
+        def watched(*args: Any) -> bool:
+            asked.append(bool(fn(*args)))
+            return asked[-1]
+
+        return None if fn is None else watched
+
+    if print_size:
+        from .tiles import paint_print
+
+        out = paint_print(
+            photo, images, config, print_size, callback=watch(callback),
+            tile_callback=watch(tile_callback), painting=painting,
+        )  # fmt: skip
+        image, stopped = to_uint8(out), any(asked)
+    else:
+        result = stylize(photo, images, config, callback=callback)
+        image, stopped, raw = result.image, result.stopped is not None, result.raw
+    settings = metadata.settings_for(config, described, print_size=print_size)
+    if stopped:
+        settings["interrupted"] = True
+    return Painted(image, settings, stopped, raw)
+
+
+def painting_key(photo: np.ndarray, styles: list[tuple[str, float]], config: Config) -> tuple:
+    """What a working-size painting depends on: the photo's bytes, the styles, and every
+    setting but the post-processing (colours, strokes), which a print applies afterwards."""
+    digest = hashlib.blake2b(np.ascontiguousarray(photo).tobytes(), digest_size=16).digest()
+    return digest, photo.shape, tuple(styles), config.replace(preserve_colors=None, strokes=0.0)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """PNG bytes of an image (for ``ipywidgets.Image``)."""
+    buf = io.BytesIO()
+    Image.fromarray(image if image.dtype == np.uint8 else to_uint8(image)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def download_html(image: np.ndarray, settings: dict[str, Any], name: str = "painting") -> str:
+    """An HTML download link carrying the PNG (settings and sRGB profile embedded)."""
+    data = base64.b64encode(metadata.painting_bytes(image, settings)).decode()
+    h, w = image.shape[:2]
+    text = t("studio.download", name=name, width=w, height=h)
+    return (
+        f'<a download="{name}.png" href="data:image/png;base64,{data}" '
+        f'style="font-weight:bold">{text}</a>'
+    )
