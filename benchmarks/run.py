@@ -72,6 +72,24 @@ RECIPES: dict[str, dict[str, Any]] = {
         "overrides": {"steps": (400,)},
         "about": "the headline recipe with up to 400 iterations: time to L_ref at 512 px",
     },
+    "long-f32@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"steps": (400,), "lbfgs_memory": 10, "lbfgs_history": "float32"},
+        "about": "long@tutorial-loss with session 7's L-BFGS history: 10 pairs in float32",
+    },
+    "long-h16@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"steps": (400,), "lbfgs_memory": 10, "lbfgs_history": "float16"},
+        "about": "long@tutorial-loss with 10 L-BFGS pairs in float16 (rounding alone)",
+    },
+    "long-m20h16@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"steps": (400,), "lbfgs_memory": 20, "lbfgs_history": "float16"},
+        "about": "long@tutorial-loss with 20 L-BFGS pairs in float16 (the memory of 10 in float32)",
+    },
     "c2f@tutorial-loss": {
         "preset": "default",
         "loss_from": "tutorial",

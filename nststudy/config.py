@@ -42,6 +42,7 @@ _CHOICES = {
     "optimizer": ("adam", "lbfgs"),
     "init": ("content", "noise"),
     "precision": ("float32", "bfloat16"),
+    "lbfgs_history": ("float32", "float16"),
 }
 
 
@@ -68,6 +69,9 @@ class Config:
         lr_decay_rate: decay factor per ``lr_decay_steps`` steps.
         adam_beta1: Adam's β1.
         adam_epsilon: Adam's ε.
+        lbfgs_memory: curvature pairs L-BFGS keeps (each pair: two copies of the image).
+        lbfgs_history: how L-BFGS stores them: ``"float32"``, or ``"float16"`` (half the
+            memory, each vector scaled by its largest value; see :mod:`nststudy.lbfgs`).
         sizes: coarse-to-fine schedule, longest side in pixels, e.g. ``(256, 512)``; the last
             is the output size.
         steps: optimiser steps (L-BFGS: iterations) at each size; same length as ``sizes``.
@@ -101,6 +105,8 @@ class Config:
     lr_decay_rate: float = 1.0
     adam_beta1: float = 0.9
     adam_epsilon: float = 1e-7
+    lbfgs_memory: int = 10
+    lbfgs_history: Literal["float32", "float16"] = "float32"
     sizes: tuple[int, ...] = (256, 512)
     steps: tuple[int, ...] = (60, 40)
     init: Literal["content", "noise"] = "content"
@@ -155,6 +161,8 @@ class Config:
             )
         if not 0.0 <= self.strokes <= 1.0:
             raise ValueError(f"strokes must be between 0 (off) and 1 (strong), got {self.strokes}")
+        if self.lbfgs_memory < 1:
+            raise ValueError(f"lbfgs_memory must be >= 1, got {self.lbfgs_memory}")
         if self.lr_decay_steps is not None and self.lr_decay_steps < 1:
             raise ValueError(f"lr_decay_steps must be >= 1 or None, got {self.lr_decay_steps}")
 

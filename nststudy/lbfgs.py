@@ -23,9 +23,12 @@ box-constrained optimization via a new projected quasi-Newton approach", 2010):
    as ``cos(s, y) > 10⁻⁸``, which does not depend on the loss's scale (painting losses run
    from 10⁶ to 10¹²) — so the implied curvature stays positive.
 
-Measured on the tutorial's loss (``benchmarks/README.md``, session 7): to the reference loss at
-384×512 it needs 294 evaluations where scipy's L-BFGS-B needed 388, and the run peaks at
-1472 MiB instead of 1636.
+The pairs can be stored in float16 (``history="float16"``): each vector divided by its largest
+magnitude, so float16's range always fits, with that scale kept aside — half the memory.
+
+Measured on the tutorial's loss (``benchmarks/README.md``): to the reference loss at 384×512,
+scipy's L-BFGS-B needed 388 evaluations (1636 MiB peak), this module with 10 float32 pairs 294
+(1472 MiB, session 7), with 20 float16 pairs 271 (session 8; 1364 MiB without JAX installed).
 
 Everything is a NumPy array of ``x``'s shape; the objective is any function returning the loss
 and its gradient, so the module does not know about TensorFlow.
@@ -75,36 +78,63 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a.ravel(), b.ravel()))
 
 
-class _Memory:
-    """The last ``m`` pairs ``(s, y)``, kept in two preallocated float32 ring buffers."""
+def _squeeze(v: np.ndarray, dtype: type) -> tuple[np.ndarray, float]:
+    """``(v, 1)`` in float32; in float16 ``(v / max|v|, max|v|)``, which always fits."""
+    if dtype == np.float32:
+        return v, 1.0
+    peak = np.float32(np.abs(v).max() or 1.0)
+    return (v * (1 / peak)).astype(np.float16), peak
 
-    def __init__(self, m: int, shape: tuple[int, ...]) -> None:
-        self.s = np.empty((m, *shape), np.float32)
-        self.y = np.empty((m, *shape), np.float32)
+
+class _Memory:
+    """The last ``m`` pairs ``(s, y)`` in two preallocated ring buffers.
+
+    ``dtype=np.float16`` halves their memory (2·m vectors of ``x``'s size): each vector is
+    stored divided by its largest magnitude (so float16's range always fits) with that scale
+    kept aside, and ``ρ = 1 / s·y`` is taken from the stored, rounded vectors so that the
+    recursion stays consistent with what it multiplies.
+    """
+
+    def __init__(self, m: int, shape: tuple[int, ...], dtype: type = np.float32) -> None:
+        self.s = np.empty((m, *shape), dtype)
+        self.y = np.empty((m, *shape), dtype)
+        self.scale = np.ones((m, 2), np.float32)  # (s, y) scales; 1 for float32
         self.rho = np.zeros(m)
         self.order: list[int] = []  # slots, oldest first
 
-    def add(self, s: np.ndarray, y: np.ndarray, sy: float) -> None:
+    def add(self, s: np.ndarray, y: np.ndarray) -> None:
+        """Keep the pair when ``s·y > 0`` as stored (scale-free: cos(s, y) > 10⁻⁸)."""
+        stored = [_squeeze(v, self.s.dtype) for v in (s, y)]  # [(buffer value, scale), ...]
+        s, y = (v if v.dtype == np.float32 else v.astype(np.float32) * k for v, k in stored)
+        sy = _dot(s, y)
+        if not sy > 1e-8 * np.sqrt(_dot(s, s) * _dot(y, y)):
+            return
         m = len(self.rho)
         slot = self.order.pop(0) if len(self.order) == m else len(self.order)
-        self.s[slot], self.y[slot], self.rho[slot] = s, y, 1.0 / sy
+        (self.s[slot], self.scale[slot, 0]), (self.y[slot], self.scale[slot, 1]) = stored
+        self.rho[slot] = 1.0 / sy
         self.order.append(slot)
+
+    def vector(self, buf: np.ndarray, i: int) -> np.ndarray:
+        """Pair ``i``'s ``s`` or ``y`` (``buf`` = ``self.s`` / ``self.y``) in float32."""
+        scale = self.scale[i, 0 if buf is self.s else 1]
+        return buf[i] if buf.dtype == np.float32 else buf[i].astype(np.float32) * scale
 
     def direction(self, g: np.ndarray, free: np.ndarray) -> np.ndarray:
         """``−H·g`` over the free pixels (two-loop recursion); 0 where pixels are held."""
         q = g * free
         alphas = []
         for i in reversed(self.order):
-            a = self.rho[i] * _dot(self.s[i], q)
-            q -= np.float32(a) * self.y[i]
+            a = self.rho[i] * _dot(self.vector(self.s, i), q)
+            q -= np.float32(a) * self.vector(self.y, i)
             q *= free
             alphas.append(a)
         if self.order:
-            newest = self.order[-1]
-            q *= np.float32(1.0 / (self.rho[newest] * _dot(self.y[newest], self.y[newest])))
+            newest = self.vector(self.y, self.order[-1])
+            q *= np.float32(1.0 / (self.rho[self.order[-1]] * _dot(newest, newest)))
         for i, a in zip(self.order, reversed(alphas), strict=True):
-            b = self.rho[i] * _dot(self.y[i], q)
-            q += np.float32(a - b) * self.s[i]
+            b = self.rho[i] * _dot(self.vector(self.y, i), q)
+            q += np.float32(a - b) * self.vector(self.s, i)
         q *= free
         return np.negative(q, out=q)
 
@@ -118,6 +148,7 @@ def minimize_box(
     max_iterations: int,
     max_evaluations: int | None = None,
     memory: int = 10,
+    history: str = "float32",
     callback: Callable[[np.ndarray, float], bool] | None = None,
 ) -> LbfgsResult:
     """Minimise ``fun`` over the box ``low ≤ x ≤ high`` with projected L-BFGS.
@@ -129,6 +160,8 @@ def minimize_box(
         max_iterations: accepted steps at most.
         max_evaluations: calls of ``fun`` at most (default: ``2 · max_iterations + 10``).
         memory: pairs kept for the curvature estimate (scipy's default, 10).
+        history: ``"float32"`` or ``"float16"``: how the pairs are stored (float16: half the
+            memory, so twice the pairs for the same bytes; see ``_Memory``).
         callback: ``callback(x, loss)`` after each accepted step; ``True`` stops the run.
 
     Returns:
@@ -137,12 +170,14 @@ def minimize_box(
     """
     if max_iterations < 0 or memory < 1:
         raise ValueError("max_iterations must be ≥ 0 and memory ≥ 1")
+    if history not in ("float32", "float16"):
+        raise ValueError(f'history must be "float32" or "float16", got {history!r}')
     budget = 2 * max_iterations + 10 if max_evaluations is None else max_evaluations
     low, high = np.asarray(low, np.float32), np.asarray(high, np.float32)  # trials stay float32
     x = np.clip(np.asarray(x0, np.float32), low, high)
     f, g = fun(x)
     evaluations, iterations = 1, 0
-    pairs = _Memory(memory, x.shape)
+    pairs = _Memory(memory, x.shape, np.float16 if history == "float16" else np.float32)
     while True:
         if iterations >= max_iterations:
             return LbfgsResult(x, f, iterations, evaluations, "iterations")
@@ -166,10 +201,7 @@ def minimize_box(
                 continue
             stopped = "evaluations" if evaluations >= budget else "line search"
             return LbfgsResult(x, f, iterations, evaluations, stopped)
-        s, y = step.x - x, step.g - g
-        sy = _dot(s, y)
-        if sy > 1e-8 * np.sqrt(_dot(s, s) * _dot(y, y)):  # scale-free: cos(s, y) > 10⁻⁸
-            pairs.add(s, y, sy)
+        pairs.add(step.x - x, step.g - g)
         x, f, g = step.x, step.f, step.g
         iterations += 1
         if callback is not None and callback(x, f):

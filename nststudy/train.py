@@ -364,7 +364,11 @@ def run_lbfgs(
     low, high = (stage.low, stage.high) if stage.config.clip else (-np.inf, np.inf)
     stopped = None
     try:
-        run = minimize_box(fun, init, low, high, max_iterations=steps, callback=on_iteration)
+        cfg = stage.config
+        run = minimize_box(
+            fun, init, low, high, max_iterations=steps, memory=cfg.lbfgs_memory,
+            history=cfg.lbfgs_history, callback=on_iteration,
+        )  # fmt: skip
         stopped = "callback" if run.stopped == "callback" else None
     except _Stop:
         stopped = "diverged"

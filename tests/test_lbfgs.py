@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize, rosen, rosen_der
 
+from nststudy.config import Config
 from nststudy.lbfgs import minimize_box
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
@@ -33,10 +34,13 @@ def _counted(fun: Objective) -> tuple[Objective, list[np.ndarray]]:
     return wrapped, seen
 
 
-def test_box_quadratic_matches_scipy() -> None:
+@pytest.mark.parametrize("history", ["float32", "float16"])
+def test_box_quadratic_matches_scipy(history: str) -> None:
     quadratic = _quadratic(n := 300)
     fun, seen = _counted(quadratic)
-    ours = minimize_box(fun, np.zeros(n, np.float32), -1.0, 1.0, max_iterations=200)
+    ours = minimize_box(
+        fun, np.zeros(n, np.float32), -1.0, 1.0, max_iterations=200, history=history
+    )
     ref = minimize(quadratic, np.zeros(n), jac=True, method="L-BFGS-B", bounds=[(-1.0, 1.0)] * n)
     at_bound = np.isclose(np.abs(ref.x), 1.0)
     assert 10 < at_bound.sum() < n - 10  # the box matters for this problem
@@ -47,10 +51,13 @@ def test_box_quadratic_matches_scipy() -> None:
     np.testing.assert_array_equal(np.abs(ours.x[at_bound]), 1.0)
 
 
-def test_rosenbrock_with_box_reaches_scipys_minimum() -> None:
+@pytest.mark.parametrize("history", ["float32", "float16"])
+def test_rosenbrock_with_box_reaches_scipys_minimum(history: str) -> None:
     x0 = np.random.default_rng(1).uniform(-1.0, 2.0, 50).astype(np.float32)
     fun, _ = _counted(lambda x: (rosen(x), rosen_der(x)))
-    ours = minimize_box(fun, x0, -0.5, 0.8, max_iterations=400, max_evaluations=800)
+    ours = minimize_box(
+        fun, x0, -0.5, 0.8, max_iterations=400, max_evaluations=800, history=history
+    )
     ref = minimize(
         lambda x: (rosen(x), rosen_der(x)),
         x0.astype(np.float64),
@@ -120,7 +127,7 @@ class _WallStage:
     """
 
     low, high = np.zeros(3, np.float32), np.ones(3, np.float32)
-    config = type("Config", (), {"clip": True})()
+    config = Config(clip=True)
 
     def loss_and_grad(self, x: object) -> tuple[dict[str, object], object]:
         import tensorflow as tf
@@ -146,3 +153,25 @@ def test_run_lbfgs_reports_the_accepted_steps_losses() -> None:
     assert seen[0] == pytest.approx(-(12**0.5))  # the accepted first step, not the wall
     assert seen == sorted(seen, reverse=True) and result.best_loss == pytest.approx(min(seen))
     assert result.evaluations > result.steps == 3
+
+
+def test_float16_history_halves_the_pairs_memory_and_keeps_their_scale() -> None:
+    from nststudy.lbfgs import _Memory
+
+    rng = np.random.default_rng(4)
+    half, full = _Memory(3, (1000,), np.float16), _Memory(3, (1000,))
+    assert half.s.nbytes + half.y.nbytes == (full.s.nbytes + full.y.nbytes) // 2
+    s = rng.normal(size=1000).astype(np.float32) * 1e9  # far outside float16's range
+    y = s * 3e-7 + rng.normal(size=1000).astype(np.float32) * 1e2
+    half.add(s, y)
+    full.add(s, y)
+    np.testing.assert_allclose(half.vector(half.s, 0), s, rtol=0, atol=1e-3 * np.abs(s).max())
+    assert half.rho[0] == pytest.approx(full.rho[0], rel=1e-2)
+    g, free = rng.normal(size=1000).astype(np.float32), np.ones(1000, np.float32)
+    ours, exact = half.direction(g, free), full.direction(g, free)
+    assert np.linalg.norm(ours - exact) < 1e-2 * np.linalg.norm(exact)
+    half.add(s, -y)  # negative curvature: not kept, and the kept pair is untouched
+    assert half.order == [0] and half.rho[0] == pytest.approx(full.rho[0], rel=1e-2)
+    with pytest.raises(ValueError, match="history"):
+        minimize_box(lambda x: (0.0, x), np.zeros(3, np.float32), 0, 1, max_iterations=1,
+                     history="bfloat16")  # fmt: skip
