@@ -88,7 +88,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "preset": "default",
         "loss_from": "tutorial",
         "overrides": {"steps": (400,), "lbfgs_memory": 20, "lbfgs_history": "float16"},
-        "about": "long@tutorial-loss with 20 L-BFGS pairs in float16 (the memory of 10 in float32)",
+        "about": "20 L-BFGS pairs in float16 (the default since session 8: = long@tutorial-loss)",
     },
     "c2f@tutorial-loss": {
         "preset": "default",
@@ -130,7 +130,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     },
 }
 
-DEFAULT_RECIPES = tuple(RECIPES)
+DEFAULT_RECIPES = tuple(r for r in RECIPES if r != "long-m20h16@tutorial-loss")  # = long
 QUICK_RECIPES = ("tutorial", "article", "default", "preview", "default@tutorial-loss")
 
 

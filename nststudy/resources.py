@@ -40,7 +40,7 @@ _NO_LIMIT = 1 << 60  # cgroup v1 reports "no limit" as ~2**63
 # VGG19 (no top): channels of each layer, in order, and the pools between blocks.
 _BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
 VGG19_WEIGHT_BYTES = 80_134_624  # the .h5 file; the float32 parameters are the same size
-LBFGS_HISTORY = 10  # pairs (s, y) of float32 image-sized vectors (``nststudy.lbfgs``)
+_HISTORY_BYTES = {"float32": 4, "float16": 2}  # per value of an L-BFGS pair vector
 
 # Calibration: ``python -m benchmarks.memory`` (``benchmarks/results/memory.json``): peak RSS
 # of a child process minus its RSS after ``import tensorflow`` and nststudy; default preset
@@ -198,8 +198,9 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
       the ReLU outputs kept for the backward pass, the gradients flowing back and oneDNN's
       reordered copies. The style image's forward pass (no gradient, at ``style_scale`` × the
       size, assumed square) is counted at ``F = 1`` when larger;
-    - optimiser: L-BFGS keeps ``2 × 10`` float32 history vectors of the image plus a few
-      working copies (336 bytes per pixel); Adam two float32 moments;
+    - optimiser: L-BFGS keeps ``2 × lbfgs_memory`` history vectors of the image (float16 or
+      float32: 240 bytes per pixel for the default 20 in float16) plus eight float32 working
+      copies (96 bytes per pixel); Adam two float32 moments;
     - images: photo, start, best and callback copies (96 bytes per pixel);
     - overhead: 200 MiB for graph tracing, oneDNN scratch and allocator slack.
 
@@ -220,7 +221,8 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
     style = 4 * _activation_values(side, side, layers)
     pixels = height * width * 3
     if config.optimizer == "lbfgs":
-        optimiser = (2 * LBFGS_HISTORY + 8) * 4 * pixels  # history + x, g, d, trial, work
+        history = 2 * config.lbfgs_memory * _HISTORY_BYTES[config.lbfgs_history]
+        optimiser = (history + 8 * 4) * pixels  # pairs (s, y) + x, g, d, trial, work
     else:
         optimiser = 4 * 4 * pixels  # two moments, variable, gradient
     images = 8 * 4 * pixels  # photo, content, best, init, callback copies
