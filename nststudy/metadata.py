@@ -220,10 +220,14 @@ def config_from_settings(settings: dict[str, Any]) -> Config:
     """Rebuild the :class:`~nststudy.config.Config` stored by :func:`settings_for`.
 
     Fields this version does not know are dropped (a newer nststudy wrote them); missing
-    ones keep their defaults.
+    ones keep their defaults, except the L-BFGS history: settings written before it was a
+    field were painted with 10 float32 pairs, and get them back.
     """
     known = {f.name for f in dataclasses.fields(Config)}
     fields = {k: v for k, v in settings["config"].items() if k in known}
+    if "lbfgs_memory" not in fields:  # painted before the history was a setting
+        fields.setdefault("lbfgs_history", "float32")
+        fields["lbfgs_memory"] = 10
     for key, value in fields.items():
         if isinstance(value, list):
             fields[key] = tuple(value)

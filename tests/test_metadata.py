@@ -79,3 +79,13 @@ def test_unknown_config_fields_are_dropped() -> None:
     settings = _settings()
     settings["config"]["from_the_future"] = 1
     assert metadata.config_from_settings(settings).seed == 7
+
+
+def test_settings_from_before_the_history_setting_get_its_old_value() -> None:
+    settings = metadata.settings_for(PRESETS["default"], [{"name": "swirl", "weight": 1.0}])
+    assert metadata.config_from_settings(settings) == PRESETS["default"]  # written now: as is
+    for key in ("lbfgs_memory", "lbfgs_history"):  # what a file from session 7's code held
+        del settings["config"][key]
+    old = metadata.config_from_settings(settings)
+    assert (old.lbfgs_memory, old.lbfgs_history) == (10, "float32")
+    assert old == PRESETS["default"].replace(lbfgs_memory=10, lbfgs_history="float32")
