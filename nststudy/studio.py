@@ -271,6 +271,7 @@ class Studio:
             reuse = self._painted[1] if print_size and self._painted[0] == key else None
             if reuse is not None:  # print what "paint" showed: only the tiles are left
                 offset[0] = 0
+                self.progress.max, self.progress.value = 1, 0  # tiles: counted once known
                 text = t("studio.printing_painting", size=print_size)
                 self.status.value = f'<span class="{MARKER}">{text}</span>'
             image, settings, stopped, raw = paint_photo(

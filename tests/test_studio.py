@@ -144,13 +144,12 @@ def test_print_after_paint_refines_the_painting_on_screen(
     s.buttons["paint"].click()
     s.wait(timeout=600)
     assert s.error is None and s._painted[1] is not None
-    seen = []
+    seen, real = [], studio.paint_photo
 
     def spy(*args, **kwargs):
         seen.append((kwargs.get("painting"), s.status.value))
-        return paint_photo(*args, **kwargs)
+        return real(*args, **kwargs)
 
-    paint_photo = studio.paint_photo
     monkeypatch.setattr(studio, "paint_photo", spy)
     module = sys.modules["nststudy.stylize"]  # `nststudy.stylize` is also the function
     monkeypatch.setattr(module, "stylize", lambda *a, **k: pytest.fail("repainted"))
@@ -161,11 +160,15 @@ def test_print_after_paint_refines_the_painting_on_screen(
     assert seen[0][0] is s._painted[1] and "Printing the painting above" in seen[0][1]
     assert s.progress.value == s.progress.max == 1  # one tile, no painting steps
 
+    def refuse(*args, **kwargs):  # records what print was given, then ends the job
+        seen.append(kwargs)
+        raise RuntimeError("not painting in this test")
+
     s.strength.value = 2.0  # another painting: print paints anew
-    monkeypatch.setattr(studio, "paint_photo", lambda *a, **k: seen.append(k) or 1 / 0)
+    monkeypatch.setattr(studio, "paint_photo", refuse)
     s.buttons["print"].click()
     s.wait(timeout=60)
-    assert seen[-1]["painting"] is None and "ZeroDivisionError" in s.error
+    assert seen[-1]["painting"] is None and "not painting in this test" in s.error
 
 
 def test_stop_ends_a_print_after_the_current_tile(weights: Path, monkeypatch) -> None:
