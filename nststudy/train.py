@@ -178,6 +178,7 @@ class StageResult:
     steps: int
     evaluations: int
     stopped: str | None = None  # None, "callback", "interrupt" or "diverged"
+    lbfgs_scale: float | None = None  # L-BFGS's last γ (see ``LbfgsResult.scale``)
 
 
 class Stage:
@@ -336,12 +337,14 @@ def run_lbfgs(
     steps: int,
     callback: Callback | None = None,
     first_step: int = 0,
+    initial_scale: float | None = None,
 ) -> StageResult:
     """Optimise with L-BFGS (:func:`nststudy.lbfgs.minimize_box`, float32); its box keeps
     every pixel valid, so there is no clipping step.
 
     ``steps`` caps the iterations; each iteration costs one loss evaluation, sometimes a few
-    (line search).
+    (line search). ``initial_scale`` sizes the first step from an earlier, similar stage's
+    :attr:`StageResult.lbfgs_scale` (the tiles of a print pass it on).
     """
     tracker = _Tracker(stage, callback, first_step)
     trials: list[tuple[np.ndarray, dict[str, float]]] = []  # this iteration's evaluations
@@ -362,14 +365,14 @@ def run_lbfgs(
         return tracker.record(x, losses)
 
     low, high = (stage.low, stage.high) if stage.config.clip else (-np.inf, np.inf)
-    stopped = None
+    stopped, scale = None, None
     try:
         cfg = stage.config
         run = minimize_box(
             fun, init, low, high, max_iterations=steps, memory=cfg.lbfgs_memory,
-            history=cfg.lbfgs_history, callback=on_iteration,
+            history=cfg.lbfgs_history, callback=on_iteration, initial_scale=initial_scale,
         )  # fmt: skip
-        stopped = "callback" if run.stopped == "callback" else None
+        stopped, scale = ("callback" if run.stopped == "callback" else None), run.scale
     except _Stop:
         stopped = "diverged"
         warnings.warn(
@@ -380,4 +383,6 @@ def run_lbfgs(
         )
     except KeyboardInterrupt:
         stopped = "interrupt"
-    return tracker.result(len(tracker.history), stopped, init)
+    result = tracker.result(len(tracker.history), stopped, init)
+    result.lbfgs_scale = scale
+    return result

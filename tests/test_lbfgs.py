@@ -175,3 +175,45 @@ def test_float16_history_halves_the_pairs_memory_and_keeps_their_scale() -> None
     with pytest.raises(ValueError, match="history"):
         minimize_box(lambda x: (0.0, x), np.zeros(3, np.float32), 0, 1, max_iterations=1,
                      history="bfloat16")  # fmt: skip
+
+
+def _first_step_evaluations(fun: Objective, n: int, **kwargs) -> tuple[int, object]:
+    """Evaluations until the first accepted step, and the run's result (5 iterations)."""
+    seen: list[int] = []
+    counted = [0]
+
+    def counting(x: np.ndarray) -> tuple[float, np.ndarray]:
+        counted[0] += 1
+        return fun(x)
+
+    def callback(x: np.ndarray, loss: float) -> bool:
+        seen.append(counted[0])
+        return False
+
+    start = np.zeros(n, np.float32)
+    result = minimize_box(counting, start, -10.0, 10.0, max_iterations=5, callback=callback,
+                          **kwargs)  # fmt: skip
+    return seen[0] - 1, result  # minus the evaluation at the start
+
+
+def test_a_similar_problems_scale_sizes_the_first_step() -> None:
+    # Two quadratics with the same curvature (Q) but other targets, like two tiles of a print.
+    n = 300
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(n, n))
+    q = a.T @ a / n + 0.05 * np.eye(n)
+    b1, b2 = rng.normal(size=n) * 20, rng.normal(size=n) * 20
+    first, _ = _counted(lambda x: (0.5 * x @ q @ x - b1 @ x, q @ x - b1))
+    second, _ = _counted(lambda x: (0.5 * x @ q @ x - b2 @ x, q @ x - b2))
+    cold, done = _first_step_evaluations(first, n)
+    eigenvalues = np.linalg.eigvalsh(q)
+    # γ = s·y / y·y with y = Q s lies between 1 / λmax and 1 / λmin.
+    assert 1 / eigenvalues[-1] <= done.scale <= 1 / eigenvalues[0]
+    warm, _ = _first_step_evaluations(second, n, initial_scale=done.scale)
+    unwarmed, _ = _first_step_evaluations(second, n)
+    # Measured: 4, 4 and 1 evaluations.
+    assert cold >= 3 and unwarmed >= 3  # grown fourfold from a unit step, several times
+    assert warm == 1  # the right length at once
+    with pytest.raises(ValueError, match="initial_scale"):
+        minimize_box(second, np.zeros(n, np.float32), -1.0, 1.0, max_iterations=1,
+                     initial_scale=-1.0)  # fmt: skip

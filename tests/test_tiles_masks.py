@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +70,7 @@ def test_mask_keeps_black_tiles_and_skips_them(
 
 class _Outcome:
     def __init__(self, image: np.ndarray, stopped: str | None) -> None:
-        self.image, self.stopped = image, stopped
+        self.image, self.stopped, self.lbfgs_scale = image, stopped, None
 
 
 @pytest.mark.slow
@@ -117,3 +118,24 @@ def test_ctrl_c_outside_the_optimiser_is_caught_too(
             job["painting"], job["photo"], job["style"], job["cfg"], SIZE, TILE, OVERLAP
         )
     np.testing.assert_array_equal(out, resize_to(job["painting"], out.shape[:2], "lanczos"))
+
+
+@pytest.mark.slow
+def test_each_tile_sizes_its_first_step_by_the_last_tiles_curvature(
+    weights: Path, job: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[float | None, float | None]] = []  # (scale passed in, scale returned)
+    real = tiles.run_lbfgs
+
+    def spy(stage, init, steps, *args, **kwargs):
+        outcome = real(stage, init, steps, *args, **kwargs)
+        seen.append((kwargs.get("initial_scale"), outcome.lbfgs_scale))
+        return outcome
+
+    monkeypatch.setattr(tiles, "run_lbfgs", spy)
+    refine_tiled(
+        job["painting"], job["photo"], job["style"], job["cfg"], SIZE, TILE, OVERLAP, steps=3
+    )
+    assert len(seen) == 6 and seen[0][0] is None  # the first tile has nothing to go by
+    for (_, returned), (passed, _) in itertools.pairwise(seen):
+        assert returned is not None and returned > 0 and passed == returned
