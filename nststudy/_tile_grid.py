@@ -18,6 +18,7 @@ __all__ = [
     "feather_weights",
     "print_shape",
     "print_shortfall",
+    "same_aspect",
     "tile_starts",
 ]
 
@@ -65,6 +66,13 @@ def print_shape(shape: tuple[int, ...], size: int) -> tuple[int, int]:
     """``(H, W)`` of a print whose longest side is ``size``, from a picture's ``shape``."""
     scale = size / max(shape[0], shape[1])
     return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
+
+
+def same_aspect(painting: tuple[int, ...], photo: tuple[int, ...]) -> bool:
+    """Whether a ``painting`` of shape ``(h, w, ...)`` could be the ``photo`` resized: each
+    side within a pixel of the photo scaled to the painting's longest side (resizing rounds)."""
+    scale = max(painting[0], painting[1]) / max(photo[0], photo[1])
+    return all(abs(p - q * scale) <= 1.0 for p, q in zip(painting[:2], photo[:2], strict=True))
 
 
 def count_tiles(shape: tuple[int, ...], size: int, tile: int = 512, overlap: int = 64) -> int:

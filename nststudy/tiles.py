@@ -40,6 +40,7 @@ from ._tile_grid import (
     feather_weights,
     print_shape,
     print_shortfall,
+    same_aspect,
     tile_starts,
 )
 from .config import PRESETS, Config
@@ -66,6 +67,7 @@ __all__ = [
     "print_shape",
     "print_shortfall",
     "refine_tiled",
+    "same_aspect",
     "tile_starts",
     "tiled_grams",
 ]
@@ -308,7 +310,7 @@ def paint_print(
         painting = stylize(img, style, plain, callback=callback, mask=full_mask).raw
     else:
         painting = load_image(painting)
-        if print_shape(painting.shape, print_size) != print_shape(img.shape, print_size):
+        if not same_aspect(painting.shape, img.shape):
             h, w = painting.shape[:2]
             raise ValueError(
                 f"painting: {w}×{h} px does not have the photo's aspect "

@@ -20,6 +20,7 @@ from nststudy.tiles import (
     feather_weights,
     print_shortfall,
     refine_tiled,
+    same_aspect,
     tile_starts,
 )
 
@@ -198,3 +199,10 @@ def test_style_scale_changes_tiles(job: dict, feathered: np.ndarray) -> None:
     # Measured: mean |difference| 0.078 between style_scale 1 and 0.5 (the refinement
     # itself moves pixels by 0.063 on average).
     assert np.abs(bigger - feathered).mean() > 0.02
+
+
+def test_same_aspect_allows_the_rounding_of_a_resize_only() -> None:
+    assert same_aspect((21, 32, 3), (32, 48, 3))  # 48×32 shrunk to 32 px wide: 21.3 → 21
+    assert same_aspect((384, 512), (1536, 2048)) and same_aspect((383, 512), (1536, 2048))
+    assert not same_aspect((380, 512), (1536, 2048))  # 4 px off: another crop
+    assert not same_aspect((32, 32, 3), (32, 48, 3)) and not same_aspect((48, 32), (32, 48))
