@@ -59,6 +59,8 @@ def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
         from .postprocess import crop_to_ratio
 
         photo = crop_to_ratio(photo, job.args.crop)
+    if job.painting is not None and start_image is None:  # --painting: refine it, no painting
+        start_image, done = job.painting, job.config.total_steps
     target = target or job.target(stem)
     mask = _mask(job, photo)
     config = remaining_stages(job.config, done)
@@ -137,6 +139,34 @@ def _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done, s
         replace_atomically(ckpt, lambda fh: np.savez(fh, **arrays))
     where = f"{stop[1]} tiles" if stop is not None else f"{done} steps"
     raise PaintInterrupted(f"{path} -> {target} (interrupted after {where})")
+
+
+def _given_painting(job: Job, photos: list[Path]) -> np.ndarray:
+    """``--painting``: read once and checked against the photo before anything is painted."""
+    name = job.args.painting
+    if not job.print_size:
+        raise ValueError(
+            f"--painting {name}: prints an earlier painting; add --print-size PX or --print WxH"
+        )
+    if len(photos) != 1:
+        raise ValueError(
+            f"--painting {name}: belongs to one photo but {len(photos)} were given; give only "
+            "the photo it was painted from"
+        )
+    from .postprocess import crop_to_ratio
+    from .tiles import same_aspect
+
+    painting, photo = load_image(name), load_image(photos[0])
+    photo = crop_to_ratio(photo, job.args.crop) if job.args.crop else photo
+    (h, w), (ph, pw) = painting.shape[:2], photo.shape[:2]
+    if max(h, w) >= job.print_size:
+        raise ValueError(f"{name}: is already {w}×{h} px; choose a --print-size above {max(w, h)}")
+    if not same_aspect(painting.shape, photo.shape):
+        raise ValueError(
+            f"{name}: {w}×{h} px does not have the photo's aspect ({pw}×{ph}); give the "
+            "painting made from this photo (with the same --crop)"
+        )
+    return painting
 
 
 def _mask(job: Job, photo: np.ndarray) -> np.ndarray | None:
@@ -275,6 +305,8 @@ def run_paint(args: argparse.Namespace) -> int:
         from .masks import read_mask
 
         job.mask_image = read_mask(args.mask)
+    if getattr(args, "painting", None):
+        job.painting = _given_painting(job, list(good))
     if job.print_size:
         from .tiles import print_shortfall
 
@@ -294,6 +326,7 @@ def run_paint(args: argparse.Namespace) -> int:
     ensure_weights()
     seconds = sum(
         estimate_seconds(job.config, shape, job.print_size, job.tile, overlap=job.overlap)
+        - (estimate_seconds(job.config, shape) if job.painting is not None else 0.0)
         for shape in good.values()
     )
     if seconds > 60:

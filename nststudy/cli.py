@@ -122,6 +122,12 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
     add("--style-scale", type=float, help="style size relative to the picture (>1 finer)")
     add("--seed", type=int, help="random seed (same seed, same machine: same painting)")
     add("--from-settings", metavar="PAINTING", help="reuse the settings embedded in a painting")
+    add(
+        "--painting",
+        metavar="PAINTING",
+        help="print this earlier painting of PHOTO (with --print-size/--print) instead of "
+        "painting it again; its embedded settings apply unless --from-settings is given",
+    )
     add("--overwrite", action="store_true", help="replace <photo>__<style>.png if it exists")
     add("--skip-bad", action="store_true", help="paint the good photos when some are bad")
     add("--resume", action="store_true", help="continue interrupted paintings, skip done ones")

@@ -119,6 +119,13 @@ def collect_photos(items: list[str]) -> list[Path]:
 def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
     """Fill options left out from ``--from-settings PAINTING`` (styles, crop, print, format)
     and the defaults; the command line wins over the stored settings."""
+    painting = getattr(args, "painting", None)
+    if painting and not args.from_settings:
+        try:  # a painting nststudy made: print it with the settings it was painted with
+            metadata.read_settings(painting)
+            args.from_settings = painting
+        except ValueError:
+            pass  # any other picture: the command line's settings
     stored = metadata.read_settings(args.from_settings) if args.from_settings else {}
     if not args.style and stored:
         args.style = []
@@ -240,6 +247,7 @@ class Job:
         if self.tile is not None and self.tile < 32:
             raise ValueError(f"--tile {self.tile}: tiles must be at least 32 px (default: auto)")
         self.mask_image: np.ndarray | None = None  # --mask, read once by run_paint
+        self.painting: np.ndarray | None = None  # --painting, read once by run_paint
         self.extra = {
             "preserve_colors": self.config.preserve_colors,
             "strokes": self.config.strokes,
@@ -251,6 +259,8 @@ class Job:
             "dpi": self.dpi,
             "format": args.format,
         }
+        if getattr(args, "painting", None):  # printed from a given painting (no path kept)
+            self.extra["painting"] = "file"
         self.settings = metadata.settings_for(
             self.config, [s.describe() for s in self.styles], **self.extra
         )

@@ -80,3 +80,55 @@ def test_bad_tile_is_one_line(tmp_path: Path, tile: str) -> None:
     out = run_paint(*CMD[:-1], tile, cwd=tmp_path)
     assert out.returncode == 2 and "--tile" in out.stderr and "Traceback" not in out.stderr
     assert out.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_print_from_an_earlier_painting(tmp_path: Path, weights: Path) -> None:
+    Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
+    first = run_paint(*CMD[:7], cwd=tmp_path)  # the working-size painting alone
+    assert first.returncode == 0, first.stderr[-2000:]
+    # Mark the painting with a red square, keeping its embedded settings: the print must
+    # start from this very picture (a print painted anew would have no red square).
+    made = tmp_path / "out" / "p__swirl.png"
+    marked = load_image(made)
+    marked[4:12, 4:12] = (1.0, 0.0, 0.0)
+    metadata.save_painting(tmp_path / "marked.png", marked, metadata.read_settings(made))
+    # No --style: a painting nststudy made brings its settings along.
+    printed = run_paint(
+        "p.png", "--painting", "marked.png", "--print-size", "128", "--tile", "48",
+        "--out", "prints", cwd=tmp_path,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    assert "p: " not in printed.stderr  # no working-size painting: the tiles alone
+    assert re.search(r"p tiles: +100%\|[^|]*\| 6/6", printed.stderr)
+    result = tmp_path / "prints" / "p__swirl.png"
+    settings = metadata.read_settings(result)
+    assert settings["painting"] == "file" and settings["print_size"] == 128
+    assert settings["styles"][0]["name"] == "swirl"
+    assert "history" not in json.loads(result.with_suffix(".json").read_text())
+    out = load_image(result)
+    assert out.shape == (84, 128, 3)
+    square = out[20:44, 20:44]  # the red square, 4× (its feathered rim left out)
+    assert (square[..., 0] - square[..., 1:].max(axis=-1)).mean() > 0.5  # measured: 0.72
+
+
+def test_painting_option_is_checked_before_any_work(tmp_path: Path) -> None:
+    Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
+    Image.fromarray(data.astronaut()).resize((32, 32)).save(tmp_path / "square.png")
+    Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "q.png")
+    style, big = ["--style", "swirl"], ["--print-size", "128"]
+    cases = [
+        (["p.png", "--painting", "square.png", *style], "--print-size"),
+        (["p.png", "q.png", "--painting", "p.png", *style, *big], "one photo"),
+        (["p.png", "--painting", "p.png", *style, "--print-size", "40"], "above 48"),
+        (["p.png", "--painting", "missing.png", *style, *big], "missing.png"),
+        (
+            ["p.png", "--painting", "square.png", *style, *big],
+            "square.png: 32×32 px does not have the photo's aspect (48×32)",
+        ),
+    ]
+    for args, expected in cases:
+        out = run_paint(*args, cwd=tmp_path)
+        assert out.returncode == 2 and expected in out.stderr, (args, out.stderr)
+        assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+        assert not list((tmp_path / "out").glob("*"))  # nothing written
