@@ -4,13 +4,16 @@
     python -m benchmarks.print_size --size 3000 --tile 512
     python -m benchmarks.print_size --save-painting /tmp/p.png --max-tiles 1   # paint once...
     python -m benchmarks.print_size --painting /tmp/p.png --max-tiles 4        # ...time tiles
+    python -m benchmarks.print_size --painting /tmp/p.png --max-tiles 4 --first-step unit
 
 The job runs in a child process so its peak resident memory (``ru_maxrss``) is its own: paint
 at the working size with :func:`nststudy.stylize`, then :func:`nststudy.tiles.refine_tiled` up
 to ``--size`` (tile side from :func:`nststudy.tiles.auto_tile` unless ``--tile``). Photo and
 style are ``$NSTSTUDY_SAMPLES_DIR/{tubingen,starry_night}.jpg`` when present, else skimage's
 astronaut and nststudy's procedural "swirl". Wall time depends on what else runs on the
-machine: the load average and CPU seconds are recorded too.
+machine: the load average and CPU seconds are recorded too, and per tile its evaluations and
+loss before/after (``--first-step unit`` turns off the warm first step of each tile's L-BFGS,
+to compare).
 """
 
 from __future__ import annotations
@@ -56,10 +59,27 @@ def _cpu() -> float:
 
 
 def _paint(args: argparse.Namespace) -> dict:
+    from nststudy import tiles
     from nststudy.config import PRESETS
     from nststudy.images import load_image, save_image
     from nststudy.stylize import stylize
     from nststudy.tiles import auto_tile, refine_tiled
+
+    real, per_tile = tiles.run_lbfgs, []
+
+    def counted(stage, init, steps, *rest, **kwargs):  # the tile optimiser, observed
+        if args.first_step == "unit":
+            kwargs.pop("initial_scale", None)
+        t = time.perf_counter()
+        out = real(stage, init, steps, *rest, **kwargs)
+        per_tile.append({
+            "seconds": round(time.perf_counter() - t, 1), "evaluations": out.evaluations,
+            "initial_loss": out.initial_loss, "final_loss": out.best_loss,
+            "initial_scale": kwargs.get("initial_scale"),
+        })  # fmt: skip
+        return out
+
+    tiles.run_lbfgs = counted
 
     photo, style, names = _inputs()
     config = PRESETS[args.preset]
@@ -82,9 +102,11 @@ def _paint(args: argparse.Namespace) -> dict:
         marks.append((time.perf_counter(), _cpu()))
         n_tiles[0] = total
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        last = per_tile[-1] if per_tile else {}
         print(
             f"tile {done}/{total}  {marks[-1][0] - t1:.0f} s  cpu {marks[-1][1]:.0f} s  "
-            f"peak RSS {peak / 1e9:.2f} GB",
+            f"peak RSS {peak / 1e9:.2f} GB  evaluations {last.get('evaluations')}  loss "
+            f"{last.get('initial_loss', 0):.4g} -> {last.get('final_loss', 0):.4g}",
             file=sys.stderr,
             flush=True,
         )
@@ -126,6 +148,8 @@ def _paint(args: argparse.Namespace) -> dict:
         "full_refine_cpu_seconds_estimate": round(
             first_tile_cpu + per_tile_cpu * (n_tiles[0] - 1), 1
         ),
+        "first_step": args.first_step,
+        "per_tile": per_tile,
     }
 
 
@@ -143,6 +167,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--painting", type=Path, help="use this working-size painting")
     parser.add_argument("--save-painting", type=Path, help="save the painting here (PNG)")
     parser.add_argument("--out", type=Path, default=None, help="JSON path")
+    parser.add_argument(
+        "--first-step",
+        choices=["warm", "unit"],
+        default="warm",
+        help="each tile's first L-BFGS step: from the last tile's curvature (as nststudy "
+        "does) or from a unit step (as before session 9)",
+    )
     args = parser.parse_args(argv)
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         os.environ[var] = str(args.threads if "INTEROP" not in var else 1)
@@ -179,7 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
     }
-    rows = [(k, v) for k, v in record.items()]
+    rows = [(k, v) for k, v in record.items() if k != "per_tile"]
     width = max(len(k) for k, _ in rows)
     print("\n".join(f"{k:<{width}}  {v}" for k, v in rows))
     out = args.out or RESULTS / f"print_{args.size}.json"
