@@ -67,8 +67,8 @@ class Studio:
     "Print" right after "paint", with the same photo, styles and sliders (colours and
     strokes aside: they are applied after), refines the painting on screen instead of
     painting it again: the print is the picture the user approved, and the 512 px painting's
-    ≈ 10 of a print's ≈ 21 minutes on a 2-core CPU are saved. The stop button works in both phases (during the
-    tiles: after the current tile, the rest stays upscaled).
+    ≈ 10 of a print's ≈ 21 minutes on a 2-core CPU are saved. The stop button works in both
+    phases (during the tiles: after the current tile, the rest stays upscaled).
     """
 
     def __init__(
