@@ -90,6 +90,12 @@ RECIPES: dict[str, dict[str, Any]] = {
         "overrides": {"steps": (400,), "lbfgs_memory": 20, "lbfgs_history": "float16"},
         "about": "20 L-BFGS pairs in float16 (the default since session 8: = long@tutorial-loss)",
     },
+    "long-m40h16@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"steps": (400,), "lbfgs_memory": 40, "lbfgs_history": "float16"},
+        "about": "40 L-BFGS pairs in float16 (the memory of 20 float32 pairs)",
+    },
     "c2f@tutorial-loss": {
         "preset": "default",
         "loss_from": "tutorial",
