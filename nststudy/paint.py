@@ -12,6 +12,7 @@ its metadata, a checkpoint is kept in ``<out>/.nststudy/`` and ``--resume`` cont
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
@@ -120,13 +121,12 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
     """Fill options left out from ``--from-settings PAINTING`` (styles, crop, print, format)
     and the defaults; the command line wins over the stored settings."""
     painting = getattr(args, "painting", None)
-    if painting and not args.from_settings:
-        try:  # a painting nststudy made: print it with the settings it was painted with
-            metadata.read_settings(painting)
-            args.from_settings = painting
-        except ValueError:
-            pass  # any other picture: the command line's settings
     stored = metadata.read_settings(args.from_settings) if args.from_settings else {}
+    if painting and not args.from_settings:
+        # A painting nststudy made is printed with the settings it was painted with; any
+        # other picture (no settings: ValueError) with the command line's.
+        with contextlib.suppress(ValueError):
+            stored, args.from_settings = metadata.read_settings(painting), painting
     if not args.style and stored:
         args.style = []
         for style in stored.get("styles", []):
