@@ -41,6 +41,17 @@ LOSS_FIELDS = (
     "formulas",
 )
 
+
+def _history(memory: int, history: str, about: str) -> dict[str, Any]:
+    """long@tutorial-loss with another L-BFGS history (pairs kept, their storage)."""
+    return {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"steps": (400,), "lbfgs_memory": memory, "lbfgs_history": history},
+        "about": f"long@tutorial-loss, L-BFGS history: {about}",
+    }
+
+
 #: name -> preset, overrides, loss_from (preset whose loss fields replace the recipe's),
 #: env (set before TensorFlow starts), threads ((intra, inter) or None = TF's choice),
 #: live (score the tutorial loss after each final-size step, excluding that time),
@@ -72,30 +83,14 @@ RECIPES: dict[str, dict[str, Any]] = {
         "overrides": {"steps": (400,)},
         "about": "the headline recipe with up to 400 iterations: time to L_ref at 512 px",
     },
-    "long-f32@tutorial-loss": {
-        "preset": "default",
-        "loss_from": "tutorial",
-        "overrides": {"steps": (400,), "lbfgs_memory": 10, "lbfgs_history": "float32"},
-        "about": "long@tutorial-loss with session 7's L-BFGS history: 10 pairs in float32",
-    },
-    "long-h16@tutorial-loss": {
-        "preset": "default",
-        "loss_from": "tutorial",
-        "overrides": {"steps": (400,), "lbfgs_memory": 10, "lbfgs_history": "float16"},
-        "about": "long@tutorial-loss with 10 L-BFGS pairs in float16 (rounding alone)",
-    },
-    "long-m20h16@tutorial-loss": {
-        "preset": "default",
-        "loss_from": "tutorial",
-        "overrides": {"steps": (400,), "lbfgs_memory": 20, "lbfgs_history": "float16"},
-        "about": "20 L-BFGS pairs in float16 (the default since session 8: = long@tutorial-loss)",
-    },
-    "long-m40h16@tutorial-loss": {
-        "preset": "default",
-        "loss_from": "tutorial",
-        "overrides": {"steps": (400,), "lbfgs_memory": 40, "lbfgs_history": "float16"},
-        "about": "40 L-BFGS pairs in float16 (the memory of 20 float32 pairs)",
-    },
+    "long-f32@tutorial-loss": _history(10, "float32", "session 7's: 10 pairs in float32"),
+    "long-h16@tutorial-loss": _history(10, "float16", "10 pairs in float16 (rounding alone)"),
+    "long-m20h16@tutorial-loss": _history(
+        20, "float16", "20 pairs in float16 (the default since session 8: = long@tutorial-loss)"
+    ),
+    "long-m40h16@tutorial-loss": _history(
+        40, "float16", "40 pairs in float16 (the memory of 20 float32 pairs)"
+    ),
     "c2f@tutorial-loss": {
         "preset": "default",
         "loss_from": "tutorial",
