@@ -53,6 +53,17 @@ def test_checked_cells_have_expected_output(path: Path) -> None:
     assert not empty, f"{path.name}: run tools/store_checked_outputs.py (cells {empty})"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_its_own_id(path: Path) -> None:
+    # nbformat 4.5 cells need an id (nbformat warns now, and will refuse); JupyterLab's
+    # collaboration and nbval's reports key on them, so they must also be unique.
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    ids = [c.get("id") for c in nb["cells"]]
+    missing = [i for i, cid in enumerate(ids) if not cid]
+    assert not missing, f"{path.name}: cells {missing} have no id (nbformat.validator.normalize)"
+    assert len(set(ids)) == len(ids), f"{path.name}: cell ids repeat"
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / "README.md").read_text()
