@@ -88,6 +88,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "long-m20h16@tutorial-loss": _history(
         20, "float16", "20 pairs in float16 (the default since session 8: = long@tutorial-loss)"
     ),
+    "long-m30h16@tutorial-loss": _history(30, "float16", "30 pairs in float16 (+24 MB)"),
     "long-m40h16@tutorial-loss": _history(
         40, "float16", "40 pairs in float16 (the memory of 20 float32 pairs)"
     ),
@@ -288,7 +289,9 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     if hasattr(stylize_mod, "Stage"):
         stylize_mod.Stage = CountingStage
 
-    traj: list[tuple[float, float, float]] = []  # (wall s, loss, CPU s), scoring excluded
+    # (wall s, loss, CPU s, peak RSS MiB so far): times exclude scoring; the peak column shows
+    # where the run's peak is set (it climbs while the L-BFGS history fills).
+    traj: list[tuple[float, float, float, float]] = []
     paused = paused_cpu = 0.0
     stop_at = spec.get("stop_at")
     progress = Path(spec["image_dir"]).parent / "full" / f"{Path(spec['image_dir']).name}_"
@@ -311,7 +314,8 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
             paused_cpu += time.process_time() - now_cpu
         if value is None:
             return None
-        traj.append((now - start - paused, value, now_cpu - start_cpu - paused_cpu))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        traj.append((now - start - paused, value, now_cpu - start_cpu - paused_cpu, peak))
         with open(progress, "a") as fh:  # partial results survive a killed run
             fh.write(json.dumps(traj[-1]) + "\n")
         return bool(stop_at and value <= stop_at)
