@@ -153,8 +153,8 @@ def _given_painting(job: Job, photos: list[Path]) -> np.ndarray:
             f"--painting {name}: belongs to one photo but {len(photos)} were given; give only "
             "the photo it was painted from"
         )
+    from ._tile_grid import same_aspect
     from .postprocess import crop_to_ratio
-    from .tiles import same_aspect
 
     painting, photo = load_image(name), load_image(photos[0])
     photo = crop_to_ratio(photo, job.args.crop) if job.args.crop else photo
@@ -308,7 +308,7 @@ def run_paint(args: argparse.Namespace) -> int:
     if getattr(args, "painting", None):
         job.painting = _given_painting(job, list(good))
     if job.print_size:
-        from .tiles import print_shortfall
+        from ._tile_grid import print_shortfall
 
         if short := print_shortfall(job.print_size, job.tile):
             need, have, tile = short

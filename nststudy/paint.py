@@ -179,7 +179,7 @@ def estimate_seconds(
         for s, n in zip(config.sizes, config.steps, strict=True)
     )
     if print_size and print_size > config.size:
-        from .tiles import auto_tile, count_tiles, print_shape
+        from ._tile_grid import auto_tile, count_tiles, print_shape
 
         tile = tile or auto_tile(shape, print_size, overlap)
         h, w = print_shape(shape, print_size)

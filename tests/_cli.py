@@ -19,6 +19,23 @@ def run_paint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([*PAINT, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
+#: Runs ``nststudy paint`` with TensorFlow and Keras unimportable: bad input must be refused
+#: before they start (≈ 5 s here), so a typo costs a second, not a TensorFlow start-up.
+_NO_TF = (
+    "import runpy, sys; sys.modules['tensorflow'] = sys.modules['keras'] = None; "
+    "sys.argv = ['nststudy', 'paint', *sys.argv[1:]]; runpy.run_module('nststudy', "
+    "run_name='__main__', alter_sys=True)"
+)
+
+
+def refuse_paint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``nststudy paint ARGS`` where importing TensorFlow fails (see ``_NO_TF``): for
+    inputs that must be refused before any work. An ImportError would end with a traceback
+    or another message, so the callers' checks (exit 2, the one line they expect) catch it."""
+    cmd = [sys.executable, "-c", _NO_TF, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
 def default_sigint() -> None:
     """``preexec_fn`` for a child that must feel Ctrl-C: a shell started in the background
     (``nohup make test &``) ignores SIGINT, its children inherit that, and Python then never

@@ -21,7 +21,7 @@ from nststudy.paint import (
     remaining_stages,
 )
 
-from ._cli import interrupt_paint, run_paint
+from ._cli import interrupt_paint, refuse_paint, run_paint
 
 FAST = ["--size", "40", "--steps", "3"]
 
@@ -100,7 +100,8 @@ def test_bad_file_in_batch_stops_before_painting(tmp_path: Path) -> None:
     good = tmp_path / "good.png"
     Image.fromarray(data.astronaut()).resize((40, 40)).save(good)
     (tmp_path / "broken.jpg").write_bytes(b"this is not a JPEG")
-    out = run_paint(str(good), "broken.jpg", "missing.png", "--style", "swirl", *FAST, cwd=tmp_path)
+    photos = (str(good), "broken.jpg", "missing.png")
+    out = refuse_paint(*photos, "--style", "swirl", *FAST, cwd=tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
     assert any("broken.jpg" in line for line in lines) and any("missing.png" in ln for ln in lines)
@@ -126,7 +127,7 @@ def test_skip_bad_paints_the_rest(tmp_path: Path, weights: Path) -> None:
 )
 def test_bad_options_are_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
     Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "p.png")
-    out = run_paint("p.png", *args, cwd=tmp_path)
+    out = refuse_paint("p.png", *args, cwd=tmp_path)
     assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr
     assert out.stderr.count("\n") == 1
 

@@ -13,7 +13,7 @@ from nststudy import metadata
 from nststudy.images import load_image
 from nststudy.postprocess import resize_to
 
-from ._cli import run_paint
+from ._cli import refuse_paint, run_paint
 
 FAST = ["--style", "swirl", "--size", "32", "--steps", "3"]
 
@@ -108,7 +108,7 @@ def test_bad_mask_is_one_line_and_writes_nothing(tmp_path: Path, kind: str) -> N
         mask.write_bytes((tmp_path / "whole.png").read_bytes()[:120])
     elif kind == "folder":
         mask.mkdir()
-    out = run_paint("p.png", *FAST, "--mask", mask.name, "--print-size", "96", cwd=tmp_path)
+    out = refuse_paint("p.png", *FAST, "--mask", mask.name, "--print-size", "96", cwd=tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
     assert out.stderr.count("\n") == 1 and mask.name in out.stderr
     assert not (tmp_path / "out").exists()

@@ -16,7 +16,7 @@ from nststudy import metadata
 from nststudy.images import load_image
 from nststudy.postprocess import resize_to
 
-from ._cli import PAINT, interrupt_paint, run_paint
+from ._cli import PAINT, interrupt_paint, refuse_paint, run_paint
 
 # A 48 × 32 photo painted at 32 px, printed at 128 × 84 in 48 px tiles (6 px overlap):
 # tile rows start at 0 and 36, columns at 0, 42 and 80 — six tiles, a few seconds each.
@@ -77,7 +77,7 @@ def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Pat
 @pytest.mark.parametrize("tile", ["16", "0"])
 def test_bad_tile_is_one_line(tmp_path: Path, tile: str) -> None:
     Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
-    out = run_paint(*CMD[:-1], tile, cwd=tmp_path)
+    out = refuse_paint(*CMD[:-1], tile, cwd=tmp_path)
     assert out.returncode == 2 and "--tile" in out.stderr and "Traceback" not in out.stderr
     assert out.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
 
@@ -128,7 +128,7 @@ def test_painting_option_is_checked_before_any_work(tmp_path: Path) -> None:
         ),
     ]
     for args, expected in cases:
-        out = run_paint(*args, cwd=tmp_path)
+        out = refuse_paint(*args, cwd=tmp_path)
         assert out.returncode == 2 and expected in out.stderr, (args, out.stderr)
         assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
         assert not list((tmp_path / "out").glob("*"))  # nothing written
