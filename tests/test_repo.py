@@ -55,8 +55,8 @@ def test_checked_cells_have_expected_output(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_cell_has_its_own_id(path: Path) -> None:
-    # nbformat 4.5 cells need an id (nbformat warns now, and will refuse); JupyterLab's
-    # collaboration and nbval's reports key on them, so they must also be unique.
+    # nbformat 4.5 cells need an id (nbformat warns in every nbval run now, and will refuse
+    # such notebooks); JupyterLab keys cells on them, so they must also be unique.
     nb = json.loads(path.read_text(encoding="utf-8"))
     ids = [c.get("id") for c in nb["cells"]]
     missing = [i for i, cid in enumerate(ids) if not cid]
