@@ -17,7 +17,8 @@ Normalisations, stated once:
 
 The source article's variants are kept for comparison: :func:`article_style_loss` divides the
 mean by 4C² *again* — its Gram was already normalised by H·W and ``reduce_mean`` already divides
-by C², so deep layers (C = 512) are weighted 1/262144 as much as the plain mean; and
+by C², so deep layers (C = 512) are weighted 1/(4·512²) = 1/1,048,576 as much as the plain
+mean (and 64× less than ``block1``'s 64 channels); and
 :func:`article_total_variation_loss` is the mean of squared ``tf.image.image_gradients``.
 """
 
@@ -94,7 +95,7 @@ def article_style_loss(features: Tensor, target_gram: Tensor) -> tf.Tensor:
     """The source article's style loss: ``reduce_mean((S - G)**2) / (4 C**2)``.
 
     Kept to show its double normalisation: the mean already divides by C², so the extra
-    ``4C²`` makes a 512-channel layer count 65,536× less than a 64-channel one.
+    ``4C²`` makes a 512-channel layer count (512/64)² = 64× less than a 64-channel one.
     """
     channels = tf.cast(tf.shape(features)[-1], tf.float32)
     return style_loss(features, target_gram) / (4.0 * tf.square(channels))
