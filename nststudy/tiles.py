@@ -210,6 +210,8 @@ def refine_tiled(
     runner = run_lbfgs if config.optimizer == "lbfgs" else run_adam
     windows = [(r, c, y, x) for r, y in enumerate(ys) for c, x in enumerate(xs)]
     complete, reason = min(first, len(windows)), None
+    if complete == len(windows):  # resumed after the last tile: nothing left to refine
+        return np.clip(canvas, 0.0, 1.0)
     warm = {}  # L-BFGS: each tile's first step sized by the last tile's curvature
     try:
         extractor = FeatureExtractor(config.content_layers, config.style_layers, config.precision)
@@ -275,7 +277,8 @@ def paint_print(
         tile, overlap, steps: see :func:`refine_tiled`.
         crop: frame ratio such as ``"4:5"`` applied to the photo first
             (:func:`nststudy.postprocess.crop_to_ratio`).
-        mask: white = stylize, black = keep the photo (see :mod:`nststudy.masks`).
+        mask: white = stylize, black = keep the photo (see :mod:`nststudy.masks`), drawn
+            on the whole photo: ``crop`` crops it with the photo.
         callback: :func:`nststudy.stylize`'s per-step callback for the working-size painting.
         tile_callback: :data:`TileCallback` during refinement.
         check_memory: refuse (``MemoryError`` naming both numbers) when
@@ -294,8 +297,10 @@ def paint_print(
     if tile is not None:
         tile_starts(print_size, tile, overlap)  # checks tile and overlap before any work
     img = load_image(photo)
+    full_mask = None if mask is None else load_mask(mask, img.shape)  # drawn on the photo
     if crop is not None:
         img = crop_to_ratio(img, crop)
+        full_mask = None if full_mask is None else crop_to_ratio(full_mask, crop)
     tile = auto_tile(img.shape, print_size, overlap) if tile is None else tile
     aspect = min(img.shape[:2]) / max(img.shape[:2])
     if check_memory and (short := print_shortfall(print_size, tile, aspect)):
@@ -304,7 +309,6 @@ def paint_print(
             f"a {print_size} px print with {tile} px tiles needs about {need / 1e9:.1f} GB "
             f"but {have / 1e9:.1f} GB is available; use smaller tiles or a smaller print"
         )
-    full_mask = None if mask is None else load_mask(mask, img.shape)
     plain = config.replace(preserve_colors=None, strokes=0.0)
     if painting is None:
         painting = stylize(img, style, plain, callback=callback, mask=full_mask).raw

@@ -103,6 +103,10 @@ def test_ctrl_c_returns_the_canvas_so_far_and_start_continues(
     np.testing.assert_array_equal(again[48:], upscaled[48:])
     with pytest.raises(ValueError, match="canvas"):
         refine_tiled(*args, start=(canvas[:40], 1))
+    # resumed after the last tile (Ctrl-C came during the print's post-processing): no work,
+    # not even the style's Gram targets
+    monkeypatch.setattr(tiles, "FeatureExtractor", lambda *a: pytest.fail("refined again"))
+    np.testing.assert_array_equal(refine_tiled(*args, start=(again, 6)), again)
 
 
 @pytest.mark.slow
@@ -139,3 +143,16 @@ def test_each_tile_sizes_its_first_step_by_the_last_tiles_curvature(
     assert len(seen) == 6 and seen[0][0] is None  # the first tile has nothing to go by
     for (_, returned), (passed, _) in itertools.pairwise(seen):
         assert returned is not None and returned > 0 and passed == returned
+
+
+def test_paint_print_crops_the_mask_with_the_photo() -> None:
+    """The mask is drawn on the whole photo; ``crop`` must cut the same frame out of it."""
+    photo = np.zeros((120, 160, 3), np.float32)  # black photo, white painting
+    mask = np.ones((120, 160), np.float32)
+    mask[:, :40] = 0.0  # keep the photo's left quarter
+    cfg = PRESETS["default"].replace(strokes=0.0, preserve_colors=None)
+    out = tiles.paint_print(
+        photo, photo, cfg, 120, crop="1:1", mask=mask, painting=np.ones((120, 120, 3), np.float32)
+    )
+    # the 1:1 crop starts 20 px in: the kept band is 20 px wide (a stretched mask: 30)
+    assert out[:, :12].max() < 0.05 and out[:, 25:].min() > 0.9
