@@ -10,18 +10,20 @@ white) and the dtypes and shapes an array may have. Every failure is an
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ._image_errors import DENIED, ImageError, ImageNotice, missing_file, not_an_image
 
-__all__ = ["ALLOW_HUGE_ENV", "flatten_to_rgb", "from_array", "open_file", "upright"]
+__all__ = ["ALLOW_HUGE_ENV", "flatten_to_rgb", "from_array", "open_bytes", "open_file", "upright"]
 
 #: Environment variable that, set to ``1``, lets :func:`load_image` open images over Pillow's
 #: decompression-bomb limit (like ``allow_huge=True``).
@@ -117,7 +119,7 @@ def _pixel_limit(allow_huge: bool) -> Iterator[None]:
             Image.MAX_IMAGE_PIXELS = saved
 
 
-def _bomb_message(path: Path, err: Exception) -> str:
+def _bomb_message(path: Path | str, err: Exception) -> str:
     numbers = [int(n) for n in re.findall(r"\d{4,}", str(err))]
     size = f"{numbers[0] / 1e6:.0f} megapixels (MP)" if numbers else "a huge size"
     limit = f", over Pillow's limit of {numbers[-1] / 1e6:.0f} MP" if len(numbers) > 1 else ""
@@ -143,8 +145,19 @@ def open_file(path: Path, max_dim: int | None, allow_huge: bool) -> np.ndarray:
             )
     except PermissionError:
         raise ImageError(f"{path}: {DENIED}") from None
+    return _decode(path, path, max_dim, allow_huge)
+
+
+def open_bytes(data: bytes, name: str, max_dim: int | None, allow_huge: bool) -> np.ndarray:
+    """:func:`open_file` for an image file's bytes (an upload); errors name it ``name``."""
+    if not data:
+        raise ImageError(f"{name}: is empty (0 bytes): the upload did not finish; try again")
+    return _decode(io.BytesIO(data), name, max_dim, allow_huge)
+
+
+def _decode(source: Path | IO[bytes], path: Path | str, max_dim: int | None, allow_huge: bool):
     try:
-        with _pixel_limit(allow_huge), Image.open(path) as im:
+        with _pixel_limit(allow_huge), Image.open(source) as im:
             n_frames = getattr(im, "n_frames", 1)
             if n_frames > 1:
                 warnings.warn(
@@ -159,7 +172,8 @@ def open_file(path: Path, max_dim: int | None, allow_huge: bool) -> np.ndarray:
     except Image.DecompressionBombError as err:
         raise ImageError(_bomb_message(path, err)) from None
     except UnidentifiedImageError:
-        raise not_an_image(path) from None
+        head = source.getvalue()[:512] if isinstance(source, io.BytesIO) else None
+        raise not_an_image(path, head) from None
     except PermissionError:
         raise ImageError(f"{path}: {DENIED}") from None
     except MemoryError:

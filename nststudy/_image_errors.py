@@ -31,10 +31,14 @@ class ImageNotice(UserWarning):
 ImageError.__module__ = ImageNotice.__module__ = "nststudy.images"
 
 
-def _sniff(path: Path) -> str:
-    """A guess at what a file that Pillow refused really is, from its first bytes."""
-    with contextlib.suppress(OSError), open(path, "rb") as fh:
-        head = fh.read(512)
+def _sniff(path: Path, head: bytes | None = None) -> str:
+    """A guess at what a file that Pillow refused really is, from its first bytes (read from
+    ``path`` unless given)."""
+    if head is None:
+        head = b""
+        with contextlib.suppress(OSError), open(path, "rb") as fh:
+            head = fh.read(512)
+    if head:
         if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypmsf1"):
             return "heic"
         if head[4:12] == b"ftypavif":
@@ -62,9 +66,10 @@ _NOT_AN_IMAGE = {
 }
 
 
-def not_an_image(path: Path) -> ImageError:
-    """The error for a file Pillow could not identify, after a look at its first bytes."""
-    kind = _sniff(path)
+def not_an_image(path: Path | str, head: bytes | None = None) -> ImageError:
+    """The error for a file Pillow could not identify, after a look at its first bytes
+    (``head``, or read from ``path``)."""
+    kind = _sniff(Path(path), head)
     if kind == "damaged":
         return ImageError(
             f"{path}: the image data is damaged or truncated; copy or download it again"

@@ -13,14 +13,14 @@ built and when a message is shown).
 
 from __future__ import annotations
 
-import io
+import hashlib
+import html
 import threading
 import time
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from PIL import Image
 
 from . import samples
 from ._studio_jobs import (
@@ -80,6 +80,7 @@ class Studio:
         self.sizes = {m: s for m, (s, _) in MODES.items()} | (sizes or {})
         self.steps = steps or {}
         self._photo = photo
+        self._upload: tuple[str | None, np.ndarray | None] = (None, None)  # (sha256, decoded)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.result: np.ndarray | None = None
@@ -167,12 +168,17 @@ class Studio:
     def photo(self) -> np.ndarray:
         """The photo to paint: the uploaded file, else the chosen sample (float32, ≤ 4096 px)."""
         if self.upload.value:
+            from ._decode import open_bytes
+
             item = self.upload.value[0]
-            try:
-                with Image.open(io.BytesIO(bytes(item["content"]))) as im:
-                    return load_image(im, max_dim=4096)
-            except (OSError, ValueError) as err:
-                raise ValueError(f"{item['name']}: cannot read this photo ({err})") from None
+            data = bytes(item["content"])
+            key = hashlib.sha256(data).hexdigest()
+            if self._upload[0] != key:  # decoded once per upload, not per button press
+                # JPEGs are decoded at a reduced scale when large; over Pillow's limit, refused
+                photo = open_bytes(data, item["name"], 4096, False)
+                photo = resize_longest(photo, 4096) if max(photo.shape[:2]) > 4096 else photo
+                self._upload = (key, photo)
+            return self._upload[1]
         if self._photo is not None:
             return self._photo
         return samples.content_photo(self.sample.value, max_dim=1024)
@@ -181,7 +187,8 @@ class Studio:
         try:
             self.image.value = png_bytes(resize_longest(self.photo(), 512))
         except ValueError as err:
-            self.status.value = f'<span class="{MARKER}" style="color:#b00">{err}</span>'
+            why = html.escape(str(err))  # names the user's file: shown as text, not markup
+            self.status.value = f'<span class="{MARKER}" style="color:#b00">{why}</span>'
 
     def config(self, mode: str) -> Config:
         """The settings the widgets describe now, for ``mode``: at the mode's size, or at the
@@ -288,7 +295,8 @@ class Studio:
             self.status.value = f'<span class="{MARKER}">{done}</span>'
         except Exception as err:  # shown to the user instead of a silent thread death
             self.error = f"{type(err).__name__}: {err}"
-            self.status.value = f'<span class="{MARKER}" style="color:#b00">{self.error}</span>'
+            why = html.escape(self.error)
+            self.status.value = f'<span class="{MARKER}" style="color:#b00">{why}</span>'
         finally:
             self.stop_button.disabled = True
 

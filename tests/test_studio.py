@@ -81,6 +81,21 @@ def test_upload_sample_and_styles() -> None:
         s.photo()
 
 
+def test_upload_too_large_or_unreadable_says_so_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = studio.Studio()
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 40×30 = 1200 px: over twice that
+    s.upload.value = _upload("huge.png", _png())
+    assert "huge.png: declares" in s.status.value and "decompression bomb" in s.status.value
+    with pytest.raises(ValueError, match=r"huge\.png"):
+        s.photo()
+    monkeypatch.undo()
+    s.upload.value = _upload("<b>me</b>.png", b"<html>a saved web page</html>")
+    assert "&lt;b&gt;me&lt;/b&gt;.png: is a web page" in s.status.value  # shown, not rendered
+    s.upload.value = _upload("me.png", _png())
+    first = s.photo()
+    assert s.photo() is first  # decoded once per upload
+
+
 def test_print_button_refuses_when_it_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("nststudy.paint.available_memory", lambda: 10**9)
     s = studio.Studio()
