@@ -9,30 +9,30 @@ A print job (``--print-size``) always saves a print-sized file: stopped while pa
 working size, that painting upscaled; stopped while its tiles are refined, the print so far
 (``"tiles_done"`` in the metadata; the tiles not reached are upscaled, not refined), and the
 checkpoint keeps the canvas, so ``--resume`` goes on with the next tile.
+
+The files themselves — safe saving, checkpoints — are :mod:`nststudy._checkpoints`; which
+photos and under which names, :mod:`nststudy._photo_list`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import signal
+import math
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from . import metadata
-from ._atomic import replace_atomically
+from ._checkpoints import load_checkpoint, save_interrupted, save_result, saving
 from .images import load_image
 from .paint import (
     Job,
     PaintInterrupted,
     collect_photos,
     estimate_seconds,
+    photo_names,
     remaining_stages,
     resolve_args,
     validate_photos,
@@ -41,35 +41,38 @@ from .paint import (
 __all__ = ["run_paint"]
 
 
-def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
-    """Paint one photo; returns the output path (``None`` when skipped by ``--resume``)."""
+def _paint_one(job: Job, path: Path, name: str, bar_position: int) -> Path | None:
+    """Paint one photo (its outputs named after ``name``, see :func:`photo_names`); returns
+    the output path (``None`` when skipped by ``--resume``)."""
     from tqdm.auto import tqdm
 
     from .stylize import finish_painting, stylize
 
-    stem, ckpt = path.stem, job.checkpoint(path.stem)
+    ckpt = job.checkpoint(name)
     start_image, done, target, tiles = None, 0, None, None
     if job.args.resume and ckpt.exists():
-        start_image, done, target, tiles = _load_checkpoint(job, ckpt)
-    elif job.args.resume and (found := job.finished(stem)) is not None:
+        start_image, done, target, tiles = load_checkpoint(job, ckpt, path)
+    elif job.args.resume and (found := job.finished(name)) is not None:
         tqdm.write(f"{path} -> {found} (already painted)")
         return None
-    photo = load_image(path)
+    resumed = target is not None  # the interrupted file is ours to replace
+    photo = full = load_image(path)
     if job.args.crop:
         from .postprocess import crop_to_ratio
 
         photo = crop_to_ratio(photo, job.args.crop)
     if job.painting is not None and start_image is None:  # --painting: refine it, no painting
         start_image, done = job.painting, job.config.total_steps
-    target = target or job.target(stem)
-    mask = _mask(job, photo)
+    target = target or job.target(name)
+    mask = _mask(job, photo, full.shape)
+    del full
     config = remaining_stages(job.config, done)
     t0, result, raw = time.perf_counter(), None, start_image
     if config is not None:
         tiles = None  # the working-size painting changes: the print is refined anew
         if job.print_size:  # post-processing comes after the refinement, at full size
             config = config.replace(preserve_colors=None, strokes=0.0)
-        bar = tqdm(total=config.total_steps, desc=stem, position=bar_position, leave=False)
+        bar = tqdm(total=config.total_steps, desc=name, position=bar_position, leave=False)
 
         def progress(step: int, losses: dict[str, float], img: np.ndarray) -> None:
             nonlocal raw
@@ -86,8 +89,10 @@ def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
         if result.stopped == "interrupt":
             image = result.image
             if job.print_size:  # a print job's file is print-sized: the painting upscaled
-                image = _upscaled(job, image, photo, mask)
-            _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done)
+                with saving():
+                    image = _upscaled(job, image, photo, mask)
+            args = (image, raw, photo, result, t0, done, resumed)
+            save_interrupted(job, path, name, target, ckpt, *args)
         raw = result.image if job.print_size else raw
     assert raw is not None
     if result is not None and not job.print_size:
@@ -95,50 +100,13 @@ def _paint_one(job: Job, path: Path, bar_position: int) -> Path | None:
     elif not job.print_size:  # resumed after the last step: only the finishing was left
         image = finish_painting(load_image(raw), photo, job.config, mask)
     else:
-        image, stop = _print(job, path, raw, photo, mask, tiles, bar_position)
+        image, stop = _print(job, name, raw, photo, mask, tiles, bar_position)
         if stop is not None:
-            _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done, stop)
-    _save(job, target, image, photo, result, t0, interrupted=None)
+            args = (image, raw, photo, result, t0, done, resumed, stop)
+            save_interrupted(job, path, name, target, ckpt, *args)
+    target = save_result(job, name, target, resumed, image, photo, result, t0, interrupted=None)
     ckpt.unlink(missing_ok=True)
     return target
-
-
-def _load_checkpoint(
-    job: Job, ckpt: Path
-) -> tuple[np.ndarray, int, Path, tuple[np.ndarray, int, int | None] | None]:
-    """``(working-size image, steps done, output, (print canvas, tiles done, tile side) or
-    None)``."""
-    with np.load(ckpt) as data:
-        meta = json.loads(str(data["meta"]))
-        image = data["image"].astype(np.float32)
-        tiles = None
-        if "canvas" in data.files:  # a print job stopped while refining tiles
-            canvas = data["canvas"].astype(np.float32) / 65535.0
-            tiles = (canvas, int(meta["tiles_done"]), meta.get("tile_side"))
-    if meta["key"] != job.key:
-        raise ValueError(
-            f"{ckpt}: this checkpoint was made with other settings; repeat the interrupted "
-            "command's options with --resume, or delete the checkpoint"
-        )
-    return image, int(meta["steps_done"]), job.out / meta["output"], tiles
-
-
-def _interrupted(job, path, target, ckpt, image, raw, photo, result, t0, done, stop=None):
-    """Save the best image so far (marked interrupted) and a checkpoint; then stop.
-
-    ``stop``: ``(print canvas, tiles done, tile side)`` when the tile refinement was cut short
-    (the side is kept so that ``--resume`` continues on the same grid)."""
-    extra = {} if stop is None else {"tiles_done": stop[1], "tile_side": stop[2]}
-    with _no_sigint():  # a second Ctrl-C must not tear the files
-        _save(job, target, image, photo, result, t0, interrupted=done, **extra)
-        ckpt.parent.mkdir(exist_ok=True)
-        meta = {"key": job.key, "steps_done": done, "output": target.name, **extra}
-        arrays = {"image": load_image(image if raw is None else raw), "meta": json.dumps(meta)}
-        if stop is not None:
-            arrays["canvas"] = np.round(np.clip(stop[0], 0, 1) * 65535).astype(np.uint16)
-        replace_atomically(ckpt, lambda fh: np.savez(fh, **arrays))
-    where = f"{stop[1]} tiles" if stop is not None else f"{done} steps"
-    raise PaintInterrupted(f"{path} -> {target} (interrupted after {where})")
 
 
 def _given_painting(job: Job, photos: list[Path]) -> np.ndarray:
@@ -169,13 +137,18 @@ def _given_painting(job: Job, photos: list[Path]) -> np.ndarray:
     return painting
 
 
-def _mask(job: Job, photo: np.ndarray) -> np.ndarray | None:
+def _mask(job: Job, photo: np.ndarray, full_shape: tuple[int, ...]) -> np.ndarray | None:
+    """The mask for ``photo`` (already cropped, if ``--crop``; ``full_shape``: before)."""
     if not (job.args.mask or job.args.background_only):
         return None
     from .masks import auto_foreground_mask, load_mask
 
     if job.args.mask:  # read (and checked) once, before any painting: see run_paint
-        mask = load_mask(job.mask_image, photo.shape[:2])
+        mask = load_mask(job.mask_image, full_shape[:2])  # drawn on the whole photo
+        if job.args.crop:
+            from .postprocess import crop_to_ratio
+
+            mask = crop_to_ratio(mask, job.args.crop)  # the same frame as the photo
     else:
         mask = auto_foreground_mask(photo)
     return 1.0 - mask if job.args.background_only else mask
@@ -193,7 +166,7 @@ def _upscaled(job: Job, painting: np.ndarray, photo: np.ndarray, mask: np.ndarra
 
 def _print(
     job: Job,
-    path: Path,
+    name: str,
     painting: np.ndarray,
     photo: np.ndarray,
     mask: np.ndarray | None,
@@ -217,7 +190,7 @@ def _print(
     total = count_tiles(painting.shape, job.print_size, tile, job.overlap)
     first = 0 if start is None else start[1]
     bar = tqdm(
-        total=total, initial=first, desc=f"{path.stem} tiles", position=bar_position,
+        total=total, initial=first, desc=f"{name} tiles", position=bar_position,
         leave=False, unit="tile",
     )  # fmt: skip
 
@@ -237,48 +210,34 @@ def _print(
             stop = (out, w.message.complete, tile)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return finish_painting(out, photo, job.config, mask), stop
+    if stop is not None:  # Ctrl-C: the print so far is saved, finished like a whole one
+        with saving():
+            return finish_painting(out, photo, job.config, mask), stop
+    try:  # colour and strokes at print size can take a while
+        return finish_painting(out, photo, job.config, mask), None
+    except KeyboardInterrupt:  # every tile is done: keep them; --resume only finishes
+        return out, (out, total, tile)
 
 
-@contextlib.contextmanager
-def _no_sigint() -> Iterator[None]:
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+def _check_print_sizes(job: Job, shapes: dict[Path, tuple[int, int]]) -> None:
+    """Refuse, before any painting, a print no larger than the painting or too thin to tile."""
+    if not job.print_size:
+        return
+    if job.painting is None and job.print_size <= job.config.size:
+        raise ValueError(
+            f"--print-size {job.print_size}: a print is refined from the {job.config.size} px "
+            "painting, so give a larger print size (e.g. 2048) or leave it out"
+        )
+    from .postprocess import parse_ratio
 
-
-def _save(
-    job: Job,
-    target: Path,
-    image: np.ndarray,
-    photo: np.ndarray,
-    result: Any,
-    t0: float,
-    interrupted: int | None,
-    **extra: Any,
-) -> None:
-    settings = dict(job.settings)
-    if interrupted is not None:
-        settings.update(interrupted=True, steps_done=interrupted, **extra)
-    with _no_sigint():  # a second Ctrl-C must not tear it
-        metadata.save_painting(target, image, settings, dpi=job.dpi)
-        side = {
-            **settings,
-            "image": {"width": image.shape[1], "height": image.shape[0]},
-            "photo": {"width": photo.shape[1], "height": photo.shape[0]},
-            "seconds": round(time.perf_counter() - t0, 3),
-        }
-        if result is not None:
-            side.update(
-                stage_seconds=[round(s, 3) for s in result.stage_seconds],
-                evaluations=result.evaluations,
-                initial_loss=result.initial_loss,
-                final_loss=result.final_loss,
-                history=result.history,
+    for path, (h, w) in shapes.items():
+        a, b = parse_ratio(job.args.crop) if job.args.crop else (h, w)
+        aspect = min(a, b) / max(a, b)
+        if round(job.print_size * aspect) < 32:
+            raise ValueError(
+                f"{path}: at {job.print_size} px its print would be under 32 px on the short "
+                f"side; give a --print-size of at least {math.ceil(32 / aspect)}"
             )
-        metadata.write_sidecar(target, side)
 
 
 def run_paint(args: argparse.Namespace) -> int:
@@ -317,11 +276,14 @@ def run_paint(args: argparse.Namespace) -> int:
                 f"{need / 2**30:.1f} GiB of memory but only {have / 2**30:.1f} GiB is free; "
                 "choose a smaller --tile, --print-size or --dpi"
             )
+    _check_print_sizes(job, good)
     try:
         job.out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=job.out):  # writable? (now, not after the painting)
+            pass
     except OSError as err:
         raise ValueError(
-            f"{job.out}: cannot create the output folder ({err.strerror}); choose another --out"
+            f"{job.out}: cannot write the results there ({err.strerror}); choose another --out"
         ) from None
     ensure_weights()
     seconds = sum(
@@ -335,10 +297,11 @@ def run_paint(args: argparse.Namespace) -> int:
             "(rough, from a 2-core CPU)",
             flush=True,
         )
+    names = photo_names(list(good))
     with tqdm(total=len(good), desc="photos", position=0, unit="photo") as overall:
         for path in good:
             try:
-                out = _paint_one(job, path, bar_position=1)
+                out = _paint_one(job, path, names[path], bar_position=1)
             except PaintInterrupted as stop:
                 tqdm.write(str(stop))
                 tqdm.write("resume with the same command plus --resume")

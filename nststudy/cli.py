@@ -178,6 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, WeightsError) as err:
         print(f"nststudy: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # the file system said no: one line naming the path, no traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(
+            f"nststudy: error: {where}{err.strerror or err}; check that the path exists and "
+            "that you may write there",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("nststudy: interrupted", file=sys.stderr)
         return 130

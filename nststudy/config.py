@@ -195,6 +195,8 @@ class Config:
         """
         if size < 32:
             raise ValueError(f"size must be at least 32 px, got {size}")
+        if steps is not None and steps < 1:
+            raise ValueError(f"steps must be at least 1, got {steps}")
         ratio = size / self.size
         pairs = [(round(s * ratio), n) for s, n in zip(self.sizes, self.steps, strict=True)]
         pairs = [(s, n) for s, n in pairs[:-1] if s >= 32 and s < size] + [(size, pairs[-1][1])]

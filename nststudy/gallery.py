@@ -278,12 +278,15 @@ def make_gallery(
         title: heading of the sheet and the page (default "Class gallery", translated).
 
     Raises:
-        ValueError: ``folder`` is not a folder or holds no readable image.
+        ValueError: ``folder`` is not a folder or holds no readable image, or ``out`` is a
+            file.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder; give the folder of the learners' paintings")
     out = Path(out) if out is not None else folder / "gallery"
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: is a file; give --out a folder for the gallery")
     title = t("gallery.title") if title is None else str(title)
     entries, thumbs, skipped = _collect(folder, out)
     if not entries:

@@ -34,6 +34,7 @@ from .images import save_image
 __all__ = [
     "FORMATS",
     "KEY",
+    "base_name",
     "config_from_settings",
     "decode_settings",
     "output_path",
@@ -66,6 +67,12 @@ def _safe(name: str) -> str:
     return _UNSAFE.sub("-", name).strip("-") or "image"
 
 
+def base_name(photo: str, style: str) -> str:
+    """``<photo>__<style>``, made file-name safe: every name of an output, its ``__2`` … and
+    its checkpoint start with it (``"Holiday 2023"``, ``"swirl"`` → ``"Holiday-2023__swirl"``)."""
+    return f"{_safe(photo)}__{_safe(style)}"
+
+
 def output_path(out_dir: str | os.PathLike, photo: str, style: str, fmt: str = "png") -> Path:
     """Where a painting goes: ``<out_dir>/<photo>__<style>.<ext>``, never an existing file.
 
@@ -80,7 +87,7 @@ def output_path(out_dir: str | os.PathLike, photo: str, style: str, fmt: str = "
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    base = Path(out_dir) / f"{_safe(photo)}__{_safe(style)}"
+    base = Path(out_dir) / base_name(photo, style)
     path, n = Path(f"{base}{FORMATS[fmt]}"), 1
     while path.exists() or sidecar_path(path).exists():
         n += 1
@@ -153,6 +160,8 @@ def save_painting(
     image: np.ndarray,
     settings: dict[str, Any],
     dpi: int | None = None,
+    *,
+    overwrite: bool = True,
 ) -> Path:
     """Write ``image`` with its settings, an sRGB profile and (optionally) its DPI, atomically.
 
@@ -161,12 +170,15 @@ def save_painting(
         image: uint8 ``(H, W, 3)`` or float in [0, 1].
         settings: JSON-serialisable dict (see :func:`settings_for`).
         dpi: dots per inch to record (print jobs), or ``None``.
+        overwrite: replace a file already at ``path`` (default); ``False`` refuses, atomically
+            (``ImageError``), e.g. when another run took the name since it was chosen.
 
     Returns:
         The path written. Nothing else from any input file (EXIF, GPS) is written.
     """
     path = Path(path)
-    return save_image(path, image, **_encoder_options(path.suffix.lower(), settings, dpi))
+    options = _encoder_options(path.suffix.lower(), settings, dpi)
+    return save_image(path, image, overwrite=overwrite, **options)
 
 
 def painting_bytes(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import hashlib
 import json
 import re
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import metadata, samples
+from ._photo_list import collect_photos, photo_names, validate_photos
 from .config import Config, get_preset
 from .images import check_min_size, load_image
 from .resources import available_memory
@@ -36,6 +38,7 @@ __all__ = [
     "collect_photos",
     "estimate_seconds",
     "parse_style",
+    "photo_names",
     "remaining_stages",
     "resolve_args",
     "validate_photos",
@@ -47,7 +50,6 @@ __all__ = [
 #: and 1.1 on a 10-step print tile (its first step searches for a length). A rough guide only.
 SECONDS_PER_PIXEL_EVAL = 17e-6
 _EVALS_PER_STEP = {"lbfgs": 1.1, "adam": 1.0}
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 _CKPT_DIR = ".nststudy"
 
 
@@ -98,25 +100,6 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
     )
 
 
-def collect_photos(items: list[str]) -> list[Path]:
-    """Expand folders into the image files inside them (sorted, not recursive)."""
-    photos: list[Path] = []
-    for item in items:
-        path = Path(item).expanduser()
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.iterdir()
-                if p.suffix.lower() in _IMAGE_SUFFIXES and not p.name.startswith(".")
-            )
-            if not found:
-                raise ValueError(f"{path}: the folder holds no images (.jpg, .png, .tif, …)")
-            photos += found
-        else:
-            photos.append(path)
-    return photos
-
-
 def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
     """Fill options left out from ``--from-settings PAINTING`` (styles, crop, print, format)
     and the defaults; the command line wins over the stored settings."""
@@ -139,10 +122,12 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
     if not args.style:
         raise ValueError("give at least one --style (a file, or a name from `nststudy styles`)")
     for field in ("crop", "format", "dpi", "print_size", "tile"):
-        if getattr(args, field, None) is None and stored.get(field) is not None and not args.print:
+        if field == "print_size" and args.print:  # --print WxH replaces a stored print size
+            continue
+        if getattr(args, field, None) is None and stored.get(field) is not None:
             setattr(args, field, stored[field])
     args.format = args.format or "png"
-    args.dpi = args.dpi or 300
+    args.dpi = 300 if args.dpi is None else args.dpi
     return args
 
 
@@ -152,8 +137,13 @@ def build_config(args: argparse.Namespace) -> Config:
         base = metadata.config_from_settings(metadata.read_settings(args.from_settings))
     else:
         base = get_preset(args.preset)
-    size = args.size or base.size
-    config = base.at_size(size, steps=args.steps) if (args.size or args.steps) else base
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps {args.steps}: give at least 1 step (the preset's: leave it out)")
+    if args.size is not None and args.size < 32:
+        raise ValueError(f"--size {args.size}: the painting needs at least 32 px (default 512)")
+    size = base.size if args.size is None else args.size
+    changed = args.size is not None or args.steps is not None
+    config = base.at_size(size, steps=args.steps) if changed else base
     changes: dict[str, Any] = {}
     for field in ("seed", "style_scale", "preserve_colors", "strokes"):
         value = getattr(args, field, None)
@@ -186,27 +176,6 @@ def estimate_seconds(
         tiles = count_tiles(shape, print_size, tile, overlap)
         seconds += tiles * tile_steps * evals * min(tile, h) * min(tile, w) * SECONDS_PER_PIXEL_EVAL
     return seconds
-
-
-def validate_photos(
-    photos: list[Path], sizes: int | tuple[int, ...]
-) -> tuple[dict[Path, tuple[int, int]], list[str]]:
-    """Open every photo before painting any: ``({path: (H, W)}, [error lines])``.
-
-    A photo is refused when its short side is under 16 px as given or at any of ``sizes``
-    (the coarse-to-fine stages), exactly as :func:`nststudy.stylize` would refuse it later.
-    """
-    good, bad = {}, []
-    for path in photos:
-        try:
-            img = load_image(path)
-            for size in (sizes,) if isinstance(sizes, int) else sizes:
-                check_min_size(img.shape, size, str(path))
-            good[path] = img.shape[:2]
-        except ValueError as err:
-            msg = str(err)
-            bad.append(msg if str(path) in msg else f"{path}: {msg}")
-    return good, bad
 
 
 def _key(settings: dict[str, Any]) -> str:
@@ -266,17 +235,22 @@ class Job:
         )
         self.key = _key(self.settings)
 
-    def checkpoint(self, stem: str) -> Path:
-        return self.out / _CKPT_DIR / f"{stem}__{self.label}.npz"
+    def checkpoint(self, name: str) -> Path:
+        """Where the photo called ``name`` (:func:`photo_names`) keeps its checkpoint."""
+        return self.out / _CKPT_DIR / f"{metadata.base_name(name, self.label)}.npz"
 
-    def target(self, stem: str) -> Path:
+    def target(self, name: str) -> Path:
+        """The output for the photo called ``name``: the plain name with ``--overwrite``, else
+        the first free one (``__2``, ``__3`` …)."""
         if self.args.overwrite:
-            return self.out / f"{stem}__{self.label}{metadata.FORMATS[self.args.format]}"
-        return metadata.output_path(self.out, stem, self.label, self.args.format)
+            suffix = metadata.FORMATS[self.args.format]
+            return self.out / f"{metadata.base_name(name, self.label)}{suffix}"
+        return metadata.output_path(self.out, name, self.label, self.args.format)
 
-    def finished(self, stem: str) -> Path | None:
+    def finished(self, name: str) -> Path | None:
         """An earlier complete output of this photo with exactly these settings."""
-        for path in sorted(self.out.glob(f"{stem}__{self.label}*")):
+        pattern = glob.escape(metadata.base_name(name, self.label)) + "*"
+        for path in sorted(self.out.glob(pattern)):
             if path.suffix == ".json" or path.name.endswith(".part"):
                 continue
             try:
@@ -289,10 +263,16 @@ class Job:
 
 
 def _print_size(args: argparse.Namespace) -> tuple[int | None, int | None]:
-    if args.print and args.print_size:
+    if args.print and args.print_size is not None:
         raise ValueError("give either --print-size N or --print WxH (e.g. 30x40cm), not both")
+    if not 1 <= args.dpi <= 2400:
+        raise ValueError(f"--dpi {args.dpi}: give a resolution from 1 to 2400 (prints: 300)")
     if args.print:
         from .postprocess import print_pixels
 
         return print_pixels(args.print, dpi=args.dpi), args.dpi
+    if args.print_size is not None and args.print_size < 32:
+        raise ValueError(
+            f"--print-size {args.print_size}: give the print's longest side in px, e.g. 2048"
+        )
     return args.print_size, (args.dpi if args.print_size else None)

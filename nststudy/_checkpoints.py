@@ -1,0 +1,146 @@
+"""Saving a painting safely, and what Ctrl-C leaves behind for ``--resume``.
+
+Part of ``nststudy paint`` (:mod:`nststudy.batch` runs the job): a result is written
+atomically and never over another file unless asked; on Ctrl-C the best image so far is saved,
+complete and marked ``"interrupted"``, with a checkpoint in ``<out>/.nststudy/`` holding the
+working-size image, the steps done and, for a print, the canvas and the tiles done. A
+checkpoint remembers the settings and the photo (a hash of its bytes) it was made with, so it
+is never continued with other ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import metadata
+from ._atomic import replace_atomically
+from .images import load_image
+from .paint import Job, PaintInterrupted
+
+__all__ = ["digest", "load_checkpoint", "no_sigint", "save_interrupted", "save_result", "saving"]
+
+
+def digest(path: Path) -> str:
+    """Which photo a checkpoint belongs to (a hash of the file's bytes, kept in the
+    checkpoint only, never in a painting's metadata)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def load_checkpoint(
+    job: Job, ckpt: Path, photo: Path
+) -> tuple[np.ndarray, int, Path, tuple[np.ndarray, int, int | None] | None]:
+    """``(working-size image, steps done, output, (print canvas, tiles done, tile side) or
+    None)``; refused when the checkpoint was made with other settings or of another photo."""
+    with np.load(ckpt) as data:
+        meta = json.loads(str(data["meta"]))
+        image = data["image"].astype(np.float32)
+        tiles = None
+        if "canvas" in data.files:  # a print job stopped while refining tiles
+            canvas = data["canvas"].astype(np.float32) / 65535.0
+            tiles = (canvas, int(meta["tiles_done"]), meta.get("tile_side"))
+    if meta["key"] != job.key:
+        raise ValueError(
+            f"{ckpt}: this checkpoint was made with other settings; repeat the interrupted "
+            "command's options with --resume, or delete the checkpoint"
+        )
+    if "photo" in meta and meta["photo"] != digest(photo):
+        raise ValueError(
+            f"{ckpt}: this checkpoint was made from another photo named {photo.name}; paint "
+            "into another --out, or delete the checkpoint"
+        )
+    return image, int(meta["steps_done"]), job.out / meta["output"], tiles
+
+
+def save_interrupted(
+    job, path, name, target, ckpt, image, raw, photo, result, t0, done, resumed, stop=None
+):
+    """Save the best image so far (marked interrupted) and a checkpoint; then stop.
+
+    ``stop``: ``(print canvas, tiles done, tile side)`` when the tile refinement was cut short
+    (the side is kept so that ``--resume`` continues on the same grid)."""
+    extra = {} if stop is None else {"tiles_done": stop[1], "tile_side": stop[2]}
+    with no_sigint():  # a second Ctrl-C must not tear the files
+        target = save_result(job, name, target, resumed, image, photo, result, t0, done, **extra)
+        ckpt.parent.mkdir(exist_ok=True)
+        meta = {"key": job.key, "steps_done": done, "output": target.name, **extra}
+        meta["photo"] = digest(path)
+        arrays = {"image": load_image(image if raw is None else raw), "meta": json.dumps(meta)}
+        if stop is not None:
+            arrays["canvas"] = np.round(np.clip(stop[0], 0, 1) * 65535).astype(np.uint16)
+        replace_atomically(ckpt, lambda fh: np.savez(fh, **arrays))
+    where = f"{stop[1]} tiles" if stop is not None else f"{done} steps"
+    raise PaintInterrupted(f"{path} -> {target} (interrupted after {where})")
+
+
+@contextlib.contextmanager
+def saving() -> Iterator[None]:
+    """Finishing the picture to save after Ctrl-C: say so, and let no second Ctrl-C lose it."""
+    from tqdm.auto import tqdm
+
+    tqdm.write("stopping: finishing the picture so far to save it (Ctrl-C is ignored meanwhile)")
+    with no_sigint():
+        yield
+
+
+@contextlib.contextmanager
+def no_sigint() -> Iterator[None]:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def save_result(
+    job: Job,
+    name: str,
+    target: Path,
+    resumed: bool,
+    image: np.ndarray,
+    photo: np.ndarray,
+    result: Any,
+    t0: float,
+    interrupted: int | None,
+    **extra: Any,
+) -> Path:
+    """Save the painting and its sidecar; returns where it went. Without ``--overwrite`` an
+    existing file is never replaced (except the interrupted one a resumed run continues):
+    when another run took the name since it was chosen, the next free name is used."""
+    settings = dict(job.settings)
+    if interrupted is not None:
+        settings.update(interrupted=True, steps_done=interrupted, **extra)
+    overwrite = bool(job.args.overwrite) or resumed
+    with no_sigint():  # a second Ctrl-C must not tear it
+        while True:
+            try:
+                metadata.save_painting(target, image, settings, dpi=job.dpi, overwrite=overwrite)
+                break
+            except ValueError:
+                if overwrite or not target.exists():
+                    raise
+                target = job.target(name)  # taken meanwhile (another run): the next free one
+        side = {
+            **settings,
+            "image": {"width": image.shape[1], "height": image.shape[0]},
+            "photo": {"width": photo.shape[1], "height": photo.shape[0]},
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+        if result is not None:
+            side.update(
+                stage_seconds=[round(s, 3) for s in result.stage_seconds],
+                evaluations=result.evaluations,
+                initial_loss=result.initial_loss,
+                final_loss=result.final_loss,
+                history=result.history,
+            )
+        metadata.write_sidecar(target, side)
+    return target

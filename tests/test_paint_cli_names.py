@@ -1,0 +1,213 @@
+"""`nststudy paint`: which name each photo's outputs get, and what is refused before any work.
+
+Two photos with one stem, names files cannot hold, a name another run took meanwhile, a
+checkpoint of another photo, numbers out of range, a mask drawn on the uncropped photo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from nststudy import metadata
+from nststudy.cli import build_parser, main
+from nststudy.paint import Job, photo_names, resolve_args
+
+from ._cli import refuse_paint, run_paint
+
+FAST = ["--style", "swirl", "--size", "32", "--steps", "2"]
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    return resolve_args(build_parser().parse_args(["paint", *argv]))
+
+
+def _photo(path: Path, seed: int = 0, size: tuple[int, int] = (40, 30)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def test_photo_names_tell_clashing_stems_apart() -> None:
+    a, b, c = Path("a/IMG_0001.JPG"), Path("b/img_0001.png"), Path("c/other.png")
+    assert photo_names([a, b, c]) == {a: "a-IMG_0001", b: "b-img_0001", c: "other"}
+    assert photo_names([c, c]) == {c: "other"}  # the same file twice is one photo
+    # a folder-made name that another photo already has gets a counter
+    clash = Path("x/a-IMG_0001.png")
+    names = photo_names([a, b, clash])
+    assert names[clash] == "a-IMG_0001" and names[a] == "a-IMG_0001-2"
+    assert len({metadata.base_name(n, "s").casefold() for n in names.values()}) == 3
+
+
+def test_same_stem_in_two_folders_gives_two_paintings(tmp_path: Path, weights: Path) -> None:
+    _photo(tmp_path / "a" / "IMG_0001.png", seed=1)
+    _photo(tmp_path / "b" / "IMG_0001.png", seed=2)
+    out = run_paint("a", "b", *FAST, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    made = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
+    assert made == ["a-IMG_0001__swirl.png", "b-IMG_0001__swirl.png"]
+    again = run_paint("a", "b", *FAST, "--resume", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout.count("already painted") == 2
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == made
+
+
+def test_resume_and_overwrite_find_a_name_files_cannot_hold(tmp_path: Path, weights: Path) -> None:
+    _photo(tmp_path / "Holiday 2023 (1).png")
+    first = run_paint("Holiday 2023 (1).png", *FAST, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    painted = tmp_path / "out" / "Holiday-2023-1__swirl.png"
+    assert painted.is_file()
+    again = run_paint("Holiday 2023 (1).png", *FAST, "--resume", cwd=tmp_path)
+    assert again.returncode == 0 and "already painted" in again.stdout
+    before = painted.stat().st_mtime_ns
+    time.sleep(0.01)
+    over = run_paint("Holiday 2023 (1).png", *FAST, "--overwrite", cwd=tmp_path)
+    assert over.returncode == 0, over.stderr[-2000:]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_file()) == [
+        "Holiday-2023-1__swirl.json",
+        "Holiday-2023-1__swirl.png",
+    ]
+    assert painted.stat().st_mtime_ns > before  # replaced in place, as asked
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--steps", "0"], "--steps 0: give at least 1 step"),
+        (["--steps", "-5"], "--steps -5"),
+        (["--size", "0"], "--size 0: the painting needs at least 32 px"),
+        (["--print-size", "2048", "--dpi", "-300"], "--dpi -300"),
+        (["--print", "30x40cm", "--dpi", "0"], "--dpi 0"),
+        (["--print-size", "0"], "--print-size 0"),
+        (["--print-size", "512"], "--print-size 512: a print is refined from the 512 px"),
+        (["--size", "32", "--print-size", "36", "--crop", "4:1"], "at least 128"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_first(
+    tmp_path: Path, extra: list[str], needle: str
+) -> None:
+    _photo(tmp_path / "p.png")
+    out = refuse_paint("p.png", "--style", "swirl", *extra, cwd=tmp_path)
+    assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_heic_in_a_folder_is_reported_not_skipped(tmp_path: Path) -> None:
+    _photo(tmp_path / "phone" / "a.jpg")
+    (tmp_path / "phone" / "b.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))
+    out = refuse_paint("phone", "--style", "swirl", cwd=tmp_path)
+    assert out.returncode == 2 and "b.HEIC" in out.stderr and "HEIC" in out.stderr
+    assert "--skip-bad" in out.stderr.splitlines()[-1]
+
+
+def test_print_keeps_the_paintings_crop_and_format(tmp_path: Path) -> None:
+    from nststudy.config import PRESETS
+
+    styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
+    painting = tmp_path / "painted.png"
+    extra = {"crop": "4:5", "format": "jpeg", "print_size": 2048}
+    settings = metadata.settings_for(PRESETS["default"], styles, **extra)
+    metadata.save_painting(painting, np.zeros((40, 32, 3), np.float32), settings)
+    args = _args("p.png", "--painting", str(painting), "--print", "30x40cm")
+    assert (args.crop, args.format, args.print_size) == ("4:5", "jpeg", None)
+
+
+def test_unwritable_out_is_refused_before_painting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    _photo(tmp_path / "p.png")
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("nststudy.batch.tempfile.TemporaryFile", denied)
+    monkeypatch.setattr("nststudy.vgg.ensure_weights", lambda: pytest.fail("went on"))
+    code = main(["paint", str(tmp_path / "p.png"), *FAST, "--out", str(tmp_path / "ro")])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot write the results there (Permission denied)" in err
+
+
+def test_a_name_taken_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
+    from nststudy._checkpoints import save_result
+
+    job = Job(_args(str(_photo(tmp_path / "p.png")), *FAST, "--out", str(tmp_path / "out")))
+    target = job.target("p")
+    (tmp_path / "out").mkdir()
+    target.write_bytes(b"another run's painting")  # taken after the name was chosen
+    image = np.full((30, 40, 3), 0.5, np.float32)
+    saved = save_result(job, "p", target, False, image, image, None, time.perf_counter(), None)
+    assert saved.name == "p__swirl__2.png" and target.read_bytes() == b"another run's painting"
+    assert json.loads(metadata.sidecar_path(saved).read_text())["image"]["width"] == 40
+
+
+def test_a_checkpoint_of_another_photo_is_refused(tmp_path: Path) -> None:
+    from nststudy._checkpoints import digest, load_checkpoint
+
+    photo = _photo(tmp_path / "p.png")
+    job = Job(_args(str(photo), *FAST, "--out", str(tmp_path / "out")))
+    ckpt = tmp_path / "p__swirl.npz"
+    meta = {"key": job.key, "steps_done": 1, "output": "p__swirl.png", "photo": "0" * 16}
+    np.savez(ckpt, image=np.zeros((30, 40, 3), np.float32), meta=json.dumps(meta))
+    with pytest.raises(ValueError, match=r"made from another photo named p\.png"):
+        load_checkpoint(job, ckpt, photo)
+    meta["photo"] = digest(photo)  # this photo's: accepted
+    np.savez(ckpt, image=np.zeros((30, 40, 3), np.float32), meta=json.dumps(meta))
+    assert load_checkpoint(job, ckpt, photo)[1] == 1
+
+
+def test_a_mask_is_cropped_with_the_photo(tmp_path: Path) -> None:
+    from nststudy.batch import _mask
+
+    photo = _photo(tmp_path / "p.png", size=(80, 60))
+    mask = np.ones((60, 80), np.uint8) * 255
+    mask[:, :20] = 0  # keep the photo's left quarter
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    job = Job(_args(str(photo), *FAST, "--mask", str(tmp_path / "m.png"), "--crop", "1:1"))
+    job.mask_image = np.asarray(Image.open(tmp_path / "m.png"))
+    cropped = _mask(job, np.zeros((60, 60, 3), np.float32), (60, 80, 3))
+    assert cropped.shape == (60, 60)
+    # the 1:1 crop starts 10 px in: 10 black columns, not the 15 a stretched mask would have
+    assert cropped[:, :9].max() < 0.1 and cropped[:, 12:].min() > 0.9
+
+
+def test_gallery_out_that_is_a_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    Image.fromarray(data.astronaut()[:64, :64]).save(tmp_path / "ann__cat__swirl.png")
+    (tmp_path / "taken").write_text("not a folder")
+    assert main(["gallery", str(tmp_path), "--out", str(tmp_path / "taken")]) == 2
+    assert main(["gallery", str(tmp_path), "--out", str(tmp_path / "taken" / "g")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "is a file" in err[0] and "taken" in err[1]
+    assert all(line.startswith("nststudy: error: ") for line in err)
+
+
+def test_ctrl_c_while_a_finished_print_is_post_processed_keeps_every_tile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nststudy import batch
+    from nststudy.tiles import count_tiles
+
+    photo = _photo(tmp_path / "p.png")
+    job = Job(_args(str(photo), *FAST, "--print-size", "64"))
+    canvas = np.full((48, 64, 3), 0.3, np.float32)
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("nststudy.tiles.refine_tiled", lambda *a, **k: canvas)
+    monkeypatch.setattr(sys.modules["nststudy.stylize"], "finish_painting", interrupted)
+    painting = np.zeros((24, 32, 3), np.float32)
+    image, stop = batch._print(job, "p", painting, painting, None, None, 0)
+    total = count_tiles(painting.shape, 64, stop[2], job.overlap)
+    assert image is canvas and stop[0] is canvas and stop[1] == total  # resume: finish only
