@@ -10,12 +10,13 @@ STAMP_STUDIO := $(VENV)/.installed-studio
 
 help:
 	@echo "make demo   - create .venv, fetch the VGG19 weights, paint out/demo.png"
-	@echo "make test   - lint + unit tests + every notebook under nbval (+ browser, benchmark smoke)"
+	@echo "make test   - lint + unit tests + every English notebook and the solutions under nbval"
+	@echo "             (+ browser, benchmark smoke; zh-CN code cells are kept identical by a test)"
 	@echo "make lab    - open the course in JupyterLab"
 	@echo "make studio - open the no-code painting studio (Voila) in the browser"
 	@echo "make lint   - ruff check and format check"
 	@echo "make wheelhouse - every wheel + VGG19 weights into wheelhouse/ for a room without internet"
-	@echo "make bench  - the full benchmark (most of an hour); bench-quick for a smoke run"
+	@echo "make bench  - the full benchmark (several hours on a 2-core CPU); bench-quick for a smoke run"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +65,7 @@ lab: $(STAMP_TEST)
 	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 wheelhouse: $(STAMP_TEST)
+	$(BIN)/nststudy weights install
 	PYTHON=$(BIN)/python tools/wheelhouse.sh
 
 bench: $(STAMP_TEST)

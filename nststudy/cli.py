@@ -1,4 +1,4 @@
-"""The ``nststudy`` command: ``demo``, ``weights``, ``paint``, ``styles`` and ``studio``.
+"""The ``nststudy`` command: ``demo``, ``weights``, ``paint``, ``styles``, ``studio``, ``gallery``.
 
 Exit codes: 0 success, 1 unexpected failure, 2 bad input (one line, no traceback),
 130 interrupted.

@@ -182,13 +182,32 @@ def _pip(cmd: str, room: Path) -> None:
         last = _wheelhouse("tools/wheelhouse.sh --dest wheelhouse", room).splitlines()[-1]
         assert last.endswith(cmd), last
         return
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
 
     repo = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
     for arg in argv[2:]:
         req = Requirement(arg)
         if req.name == "nststudy":
             assert req.url == f"git+{repo}" and "lab" in req.extras
+
+
+def _jupyter(cmd: str, room: Path) -> None:
+    """Opening the course from a copy of the checkout: JupyterLab comes with the lab extra."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    folder = shlex.split(cmd)[2]
+    assert (ROOT / folder / "00_setup_and_tour.ipynb").is_file()
+    lab = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(req.startswith("jupyterlab") for req in lab["lab"])
+    # `make lab` runs the same command (from .venv), so the guide and the Makefile agree
+    recipe = re.search(r"^lab:.*\n\t(.*)$", (ROOT / "Makefile").read_text(), re.M)
+    assert recipe and f"/jupyter lab {folder}" in recipe.group(1)
 
 
 def _apt(cmd: str, room: Path) -> None:
@@ -206,6 +225,7 @@ HANDLERS = [
     (r"^pip install ", "pip"),
     (r"^sudo apt-get install -y [\w-]+$", "apt"),
     (r"^python3 -m venv \w+ && \. \w+/bin/activate$", "venv"),
+    (r"^jupyter lab notebooks( --allow-root)?$", "jupyter"),
 ]
 
 
@@ -246,6 +266,8 @@ def test_command(cmd: str, room: Path) -> None:
         _pip(cmd, room)
     elif kind == "apt":
         _apt(cmd, room)
+    elif kind == "jupyter":
+        _jupyter(cmd, room)
     elif kind == "venv":
         _run(["bash", "-c", cmd.replace("nst", str(room / "nst"))], room)
 

@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_NOTEBOOK = "notebooks/00_setup_and_tour.ipynb"

@@ -7,11 +7,14 @@
 # On a machine WITH internet, this builds the nststudy wheel (python -m build) and downloads
 # the wheels of all its dependencies (TensorFlow, Keras, JupyterLab ...: 133 wheels, about
 # 0.5 GB) for Linux x86_64 and CPython 3.11 into wheelhouse/, plus the VGG19 weights (80 MB)
-# when they are installed here. Copy the folder to a USB stick; on each classroom machine (Python 3.11):
+# when they are installed here (make wheelhouse runs 'nststudy weights install' first). The
+# wheels hold no notebooks: copy the checkout with wheelhouse/ in it (at least wheelhouse/ and
+# notebooks/) to a USB stick; on each classroom machine (Python 3.11), in a copy of that folder:
 #
 #   python3.11 -m venv nst && . nst/bin/activate
 #   pip install --no-index --find-links wheelhouse "nststudy[lab]"
 #   nststudy weights install wheelhouse/weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5
+#   jupyter lab notebooks
 #
 # --dry-run prints the commands without running them. --python-version 3.12 targets another
 # Python; pip evaluates dependency markers with the Python running this script, so run it with
@@ -27,7 +30,7 @@ PLATFORM="x86_64"
 WEIGHTS=""
 DRY=0
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
