@@ -99,8 +99,17 @@ def auto_tile(
             must stay under; default ``min(available memory, AUTO_TILE_BUDGET)``.
 
     Returns:
-        A side from :data:`AUTO_TILES` (the smallest when none fits the budget).
+        A side from :data:`AUTO_TILES` (the smallest allowing ``overlap`` when none fits the
+        budget).
+
+    Raises:
+        ValueError: ``overlap`` is half the largest automatic side or more.
     """
+    if overlap >= AUTO_TILES[-1] // 2:
+        raise ValueError(
+            f"overlap {overlap} px leaves no automatic tile side (up to {AUTO_TILES[-1]} px, "
+            "whose overlap must be under half of it); use a smaller overlap (default 64)"
+        )
     h, w = print_shape(shape, size)
     if budget is None:
         budget = min(available_memory(), AUTO_TILE_BUDGET)
@@ -111,7 +120,9 @@ def auto_tile(
         work = count_tiles(shape, size, tile, overlap) * min(tile, h) * min(tile, w)
         if best is None or work < best[0]:
             best = (work, tile)
-    return AUTO_TILES[0] if best is None else best[1]
+    if best is None:  # nothing fits the budget: the smallest side that allows the overlap
+        return next(t for t in AUTO_TILES if overlap < t // 2)
+    return best[1]
 
 
 def print_shortfall(

@@ -191,7 +191,8 @@ class Config:
         """Rescale the size schedule so the output's longest side is ``size``.
 
         Earlier stages keep their ratio to the last; stages that would fall under 32 px are
-        dropped. ``steps`` (if given) replaces the step count, spread in the same proportions.
+        dropped. ``steps`` (if given) replaces the step count, spread in the same proportions
+        and exactly ``steps`` in all (an early stage that rounds to 0 steps is dropped).
         """
         if size < 32:
             raise ValueError(f"size must be at least 32 px, got {size}")
@@ -201,11 +202,12 @@ class Config:
         pairs = [(round(s * ratio), n) for s, n in zip(self.sizes, self.steps, strict=True)]
         pairs = [(s, n) for s, n in pairs[:-1] if s >= 32 and s < size] + [(size, pairs[-1][1])]
         sizes, counts = zip(*pairs, strict=True)
-        if steps is not None:
-            if steps < len(counts):
-                counts = (0,) * (len(counts) - 1) + (steps,)
+        if steps is not None:  # the same proportions, exactly ``steps`` in all
             total = sum(counts)
-            counts = tuple(max(1, round(steps * n / total)) for n in counts)
+            early = [round(steps * n / total) for n in counts[:-1]]
+            while sum(early) >= steps:  # leave the last stage at least one step
+                early[early.index(max(early))] -= 1
+            counts = (*early, steps - sum(early))
             pairs = [(s, n) for s, n in zip(sizes, counts, strict=True) if n > 0]
             sizes, counts = zip(*pairs, strict=True)
         return self.replace(sizes=tuple(sizes), steps=tuple(counts))

@@ -29,17 +29,19 @@ def tiled_grams(
 ) -> dict[str, tf.Tensor]:
     """Whole-image Gram matrices ``{layer: (1, C, C)}`` of ``image``, computed in tiles.
 
-    Each core tile (a multiple of 16 px) is run through VGG19 with ``margin`` px of context on
-    every side; only the core's features are summed (Σ FᵀF), then divided by the number of
-    positions, so the result matches :func:`nststudy.losses.gram_matrix` of the whole image
+    Each core tile (a multiple of the deepest tap's stride: 16 px up to ``block5_conv*``, 32
+    with ``block5_pool``) is run through VGG19 with ``margin`` px of context on every side;
+    only the core's features are summed (Σ FᵀF), then divided by the number of positions,
+    so the result matches :func:`nststudy.losses.gram_matrix` of the whole image
     except for zero-padding effects near tile borders. Images within ``tile`` are done whole.
     """
     h, w = image.shape[:2]
     if h <= tile and w <= tile:
         feats = extractor(to_vgg(image)[None])
         return {n: gram_sum(feats[n]) / _positions(feats[n]) for n in extractor.style_layers}
-    core = max(16, tile // 16 * 16)
-    margin = margin // 16 * 16
+    step = max(_stride(n) for n in extractor.style_layers)  # 16 for the usual taps, 32 at pool5
+    core = max(step, tile // step * step)
+    margin = margin // step * step
     sums: dict[str, tf.Tensor] = {}
     counts = dict.fromkeys(extractor.style_layers, 0)
     for y0 in range(0, h, core):

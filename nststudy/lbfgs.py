@@ -177,7 +177,8 @@ def minimize_box(
         history: ``"float32"`` or ``"float16"``: how the pairs are stored (float16: half the
             memory, so twice the pairs for the same bytes; see ``_Memory``).
         callback: ``callback(x, loss)`` after each accepted step; ``True`` stops the run.
-        initial_scale: the first step's length along the negative gradient, usually
+        initial_scale: the first step's multiple of the negative gradient (the step is
+            ``initial_scale · ‖g‖`` long), usually
             :attr:`LbfgsResult.scale` of a similar problem solved before (each tile of a
             print: same shape, same loss). Without it the first step starts at unit length
             and grows fourfold while the loss keeps falling steeply; with it the search

@@ -31,8 +31,8 @@ __all__ = ["auto_foreground_mask", "blend_with_mask", "feather_mask", "load_mask
 
 def _mask_from_pil(im: Image.Image) -> np.ndarray:
     im = ImageOps.exif_transpose(im)
-    if im.mode == "P":
-        im = im.convert("RGBA")
+    if im.mode in ("P", "PA") or (im.mode in ("L", "RGB") and "transparency" in im.info):
+        im = im.convert("RGBA")  # a palette, or a colour marked transparent (PNG tRNS)
     if im.mode in ("RGBA", "LA", "RGBa", "La"):
         # A painted-on layer: transparent = black (keep the photo).
         rgba = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0

@@ -14,6 +14,7 @@ lessons more vivid. :func:`painting` looks, in order:
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import urllib.request
 import warnings
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import replace_atomically
-from .images import load_image
+from .images import _env_flag, load_image
 
 __all__ = ["PAINTINGS", "PaintingInfo", "painting", "painting_path"]
 
@@ -134,11 +135,11 @@ def painting_path(name: str, download: bool | None = None, timeout: float = 5.0)
     if cached.is_file() and _sha256(cached) == info.sha256:
         return cached
     if download is None:
-        download = os.environ.get("NSTSTUDY_OFFLINE", "") in ("", "0")
+        download = not _env_flag("NSTSTUDY_OFFLINE")  # 1/true/yes: offline
     if download:
         try:
             return _download(info, cached, timeout)
-        except OSError:
+        except (OSError, http.client.HTTPException):  # no network, or cut off mid-transfer
             return None
     return None
 

@@ -41,8 +41,10 @@ class Result:
         seconds: wall time of the whole call.
         stage_seconds: wall time per stage.
         config: the settings used.
-        stopped: ``None`` when every step ran; else ``"callback"``, ``"interrupt"`` or
-            ``"diverged"`` (the image is then the best one so far).
+        stopped: ``None`` when the run ended by itself — every step ran, or L-BFGS found
+            no step that lowers the loss any more (``len(history)`` then says how many
+            ran); else ``"callback"``, ``"interrupt"`` or ``"diverged"`` (the image is then
+            the best one so far).
         evaluations: loss-and-gradient evaluations in total (L-BFGS makes more than steps).
         final_loss: best total loss at the last stage reached.
         initial_loss: total loss of the starting image at the first stage.

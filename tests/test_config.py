@@ -64,4 +64,10 @@ def test_at_size_rescales_schedule() -> None:
     small = cfg.at_size(48)
     assert small.sizes == (48,) and small.steps == (40,)
     assert cfg.at_size(512, steps=10).steps == (6, 4)
+    # exactly the steps asked for: early stages rounding to 0 are dropped, never topped up
+    assert cfg.at_size(512, steps=1).steps == (1,) and cfg.at_size(512, steps=1).sizes == (512,)
+    three = Config(sizes=(128, 256, 512), steps=(50, 30, 20))
+    assert [sum(three.at_size(512, steps=n).steps) for n in (1, 2, 3, 4, 10)] == [1, 2, 3, 4, 10]
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        cfg.at_size(512, steps=0)
     assert PRESETS["preview"].size == 256

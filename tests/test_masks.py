@@ -29,7 +29,11 @@ def test_load_mask_from_files_of_any_mode(tmp_path: Path) -> None:
     rgba[:, :30] = 255  # white & opaque on the left; transparent white on the right
     rgba[:, 30:, :3] = 255
     Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
-    for name in ("l.png", "rgb.png", "bits.png", "rgba.png"):
+    white = np.full((40, 60), 255, np.uint8)
+    white[:, 30:] = 254  # the right half white too, but marked transparent (PNG tRNS)
+    Image.fromarray(white).save(tmp_path / "trns.png", transparency=254)
+    Image.fromarray(white).convert("RGB").save(tmp_path / "trns_rgb.png", transparency=(254,) * 3)
+    for name in ("l.png", "rgb.png", "bits.png", "rgba.png", "trns.png", "trns_rgb.png"):
         m = load_mask(tmp_path / name, (80, 120, 3))
         assert m.shape == (80, 120) and m.dtype == np.float32, name
         assert m[:, :50].min() > 0.99 and m[:, 70:].max() < 0.01, name

@@ -84,3 +84,21 @@ def test_download_checks_hash_and_caches(isolated: Path, monkeypatch: pytest.Mon
 def test_unknown_name() -> None:
     with pytest.raises(ValueError, match="starry_night"):
         painting_path("mona_lisa")
+
+
+@pytest.mark.parametrize(("value", "tries"), [("", True), ("false", True), ("1", False)])
+def test_offline_switch_and_a_download_cut_off(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, value: str, tries: bool
+) -> None:
+    import http.client
+
+    calls = []
+
+    def cut_off(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        raise http.client.IncompleteRead(b"partial", 1000)  # not an OSError
+
+    monkeypatch.setattr(paintings.urllib.request, "urlopen", cut_off)
+    monkeypatch.setenv("NSTSTUDY_OFFLINE", value)
+    assert painting_path("starry_night") is None  # no network: None, never an exception
+    assert bool(calls) == tries  # NSTSTUDY_OFFLINE=false means online, like the other flags

@@ -79,6 +79,10 @@ def test_auto_tile_stays_within_the_memory_budget(budget: float) -> None:
     tile = auto_tile((1536, 2048), 2048, budget=budget)
     assert estimate_memory(2048, tile, 0.75) <= budget
     assert auto_tile((1536, 2048), 2048, budget=1e9) == AUTO_TILES[0]  # nothing fits: smallest
+    # ... that allows the overlap (under half the side); none does: refused, not returned
+    assert auto_tile((1536, 2048), 2048, overlap=200, budget=1e9) == 416
+    with pytest.raises(ValueError, match="overlap 400 px"):
+        auto_tile((1536, 2048), 2048, overlap=400)
 
 
 def test_auto_tile_takes_one_tile_when_the_print_is_small() -> None:
