@@ -17,12 +17,13 @@ import hashlib
 import html
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 
-from . import samples
+from . import metadata, samples
 from ._studio_jobs import (
     MARKER,
     MODES,
@@ -288,8 +289,7 @@ class Studio:
                 self._painted = (key, raw)
             self.result, self.settings = image, settings
             self.image.value = png_bytes(resize_longest(load_image(image), 1024))
-            name = f"{self.gallery.value}_{mode}"
-            self.download.value = download_html(image, settings, name)
+            self.download.value = download_html(image, settings, self._file_name(styles))
             note = t("studio.stopped_early") if stopped else ""
             done = t("studio.done", seconds=f"{time.perf_counter() - t0:.0f}", note=note)
             self.status.value = f'<span class="{MARKER}">{done}</span>'
@@ -299,6 +299,15 @@ class Studio:
             self.status.value = f'<span class="{MARKER}" style="color:#b00">{why}</span>'
         finally:
             self.stop_button.disabled = True
+
+    def _file_name(self, styles: list[tuple[str, float]]) -> str:
+        """``<photo>__<style>``, as ``nststudy paint`` names its files (and the class gallery
+        reads them: a learner adds ``<name>__`` in front)."""
+        if self.upload.value:
+            photo = Path(self.upload.value[0]["name"]).stem
+        else:
+            photo = "photo" if self._photo is not None else self.sample.value
+        return metadata.base_name(photo, "+".join(name for name, _ in styles))
 
     def stop(self) -> None:
         """Ask the running job to stop after the current step (the best image is kept)."""

@@ -112,7 +112,7 @@ def test_preview_paints_and_offers_a_download(weights: Path) -> None:
     assert s.error is None and image is not None and max(image.shape[:2]) == 48
     assert s.progress.value == s.progress.max == 3 and "Done" in s.status.value
     link = s.download.value
-    assert 'download="swirl_preview.png"' in link
+    assert 'download="me__swirl.png"' in link  # <photo>__<style>, as `nststudy paint` names it
     data = base64.b64decode(re.search(r"base64,([^\"]+)", link).group(1))
     settings = metadata.read_settings(data)
     assert settings["config"]["preserve_colors"] == "histogram"
