@@ -7,6 +7,10 @@ what :func:`nststudy.resources.estimate_stylize_memory` predicts; the table show
 
     python -m benchmarks.memory                       # square 128, 256, 384, 512 px (≈ 5 min)
     python -m benchmarks.memory --sizes 256x256 384x512 --steps 12 --tag mine
+    python -m benchmarks.memory --sizes 384x512 --steps 25 --mask --tag masked
+
+``--mask`` paints with a mask (left half kept as the photo), whose masked style Grams hold a
+scaled copy of every style layer's features.
 
 Writes ``benchmarks/results/<tag>.json`` (default ``memory``) and prints a table.
 """
@@ -28,7 +32,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SIZES = ("128x128", "256x256", "384x384", "512x512", "384x512")
 
 
-def _child(height: int, width: int, steps: int) -> dict[str, Any]:
+def _child(height: int, width: int, steps: int, masked: bool = False) -> dict[str, Any]:
     import resource
 
     import numpy as np
@@ -49,12 +53,17 @@ def _child(height: int, width: int, steps: int) -> dict[str, Any]:
     photo = rng.uniform(0, 1, (height, width, 3)).astype(np.float32)
     style = rng.uniform(0, 1, (max(height, width),) * 2 + (3,)).astype(np.float32)
     config = get_preset("default").at_size(max(height, width), steps=steps)
+    mask = None
+    if masked:
+        mask = np.ones((height, width), np.float32)
+        mask[:, : width // 2] = 0.0
     start = time.process_time()
-    result = stylize(photo, style, config)
+    result = stylize(photo, style, config, mask=mask)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "shape": [height, width],
         "steps": steps,
+        "masked": masked,
         "evaluations": result.evaluations,
         "cpu_s_per_evaluation": (time.process_time() - start) / max(result.evaluations, 1),
         "floor_mb": floor,
@@ -69,18 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", default=DEFAULT_SIZES, help="HxW, e.g. 384x512")
     parser.add_argument("--steps", type=int, default=12, help="L-BFGS iterations per size")
     parser.add_argument("--tag", default="memory", help="name of the results file")
+    parser.add_argument("--mask", action="store_true", help="paint with a half mask")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        height, width, steps = json.loads(args.child)
-        print(json.dumps(_child(height, width, steps)))
+        height, width, steps, masked = json.loads(args.child)
+        print(json.dumps(_child(height, width, steps, masked)))
         return 0
     rows = []
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     for size in args.sizes:
         height, width = (int(v) for v in size.lower().split("x"))
         cmd = [sys.executable, "-m", "benchmarks.memory", "--child"]
-        cmd.append(json.dumps([height, width, args.steps]))
+        cmd.append(json.dumps([height, width, args.steps, args.mask]))
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0:
             print(done.stderr[-2000:], file=sys.stderr)
