@@ -212,7 +212,7 @@ def _run_as_the_tutorials_code() -> None:
     import tensorflow as tf
 
     import nststudy.losses
-    import nststudy.train
+    import nststudy.objective
     from nststudy.vgg import FeatureExtractor
 
     def keras_call(self: Any, x: Any) -> dict[str, Any]:
@@ -221,7 +221,7 @@ def _run_as_the_tutorials_code() -> None:
         return {n: tf.cast(o, tf.float32) for n, o in zip(self.layers, outs, strict=True)}
 
     FeatureExtractor.__call__ = keras_call  # type: ignore[method-assign]
-    nststudy.losses.gram_matrix = nststudy.train.gram_matrix = einsum_gram
+    nststudy.losses.gram_matrix = nststudy.objective.gram_matrix = einsum_gram
 
 
 def _child(spec: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ def _stage(size: int, gram: Any = None) -> tuple[Any, Any]:
     """A tutorial-loss ``Stage`` at ``size`` and its start image; ``gram`` replaces the Gram
     while it is traced (the traced step keeps it)."""
     import nststudy.losses
-    import nststudy.train
+    import nststudy.objective
     from nststudy.config import get_preset
     from nststudy.images import resize_longest
     from nststudy.train import Stage, make_targets
@@ -46,7 +46,7 @@ def _stage(size: int, gram: Any = None) -> tuple[Any, Any]:
     ext = FeatureExtractor(cfg.content_layers, cfg.style_layers, "float32")
     saved = nststudy.losses.gram_matrix
     if gram is not None:
-        nststudy.losses.gram_matrix = nststudy.train.gram_matrix = gram
+        nststudy.losses.gram_matrix = nststudy.objective.gram_matrix = gram
     try:
         stage = Stage(
             ext, make_targets(ext, photo, [(resize_longest(_load(style), size), 1.0)]), cfg
@@ -54,7 +54,7 @@ def _stage(size: int, gram: Any = None) -> tuple[Any, Any]:
         x = stage.from_pixels(photo)
         stage.loss_and_grad(x)  # trace now, with this Gram
     finally:
-        nststudy.losses.gram_matrix = nststudy.train.gram_matrix = saved
+        nststudy.losses.gram_matrix = nststudy.objective.gram_matrix = saved
     return stage, x
 
 

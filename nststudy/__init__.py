@@ -6,7 +6,8 @@ The pieces, one module per idea of the course:
 - :mod:`nststudy.vgg` — VGG19 weights and the feature extractor;
 - :mod:`nststudy.losses` — content, Gram/style and total-variation losses;
 - :mod:`nststudy.config` — one frozen dataclass of settings and named presets;
-- :mod:`nststudy.train` — the loss, an Adam step and the L-BFGS driver;
+- :mod:`nststudy.objective` — the targets and the weighted total loss at one size;
+- :mod:`nststudy.train` — an Adam step and the L-BFGS driver that minimise it;
 - :mod:`nststudy.stylize` — :func:`stylize`, coarse to fine;
 - :mod:`nststudy.samples` — style images and photos that need no download.
 

@@ -46,10 +46,11 @@ from ._tile_grid import (
 from .config import PRESETS, Config
 from .grams import style_targets, tiled_grams
 from .images import ImageInput, load_image, resize_longest, to_vgg
+from .objective import Targets, bounds, compute_losses, layer_masks
 from .postprocess import crop_to_ratio, resize_to
 from .resources import available_memory  # the container's limit, not the host's
 from .resources import estimate_print_memory as estimate_memory
-from .train import Stage, Targets, bounds, compute_losses, layer_masks, run_adam, run_lbfgs
+from .train import Stage, run_adam, run_lbfgs
 from .vgg import FeatureExtractor
 
 __all__ = [
