@@ -15,7 +15,8 @@ from typing import Any
 import ipywidgets as w
 import numpy as np
 
-from ._figures import figure_png, training_figure
+from ._figures import figure_png
+from ._loss_figures import training_figure
 from .config import Config
 from .i18n import t
 from .images import load_image, to_uint8

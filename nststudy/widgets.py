@@ -26,16 +26,18 @@ import numpy as np
 
 from ._figures import (
     channel_pair_figure,
-    contributions_figure,
-    contributions_over_steps_figure,
     explorer_figure,
     feature_maps,
     figure_png,
     gram_data,
     gram_distance,
     gram_figure,
-    layer_contributions,
     short_name,
+)
+from ._loss_figures import (
+    contributions_figure,
+    contributions_over_steps_figure,
+    layer_contributions,
     training_figure,
 )
 from ._training_view import Snapshots, TrainingView, _View

@@ -20,7 +20,14 @@ from nststudy.i18n import MESSAGES, set_language
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "nststudy"
 #: Modules that build widgets or draw figures: none may hard-code a label.
-UI_MODULES = ("widgets.py", "_training_view.py", "_figures.py", "studio.py", "gallery.py")
+UI_MODULES = (
+    "widgets.py",
+    "_training_view.py",
+    "_figures.py",
+    "_loss_figures.py",
+    "studio.py",
+    "gallery.py",
+)
 LANGS = ("en", "zh-CN")
 
 
@@ -347,7 +354,8 @@ def test_figures_set_up_the_chinese_font_from_the_environment(monkeypatch, tmp_p
     in before any of its text objects exist, so no glyph is drawn as a box."""
     import matplotlib
 
-    from nststudy._figures import contributions_over_steps_figure, figure_png
+    from nststudy._figures import figure_png
+    from nststudy._loss_figures import contributions_over_steps_figure
 
     if i18n.find_cjk_font() is None:
         pytest.skip("no CJK font installed (Debian: apt-get install fonts-noto-cjk)")
