@@ -24,11 +24,7 @@ a school website as it is. The command line: ``nststudy gallery DIR [--out OUT] 
 from __future__ import annotations
 
 import argparse
-import base64
 import html
-import io
-import json
-import math
 import os
 import shutil
 import tempfile
@@ -37,17 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageOps
 
-from .i18n import find_cjk_font, get_language, t
+from ._gallery_layout import CSS, THUMB, contact_sheet, html_figure
+from .i18n import get_language, t
 
 __all__ = ["SUFFIXES", "Entry", "GalleryResult", "add_parser", "make_gallery", "parse_name"]
 
 #: Image files the gallery picks up (top level of the folder only).
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
-
-THUMB = 256  # thumbnail box, px
-_PAD, _LINE, _COLS = 12, 18, 6
 
 
 @dataclass(frozen=True)
@@ -167,76 +161,6 @@ def _captions(entries: list[Entry], names: bool) -> list[tuple[str, ...]]:
     return out
 
 
-def _font(size: int, text: str) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    if not text.isascii():
-        hit = find_cjk_font()
-        if hit is not None:
-            try:
-                return ImageFont.truetype(str(hit[1]), size)
-            except OSError:
-                pass
-    return ImageFont.load_default(size)
-
-
-def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
-    if draw.textlength(text, font=font) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text + "…"
-
-
-def _sheet(thumbs: list[Image.Image], captions: list[tuple[str, ...]], title: str) -> Image.Image:
-    cols = min(_COLS, max(1, math.ceil(math.sqrt(len(thumbs)))))
-    rows = math.ceil(len(thumbs) / cols)
-    cell_w, cell_h = THUMB + _PAD, THUMB + _PAD + _LINE * 3
-    head = 2 * _LINE + _PAD
-    sheet = Image.new("RGB", (cols * cell_w + _PAD, head + rows * cell_h + _PAD), "white")
-    draw = ImageDraw.Draw(sheet)
-    everything = title + "".join("".join(c) for c in captions)
-    big, small = _font(22, everything), _font(13, everything)
-    draw.text((_PAD, _PAD), _fit(draw, title, big, sheet.width - 2 * _PAD), fill="black", font=big)
-    for i, (thumb, caption) in enumerate(zip(thumbs, captions, strict=True)):
-        x = _PAD + (i % cols) * cell_w
-        y = head + (i // cols) * cell_h
-        sheet.paste(thumb, (x + (THUMB - thumb.width) // 2, y + (THUMB - thumb.height) // 2))
-        for j, line in enumerate(caption):
-            colour = "black" if j < 2 else "dimgray"
-            draw.text(
-                (x, y + THUMB + 4 + j * _LINE), _fit(draw, line, small, THUMB), fill=colour,
-                font=small,
-            )  # fmt: skip
-    return sheet
-
-
-_CSS = (
-    "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:1.5em;background:#fafafa}"
-    ".grid{display:flex;flex-wrap:wrap;gap:1em}"
-    "figure{margin:0;width:256px;background:#fff;padding:8px;border-radius:6px;"
-    "box-shadow:0 1px 3px #0003}figure img{display:block;margin:auto;max-width:256px}"
-    "figcaption{font-size:.85em;line-height:1.4}figcaption .w{color:#555}"
-    "details{font-size:.75em;color:#555}pre{white-space:pre-wrap;word-break:break-all}"
-)
-
-
-def _figure(thumb: Image.Image, caption: tuple[str, ...], entry: Entry, names: bool) -> str:
-    buf = io.BytesIO()
-    thumb.save(buf, format="JPEG", quality=85)  # re-encoded: no EXIF, no text chunks
-    src = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-    who, style, weights = (html.escape(c) for c in caption)
-    alt = html.escape(f"{caption[1]} ({caption[0]})")
-    details = ""
-    if entry.settings is not None:
-        shown = {k: v for k, v in entry.settings.items() if k != "photo" or names}
-        text = html.escape(json.dumps(shown, indent=1, sort_keys=True, ensure_ascii=False))
-        details = f"<details><summary>{html.escape(t('gallery.settings'))}</summary>"
-        details += f"<pre>{text}</pre></details>"
-    return (
-        f'<figure><img src="{src}" alt="{alt}"><figcaption><b>{style}</b><br>{who}<br>'
-        f'<span class="w">{weights}</span>{details}</figcaption></figure>'
-    )
-
-
 def _collect(folder: Path, out: Path) -> tuple[list[Entry], list[Image.Image], list[str]]:
     entries, thumbs, skipped = [], [], []
     files = sorted(
@@ -295,15 +219,15 @@ def make_gallery(
             "paintings there, named <learner>__<photo>__<style>.png"
         )
     captions = _captions(entries, names)
-    figures = "".join(_figure(*z, names) for z in zip(thumbs, captions, entries, strict=True))
+    figures = "".join(html_figure(*z, names) for z in zip(thumbs, captions, entries, strict=True))
     fragment = f'<div class="grid">{figures}</div>'
     page = (
         '<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>{fragment}</body></html>\n"
     ).replace("{lang}", get_language())
-    sheet = _sheet(thumbs, captions, title)
+    sheet = contact_sheet(thumbs, captions, title)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", suffix=".part", dir=out.parent))
@@ -322,7 +246,7 @@ def make_gallery(
         entries=tuple(entries),
         captions=tuple(captions),
         skipped=tuple(skipped),
-        fragment=f"<style>{_CSS}</style>{fragment}",
+        fragment=f"<style>{CSS}</style>{fragment}",
     )
 
 

@@ -27,6 +27,7 @@ UI_MODULES = (
     "_loss_figures.py",
     "studio.py",
     "gallery.py",
+    "_gallery_layout.py",
 )
 LANGS = ("en", "zh-CN")
 
