@@ -225,8 +225,8 @@ def _check_print_sizes(job: Job, shapes: dict[Path, tuple[int, int]]) -> None:
         return
     if job.painting is None and job.print_size <= job.config.size:
         raise ValueError(
-            f"--print-size {job.print_size}: a print is refined from the {job.config.size} px "
-            "painting, so give a larger print size (e.g. 2048) or leave it out"
+            f"a {job.print_size} px print: prints are refined from the {job.config.size} px "
+            "painting, so ask for a larger one (--print-size 2048, --print 30x40cm) or none"
         )
     from .postprocess import parse_ratio
 

@@ -49,34 +49,26 @@ def test_photo_names_tell_clashing_stems_apart() -> None:
     assert len({metadata.base_name(n, "s").casefold() for n in names.values()}) == 3
 
 
-def test_same_stem_in_two_folders_gives_two_paintings(tmp_path: Path, weights: Path) -> None:
+def test_clashing_and_unsafe_names_resume_and_overwrite(tmp_path: Path, weights: Path) -> None:
+    """One batch: two photos with one stem, and a name files cannot hold. Then ``--resume``
+    finds all three, and ``--overwrite`` replaces in place."""
     _photo(tmp_path / "a" / "IMG_0001.png", seed=1)
     _photo(tmp_path / "b" / "IMG_0001.png", seed=2)
-    out = run_paint("a", "b", *FAST, cwd=tmp_path)
+    _photo(tmp_path / "Holiday 2023 (1).png", seed=3)
+    photos = ("a", "b", "Holiday 2023 (1).png")
+    out = run_paint(*photos, *FAST, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
-    made = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
-    assert made == ["a-IMG_0001__swirl.png", "b-IMG_0001__swirl.png"]
-    again = run_paint("a", "b", *FAST, "--resume", cwd=tmp_path)
-    assert again.returncode == 0 and again.stdout.count("already painted") == 2
+    made = ["Holiday-2023-1__swirl.png", "a-IMG_0001__swirl.png", "b-IMG_0001__swirl.png"]
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == made
-
-
-def test_resume_and_overwrite_find_a_name_files_cannot_hold(tmp_path: Path, weights: Path) -> None:
-    _photo(tmp_path / "Holiday 2023 (1).png")
-    first = run_paint("Holiday 2023 (1).png", *FAST, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr[-2000:]
-    painted = tmp_path / "out" / "Holiday-2023-1__swirl.png"
-    assert painted.is_file()
-    again = run_paint("Holiday 2023 (1).png", *FAST, "--resume", cwd=tmp_path)
-    assert again.returncode == 0 and "already painted" in again.stdout
+    again = run_paint(*photos, *FAST, "--resume", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout.count("already painted") == 3
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == made
+    painted = tmp_path / "out" / made[0]
     before = painted.stat().st_mtime_ns
     time.sleep(0.01)
     over = run_paint("Holiday 2023 (1).png", *FAST, "--overwrite", cwd=tmp_path)
     assert over.returncode == 0, over.stderr[-2000:]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_file()) == [
-        "Holiday-2023-1__swirl.json",
-        "Holiday-2023-1__swirl.png",
-    ]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == made
     assert painted.stat().st_mtime_ns > before  # replaced in place, as asked
 
 
@@ -89,7 +81,8 @@ def test_resume_and_overwrite_find_a_name_files_cannot_hold(tmp_path: Path, weig
         (["--print-size", "2048", "--dpi", "-300"], "--dpi -300"),
         (["--print", "30x40cm", "--dpi", "0"], "--dpi 0"),
         (["--print-size", "0"], "--print-size 0"),
-        (["--print-size", "512"], "--print-size 512: a print is refined from the 512 px"),
+        (["--print-size", "512"], "a 512 px print: prints are refined from the 512 px"),
+        (["--print", "1x1in", "--dpi", "300"], "a 300 px print: prints are refined"),
         (["--size", "32", "--print-size", "36", "--crop", "4:1"], "at least 128"),
     ],
 )
