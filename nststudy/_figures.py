@@ -82,7 +82,8 @@ def feature_maps(image: Any, layer: str, extractor: FeatureExtractor | None = No
             layers (one forward pass fills the cache for all of them) or for ``layer`` alone.
 
     Returns:
-        float32 ``(H', W', C)``, values ≥ 0 (post-ReLU).
+        float32 ``(H', W', C)``, values ≥ 0 (post-ReLU); read-only when it comes from the
+        cache (``.copy()`` it to change it).
     """
     image, layer = _as_image(image), canonical_layer(layer)
     key = (_key(image), layer)
@@ -95,7 +96,9 @@ def feature_maps(image: Any, layer: str, extractor: FeatureExtractor | None = No
     out = extractor(to_vgg(image)[None])
     with _LOCK:
         for name, value in out.items():
-            _CACHE[(key[0], name)] = np.asarray(value[0], np.float32)
+            cached = np.asarray(value[0], np.float32)
+            cached.flags.writeable = False  # shared: a caller's `a /= 2` must not change it
+            _CACHE[(key[0], name)] = cached
         while sum(v.nbytes for v in _CACHE.values()) > _CACHE_BYTES and len(_CACHE) > 1:
             _CACHE.popitem(last=False)
         return np.asarray(out[layer][0], np.float32)

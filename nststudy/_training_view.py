@@ -106,6 +106,8 @@ class TrainingView(_View):
         self.result: Any = None
         self.error: BaseException | None = None
         self._stop = threading.Event()
+        self._status_lock = threading.Lock()  # stop() vs the run's final status
+        self._finished = False
         self._thread: threading.Thread | None = None
         self._last = 0.0
         self.start_button = w.Button(
@@ -140,6 +142,7 @@ class TrainingView(_View):
         if self.running:
             return
         self._stop.clear()
+        self._finished = False
         self.history, self.result, self.error, self._last = [], None, None, 0.0
         self.snapshots = Snapshots(self.snapshot_every) if self.snapshot_every else None
         self.start_button.disabled, self.stop_button.disabled = True, False
@@ -149,9 +152,10 @@ class TrainingView(_View):
 
     def stop(self) -> None:
         """Ask the run to stop after the current step; the best image so far is kept."""
-        self._stop.set()
-        if self.running:
-            self.status.value = t("widget.stopping")
+        with self._status_lock:  # never over the run's final word (done / stopped / error)
+            self._stop.set()
+            if self.running and not self._finished:
+                self.status.value = t("widget.stopping")
 
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the run ends; return its Result (re-raises the run's error).
@@ -166,6 +170,11 @@ class TrainingView(_View):
         if self.error is not None:
             raise self.error
         return self.result
+
+    def _final(self, text: str) -> None:
+        with self._status_lock:
+            self._finished = True
+            self.status.value = text
 
     def _callback(self, step: int, losses: dict[str, float], image: np.ndarray) -> bool:
         self.history.append({"step": step, **losses})
@@ -189,13 +198,13 @@ class TrainingView(_View):
             if self.result.history:
                 self._show(training_figure(self.result.history))
             steps, seconds = len(self.result.history), f"{self.result.seconds:.1f}"
-            self.status.value = (
+            self._final(
                 t("widget.stopped", steps=steps, seconds=seconds)
                 if self.result.stopped
                 else t("widget.done", steps=steps, seconds=seconds)
             )
         except Exception as err:  # shown in the widget and re-raised by wait()
             self.error = err
-            self.status.value = t("widget.error", error=f"{type(err).__name__}: {err}")
+            self._final(t("widget.error", error=f"{type(err).__name__}: {err}"))
         finally:
             self.start_button.disabled, self.stop_button.disabled = False, True

@@ -202,8 +202,9 @@ class LayerContributions(_View):
             Result).
 
     Attributes: ``widget``, ``weight_sliders`` ``{layer: FloatSlider}``, ``ratio_slider``
-    (log10 of style weight / content weight), ``figure``, ``figure_png``, ``data`` (the last
-    :func:`layer_contributions` dict), ``steps_figure`` (Image, over steps; None without history).
+    (log10 of style weight / content weight; disabled when either weight is 0), ``figure``,
+    ``figure_png``, ``data`` (the last :func:`layer_contributions` dict), ``steps_figure``
+    (Image, over steps; None without history).
     """
 
     def __init__(
@@ -225,6 +226,9 @@ class LayerContributions(_View):
             )
             for n, v in config.layer_weights().items()
         }
+        # The ratio means something only when both weights are > 0 (notebook 04's texture
+        # has no content term): otherwise the slider is shown, disabled, and not applied.
+        self._ratio_on = config.style_weight > 0 and config.content_weight > 0
         ratio = math.log10(max(config.style_weight, 1e-12) / max(config.content_weight, 1e-12))
         self.ratio_slider = w.FloatSlider(
             round(ratio, 2),
@@ -232,8 +236,10 @@ class LayerContributions(_View):
             max=round(ratio) + 4,
             step=0.1,
             description=t("widget.ratio"),
+            disabled=not self._ratio_on,
             **slider,
         )
+        self._ratio_start = self.ratio_slider.value  # the config's ratio, exactly
         self.figure = w.Image(format="png")
         self.steps_figure: w.Image | None = None
         parts: list[w.Widget] = [
@@ -254,15 +260,12 @@ class LayerContributions(_View):
 
     def refresh(self) -> None:
         """Recompute the contributions for the slider values and redraw."""
-        weights = {n: s.value for n, s in self.weight_sliders.items()}
-        if sum(weights.values()) <= 0:
-            weights = dict.fromkeys(weights, 1.0)
+        weights = {n: s.value for n, s in self.weight_sliders.items()}  # all 0: no style term
+        ratio = None  # the config's own ratio until the slider moves
+        if self._ratio_on and self.ratio_slider.value != self._ratio_start:
+            moved = 10.0 ** (self.ratio_slider.value - self._ratio_start)
+            ratio = moved * self.config.style_weight / self.config.content_weight
         self.data = layer_contributions(
-            self.image,
-            self.style,
-            self.content,
-            self.config,
-            weights,
-            10.0**self.ratio_slider.value,
+            self.image, self.style, self.content, self.config, weights, ratio
         )
         self._show(contributions_figure(self.data))

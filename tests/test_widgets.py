@@ -69,6 +69,10 @@ def test_channel_pair_product_mean_is_the_gram_entry(W, small):
     assert f"{g[3, 7]:.4g}" in fig.axes[2].get_title()
     with pytest.raises(ValueError, match="64"):
         W.channel_pair_figure(photo, "block1_conv1", 0, 64)
+    cached = W.feature_maps(photo, "block1_conv1")  # from the cache: shared, so read-only
+    with pytest.raises(ValueError, match="read-only"):
+        cached /= 2
+    np.testing.assert_array_equal(W.gram_data(photo, "block1_conv1"), g)
 
 
 def test_gram_figure_renders_and_the_highlight_changes_it(W, small):
@@ -195,6 +199,20 @@ def test_layer_contributions_widget_follows_its_sliders(W, small):
     assert view.data["block1_conv1"]["loss"] == pytest.approx(10 * style_before, rel=1e-3)
     assert view.figure_png != png
     assert view.data["content"]["loss"] == pytest.approx(before["content"]["loss"])
+
+
+def test_layer_contributions_of_a_texture_and_with_every_layer_off(W, small):
+    """Notebook 04's texture has no content term: the ratio slider cannot apply (it used to
+    make the style weight ratio × 0 = 0, every bar empty). All layer sliders at 0: no style."""
+    photo, texture = small
+    cfg = PRESETS["default"].replace(content_layers=(), content_weight=0.0, tv_weight=0.0)
+    view = W.LayerContributions(photo, texture, photo, cfg)
+    assert view.ratio_slider.disabled
+    shares = [view.data[n]["share"] for n in cfg.style_layers]
+    assert sum(shares) == pytest.approx(1.0) and min(shares) > 0
+    for slider in view.weight_sliders.values():
+        slider.value = 0.0
+    assert all(view.data[n]["loss"] == 0.0 for n in cfg.style_layers)
 
 
 def _tiny(steps):
