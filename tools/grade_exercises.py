@@ -3,8 +3,9 @@
 Every exercise of the course ends in a checker (``check_gram(my_gram)`` …) that prints
 ``✓ name: …`` or ``✗ name: …``. This reads the *saved outputs* of handed-in notebooks
 (learners run them and save; File → Download), or re-runs them first with ``--execute``
-(NSTSTUDY_FAST=1 sizes, so it takes a minute per notebook, not an hour) so nobody can hand
-in edited outputs.
+(NSTSTUDY_FAST=1 sizes, so it takes a minute per notebook, not an hour), with every saved
+output cleared first, so nobody can hand in edited outputs; a run cut short (a dead kernel, a
+timeout) is marked "incomplete" in the error column.
 
     python tools/grade_exercises.py handed_in/*.ipynb --csv grades.csv
     python tools/grade_exercises.py handed_in/*.ipynb --execute
@@ -41,19 +42,25 @@ def grade(path: Path, execute: bool = False, timeout: int = 600) -> dict:
     nb = nbformat.read(path, as_version=4)
     error = ""
     if execute:
+        import secrets
+
         from nbclient import NotebookClient
 
         os.environ.setdefault("NSTSTUDY_FAST", "1")
+        for cell in nb.cells:  # only what runs now counts: no saved output survives
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
         client = NotebookClient(
             nb,
             timeout=timeout,
             allow_errors=True,
+            skip_cells_with_tag=secrets.token_hex(8),  # no tag can keep a cell from running
             resources={"metadata": {"path": str(path.parent)}},
         )
         try:
             client.execute()
-        except Exception as err:  # a dead kernel or a timeout: grade what ran
-            error = f"{type(err).__name__}: {err}"[:200]
+        except Exception as err:  # a dead kernel or a timeout: grade what ran, say it stopped
+            error = f"incomplete: {type(err).__name__}: {err}"[:200]
     marks = MARK.findall(_outputs_text(nb))
     learner, _, notebook = path.stem.rpartition("__")
     return {
@@ -76,17 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.notebooks:
         try:
             rows.append(grade(path, args.execute))
-        except (OSError, ValueError) as err:
-            print(f"{path}: cannot read it as a notebook ({err})", file=sys.stderr)
+        except Exception as err:  # one bad file must not stop the class's batch
+            print(f"{path}: cannot read it as a notebook ({type(err).__name__})", file=sys.stderr)
             continue
         r = rows[-1]
         who = r["learner"] or "-"
         print(f"{who:16} {r['notebook']:40} {r['passed']:3} ✓ {r['failed']:3} ✗  {r['error']}")
-    if args.csv:
-        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["learner"])
+    if args.csv and rows:  # no notebook graded: an earlier CSV is left as it was
+        tmp = args.csv.with_name(f".{args.csv.name}.part")
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
+        os.replace(tmp, args.csv)  # complete or not at all
     return 0 if rows else 2
 
 
