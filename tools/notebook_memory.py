@@ -2,8 +2,9 @@
 
 Runs every notebook top to bottom with nbclient, each in its own child process with its own
 kernel, and reports the kernel's peak resident memory (``VmHWM`` of the kernel process, read
-from /proc just before it shuts down; cross-checked with ``getrusage(RUSAGE_CHILDREN)`` after
-it exited, which is what counts on Linux), the runner's own peak, and the wall time.
+from /proc after every cell while the kernel is alive; cross-checked with
+``getrusage(RUSAGE_CHILDREN)`` after it exited, which is what counts on Linux), the runner's
+own peak, and the wall time.
 
     python tools/notebook_memory.py                 # FAST mode (NSTSTUDY_FAST=1): CI sizes
     python tools/notebook_memory.py --full          # what learners run: the number for Binder
@@ -57,11 +58,13 @@ def run_one(notebook: Path, timeout: int, save: Path | None = None) -> dict:
         resources={"metadata": {"path": str(notebook.parent)}},
     )
 
-    def on_complete(**_: object) -> None:
+    def after_cell(**_: object) -> None:  # the kernel is alive here (not at notebook end)
         pid = getattr(client.km.provisioner, "pid", None) if client.km else None
-        seen["kernel_peak_mb"] = _vm_hwm_mb(pid) if pid else None
+        peak = _vm_hwm_mb(pid) if pid else None
+        if peak is not None:
+            seen["kernel_peak_mb"] = max(peak, seen["kernel_peak_mb"] or 0.0)
 
-    client.on_notebook_complete = on_complete
+    client.on_cell_executed = after_cell
     start, error = time.perf_counter(), None
     try:
         client.execute()
@@ -94,7 +97,13 @@ def measure(notebook: Path, fast: bool, timeout: int, save: Path | None = None) 
     cmd = [sys.executable, __file__, "--child", str(notebook), "--timeout", str(timeout)]
     if save is not None:
         cmd += ["--save", str(save.resolve())]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout * 4 + 60)
+    cells = sum(c.get("cell_type") == "code" for c in json.loads(notebook.read_text())["cells"])
+    try:  # each cell may take `timeout` s; the whole notebook, all its cells' worth
+        proc = subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=timeout * max(cells, 1) + 120
+        )
+    except subprocess.TimeoutExpired:
+        return {"notebook": str(notebook), "ok": False, "error": "timed out (the whole notebook)"}
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
             return json.loads(line)
