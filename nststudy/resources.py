@@ -111,7 +111,10 @@ def _cgroup_dirs(root: Path, proc_cgroup: Path) -> list[tuple[Path, str]]:
 
 def _cgroup_free(folder: Path, version: str) -> int | None:
     if version == "v2":
-        limit = _read_int(folder / "memory.max")
+        # memory.high throttles (reclaims hard) rather than kills, but a run there crawls
+        limits = [_read_int(folder / name) for name in ("memory.max", "memory.high")]
+        known = [v for v in limits if v is not None]
+        limit = min(known) if known else None
         used = _read_int(folder / "memory.current")
         stat = folder / "memory.stat"
     else:
@@ -312,6 +315,16 @@ def check_fits(height: int, width: int, config: Config, available: int | None = 
     if need <= have:
         return
     fits = largest_fitting_size(height, width, config, have)
+    smallest = estimate_stylize_memory(
+        *(max(1, round(side * 32 / max(height, width))) for side in (height, width)), config
+    )
+    if smallest > have:  # even the smallest painting does not fit: a smaller size won't help
+        raise ResourceError(
+            f"painting at {width}×{height} px needs about {_fmt(need)} of memory but only "
+            f"{_fmt(have)} is available, less than even a 32 px painting needs "
+            f"({_fmt(smallest)}); close other notebooks or programs to free memory, or set "
+            f"{IGNORE_ENV}=1 to try anyway"
+        )
     raise ResourceError(
         f"painting at {width}×{height} px needs about {_fmt(need)} of memory but only "
         f"{_fmt(have)} is available; choose a smaller size (about {fits} px fits, e.g. "

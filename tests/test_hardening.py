@@ -658,6 +658,12 @@ MEMORY_CASES = [
         1.0,
     ),
     ("v2_unlimited", {"memory.max": "max", "memory.current": "5"}, "0::/\n", 20.0),
+    (  # memory.high only throttles, but a run pressed against it crawls: it counts as a limit
+        "v2_high",
+        {"memory.max": "max", "memory.high": str(GB), "memory.current": str(GB // 4)},
+        "0::/\n",
+        0.75,
+    ),
     (
         "v2_nested_binder",
         {
@@ -751,6 +757,9 @@ def test_check_fits_message_and_override(monkeypatch: pytest.MonkeyPatch) -> Non
     fits = int(message.split("--size ")[1].split(")")[0])
     assert 256 <= fits < 4096
     check_fits(round(3072 * fits / 4096), fits, cfg, available=4 * GB)  # the advice works
+    with pytest.raises(ResourceError, match="less than even a 32 px painting") as info:
+        check_fits(384, 512, cfg, available=100 * 2**20)  # no size fits: no size suggested
+    assert "--size" not in str(info.value) and "close other notebooks" in str(info.value)
     monkeypatch.setenv(IGNORE_ENV, "1")
     check_fits(3072, 4096, cfg, available=4 * GB)
 
