@@ -24,6 +24,27 @@ def test_links_generated_from_pyproject() -> None:
     assert out.returncode == 0, f"run `python tools/sync_links.py`:\n{out.stdout}"
 
 
+def test_sync_links_leaves_cells_it_does_not_change_as_jupyter_wrote_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sync_links", ROOT / "tools" / "sync_links.py")
+    sync = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sync)
+    monkeypatch.setattr(sync, "ROOT", tmp_path)
+    cells = [
+        {"cell_type": "code", "id": "a", "metadata": {}, "outputs": [], "source": []},
+        {"cell_type": "markdown", "id": "b", "metadata": {}, "source": ["text\n", "more\n"]},
+    ]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "notebooks" / "x.ipynb"
+    path.parent.mkdir()
+    text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    path.write_text(text)
+    assert sync._sync_notebook(path) == text  # an empty cell, a trailing newline: untouched
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_committed_without_outputs(path: Path) -> None:
     # Only `# NBVAL_CHECK_OUTPUT` cells keep their (plain-text) expected output, for nbval to

@@ -56,7 +56,8 @@ def _sync_notebook(path: Path) -> str:
             elif cell["cell_type"] == "code" and line.startswith("REPO_URL = "):
                 lines[i] = f'REPO_URL = "{repo_url()}"'
         joined = "\n".join(lines)
-        cell["source"] = [ln + "\n" for ln in joined.split("\n")[:-1]] + [joined.split("\n")[-1]]
+        if joined != "".join(cell["source"]):  # only what changed: the rest as Jupyter wrote it
+            cell["source"] = joined.splitlines(keepends=True)
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 

@@ -46,6 +46,15 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+# pip evaluates nststudy's dependency markers (tensorflow-cpu on Linux x86_64, tensorflow
+# elsewhere) for the machine running it, not for --platform: built elsewhere, the wheelhouse
+# would hold the wrong TensorFlow and fail offline in class.
+if [ "$PLATFORM" = x86_64 ] && [ "$(uname -sm)" != "Linux x86_64" ] && [ "$DRY" = 0 ]; then
+  echo "wheelhouse.sh: run this on Linux x86_64 (this is $(uname -sm)): the dependency" \
+    "markers are evaluated for this machine, not for the classroom's" >&2
+  exit 2
+fi
+
 case "$PLATFORM" in
   x86_64) PLATFORMS=(manylinux2014_x86_64 manylinux_2_17_x86_64 manylinux_2_27_x86_64 manylinux_2_28_x86_64 linux_x86_64) ;;
   *) PLATFORMS=("$PLATFORM") ;;
@@ -76,8 +85,10 @@ if [ -z "$WEIGHTS" ]; then
   WEIGHTS="${NSTSTUDY_VGG19_WEIGHTS:-${KERAS_HOME:-$HOME/.keras}/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5}"
 fi
 if [ -f "$WEIGHTS" ]; then
+  run "$PYTHON" -m nststudy weights verify "$WEIGHTS"  # a damaged copy must not reach class
   run mkdir -p "$DEST/weights"
-  run cp "$WEIGHTS" "$DEST/weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+  run cp "$WEIGHTS" "$DEST/weights/.weights.h5.part"  # complete or not there at all
+  run mv "$DEST/weights/.weights.h5.part" "$DEST/weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 else
   echo "note: no VGG19 weights at $WEIGHTS; run 'nststudy weights install' first or pass --weights FILE" >&2
 fi
