@@ -5,16 +5,23 @@ reference (shape, dtype, NaN, then values); at the first mismatch it looks throu
 known mistakes (each a small function computing what that mistake returns) to name it.
 Nothing here raises: every problem becomes a failed :class:`CheckResult`. The inputs that
 several checkers share (a fixed-seed generator, small random images) are here too.
+
+Every message, hint and case description is looked up with :func:`nststudy.i18n.t` (keys
+``check.*``) when the check runs, so a learner reads them in the language in force then; code
+inside a hint stays code, and the ✓/✗ and the check's ``name`` never change (the grading script
+reads ``✓ name:``).
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .i18n import get_language, t
 
 __all__ = [
     "Case",
@@ -38,35 +45,41 @@ class CheckResult:
         passed: True when every case matched the reference.
         message: ``"all N checks passed"`` or which case failed and how.
         hint: the likely mistake and how to fix it (empty when passed).
+        lang: the language the texts were written in (the one in force when the result was
+            made); the "Hint" label is shown in it too.
     """
 
     name: str
     passed: bool
     message: str
     hint: str = ""
+    lang: str = field(default_factory=get_language, compare=False)
 
     def __bool__(self) -> bool:
         return self.passed
 
     def __repr__(self) -> str:
         mark = "✓" if self.passed else "✗"
-        hint = f"\n  Hint: {self.hint}" if self.hint else ""
+        hint = f"\n  {t('check.show_hint', self.lang, hint=self.hint)}" if self.hint else ""
         return f"{mark} {self.name}: {self.message}{hint}"
 
     def _repr_markdown_(self) -> str:
         mark = "✅" if self.passed else "❌"
-        hint = f"\n\n💡 *Hint:* {self.hint}" if self.hint else ""
+        hint = (
+            f"\n\n💡 {t('check.show_hint_markdown', self.lang, hint=self.hint)}"
+            if self.hint
+            else ""
+        )
         return f"{mark} **{self.name}**: {self.message}{hint}"
 
     def _repr_html_(self) -> str:
         colour, bg, mark = (
             ("#1a7f37", "#e6f4ea", "✓") if self.passed else ("#b42318", "#fdecea", "✗")
         )
-        hint = (
-            f'<div style="color:#9a4f00;margin-top:4px">💡 Hint: {html.escape(self.hint)}</div>'
-            if self.hint
-            else ""
-        )
+        hint = ""
+        if self.hint:
+            shown = html.escape(t("check.show_hint", self.lang, hint=self.hint))
+            hint = f'<div style="color:#9a4f00;margin-top:4px">💡 {shown}</div>'
         return (
             f'<div class="nststudy-check" style="border-left:4px solid {colour};background:{bg};'
             f'padding:6px 10px;font-family:sans-serif">'
@@ -87,12 +100,13 @@ def _fmt(x: Any) -> str:
         return f"{arr.item():.6g}"
     if arr.dtype.kind in "fiub" and arr.size <= 6:
         return np.array2string(arr, precision=4)
-    return f"array of shape {arr.shape}"
+    return t("check.array_of_shape", shape=arr.shape)
 
 
-def _as_array(got: Any) -> np.ndarray:
+def _as_array(got: Any, answer: bool = False) -> np.ndarray:
+    """``got`` as a numeric array; ``answer``: it is a typed-in answer, not a function's result."""
     if got is None:
-        raise _Fail("your function returned None", "did you forget the `return` statement?")
+        raise _Fail(t("check.returned_none"), t("check.hint.forgot_return"))
     if hasattr(got, "numpy"):
         got = got.numpy()
     try:
@@ -100,14 +114,24 @@ def _as_array(got: Any) -> np.ndarray:
     except Exception:  # ragged lists and other odd values
         arr = np.asarray(None)
     if arr.dtype.kind not in "fiub":
-        raise _Fail(f"your function returned {type(got).__name__} {got!r:.60}, not numbers")
+        kind, value = type(got).__name__, f"{got!r:.60}"
+        if answer:
+            raise _Fail(t("check.answer_not_numbers", kind=kind, value=value))
+        raise _Fail(t("check.returned_not_numbers", kind=kind, value=value))
     return arr
 
 
-def _compare(got: Any, expected: Any, atol: float, rtol: float, dtype: str | None = None) -> str:
+def _compare(
+    got: Any,
+    expected: Any,
+    atol: float,
+    rtol: float,
+    dtype: str | None = None,
+    answer: bool = False,
+) -> str:
     """'' when ``got`` matches ``expected``; otherwise what is wrong, in words."""
     exp = np.asarray(expected, dtype=np.float64)
-    arr = _as_array(got)
+    arr = _as_array(got, answer)
     if exp.size == 1 and arr.size == 1:
         arr = arr.reshape(exp.shape)
     if (
@@ -118,18 +142,19 @@ def _compare(got: Any, expected: Any, atol: float, rtol: float, dtype: str | Non
     ):
         arr = arr[None]  # a (C, C) Gram for batch 1 is fine
     if arr.shape != exp.shape:
-        return f"expected shape {exp.shape}, got shape {arr.shape}"
+        return t("check.expected_shape", expected=exp.shape, got=arr.shape)
     if dtype is not None and arr.dtype != np.dtype(dtype):
-        return f"expected dtype {dtype}, got {arr.dtype}"
+        return t("check.expected_dtype", expected=dtype, got=arr.dtype)
     val = arr.astype(np.float64)
     if not np.all(np.isfinite(val)):
-        return "the result contains NaN or infinity"
+        return t("check.not_finite")
     bad = ~np.isclose(val, exp, atol=atol, rtol=rtol)
     if not bad.any():
         return ""
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
-    where = f" at index {idx}" if exp.ndim else ""
-    return f"expected {_fmt(exp[idx])}{where}, got {_fmt(val[idx])}"
+    if idx:
+        return t("check.expected_value_at", expected=_fmt(exp[idx]), index=idx, got=_fmt(val[idx]))
+    return t("check.expected_value", expected=_fmt(exp[idx]), got=_fmt(val[idx]))
 
 
 def _call(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
@@ -139,10 +164,10 @@ def _call(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
         raise
     except NotImplementedError:
         raise _Fail(
-            "your function raised NotImplementedError", "replace it with your code"
+            t("check.raised_not_implemented"), t("check.hint.replace_not_implemented")
         ) from None
     except Exception as err:
-        raise _Fail(f"your function raised {type(err).__name__}: {err}", "") from None
+        raise _Fail(t("check.raised", error=f"{type(err).__name__}: {err}")) from None
 
 
 Case = tuple[str, Sequence[Any], Any]  # (description of the input, arguments, expected value)
@@ -163,7 +188,8 @@ def run_check(
     """Run ``fn`` on each case; the first mismatch fails with a hint from ``mistakes``."""
     try:
         if not callable(fn):
-            return CheckResult(name, False, f"expected a function, got {type(fn).__name__}", hint)
+            got = type(fn).__name__
+            return CheckResult(name, False, t("check.not_a_function", kind=got), hint)
         fn = wrap(fn) if wrap else fn
         todo = cases()
         for i, (label, args, expected) in enumerate(todo, 1):
@@ -179,12 +205,14 @@ def run_check(
                         break
                 except Exception:  # a mistake model that does not apply to this input
                     continue
-            return CheckResult(name, False, f"case {i} of {len(todo)} ({label}): {problem}", why)
-        return CheckResult(name, True, f"all {len(todo)} checks passed")
+            where = t("check.case", i=i, n=len(todo), label=label, problem=problem)
+            return CheckResult(name, False, where, why)
+        return CheckResult(name, True, t("check.passed", n=len(todo)))
     except _Fail as fail:
         return CheckResult(name, False, fail.message, fail.hint or hint)
     except Exception as err:  # never let a checker break the notebook
-        return CheckResult(name, False, f"the check itself failed: {type(err).__name__}: {err}")
+        error = f"{type(err).__name__}: {err}"
+        return CheckResult(name, False, t("check.internal_error", error=error))
 
 
 def check_against(
@@ -197,7 +225,13 @@ def check_against(
     rtol: float = 1e-3,
 ) -> CheckResult:
     """Compare ``fn(*args)`` with ``reference(*args)`` for each ``args`` in ``inputs``."""
-    cases = lambda: [(f"input {i}", a, _as_array(reference(*a))) for i, a in enumerate(inputs, 1)]  # noqa: E731
+
+    def cases() -> list[Case]:
+        return [
+            (t("check.case.input", i=i), a, _as_array(reference(*a)))
+            for i, a in enumerate(inputs, 1)
+        ]
+
     return run_check(name, fn, cases, hint=hint, atol=atol, rtol=rtol)
 
 
@@ -206,16 +240,16 @@ def check_number(
 ) -> CheckResult:
     """Check a numeric answer against ``expected`` within relative tolerance ``rtol``."""
     if answer is None or answer is Ellipsis:
-        return CheckResult(name, False, "no answer yet: replace ... with your number", hint)
+        return CheckResult(name, False, t("check.no_answer"), hint)
     try:
-        problem = _compare(answer, expected, atol=0.0, rtol=rtol)
+        problem = _compare(answer, expected, atol=0.0, rtol=rtol, answer=True)
     except _Fail as fail:
-        return CheckResult(name, False, fail.message.replace("your function returned", "got"), hint)
+        return CheckResult(name, False, fail.message, hint)
     except Exception as err:
-        return CheckResult(name, False, f"could not read your answer: {err}", hint)
+        return CheckResult(name, False, t("check.unreadable_answer", error=err), hint)
     if problem:
-        return CheckResult(name, False, problem.replace("at index ()", ""), hint)
-    return CheckResult(name, True, f"{_fmt(_as_array(answer))} is right")
+        return CheckResult(name, False, problem, hint)
+    return CheckResult(name, True, t("check.number_right", value=_fmt(_as_array(answer))))
 
 
 def fixed_rng() -> np.random.Generator:
@@ -227,7 +261,7 @@ def random_images(lo: float = 0.0, hi: float = 1.0) -> list[tuple[str, np.ndarra
     """Three small float32 RGB images of different shapes, uniform in ``[lo, hi]``, described."""
     rng = fixed_rng()
     return [
-        (f"image of shape {s}", rng.uniform(lo, hi, s).astype(np.float32))
+        (t("check.case.image", shape=s), rng.uniform(lo, hi, s).astype(np.float32))
         for s in [(4, 5, 3), (7, 3, 3), (16, 16, 3)]
     ]
 

@@ -23,6 +23,7 @@ from ._checking import (
     random_images,
     run_check,
 )
+from .i18n import t
 from .images import IMAGENET_MEAN_BGR
 
 __all__ = [
@@ -42,9 +43,8 @@ def _vgg_arrays(batch: bool = False) -> list[tuple[str, np.ndarray]]:
     out = []
     for _, x in random_images(-0.2, 1.2):
         v = (x[..., ::-1].astype(np.float64) * 255 - MEAN).astype(np.float32)
-        out.append(
-            (f"VGG array of shape {(1, *v.shape) if batch else v.shape}", v[None] if batch else v)
-        )
+        shape = (1, *v.shape) if batch else v.shape
+        out.append((t("check.case.vgg_array", shape=shape), v[None] if batch else v))
     return out
 
 
@@ -55,27 +55,14 @@ def check_to_vgg(fn: Any) -> CheckResult:
     """
     bgr = lambda x: np.asarray(x, np.float64)[..., ::-1]  # noqa: E731
     mistakes = [
-        (
-            "the channels are still RGB: VGG19 wants BGR, reverse the last axis first "
-            "(img[..., ::-1])",
-            lambda x: np.asarray(x, np.float64) * 255 - MEAN,
-        ),
-        (
-            "the channels are still RGB: VGG19 wants BGR, reverse the last axis first",
-            lambda x: np.asarray(x, np.float64) * 255 - MEAN[::-1],
-        ),
-        ("you forgot to subtract the ImageNet mean (IMAGENET_MEAN_BGR)", lambda x: bgr(x) * 255),
-        (
-            "you forgot to multiply by 255: VGG19 was trained on the 0–255 scale",
-            lambda x: bgr(x) - MEAN,
-        ),
-        (
-            "the mean is in B, G, R order: flip the channels first, then subtract it",
-            lambda x: bgr(x) * 255 - MEAN[::-1],
-        ),
+        (t("check.to_vgg.rgb_flip"), lambda x: np.asarray(x, np.float64) * 255 - MEAN),
+        (t("check.to_vgg.rgb"), lambda x: np.asarray(x, np.float64) * 255 - MEAN[::-1]),
+        (t("check.to_vgg.no_mean"), lambda x: bgr(x) * 255),
+        (t("check.to_vgg.no_255"), lambda x: bgr(x) - MEAN),
+        (t("check.to_vgg.mean_order"), lambda x: bgr(x) * 255 - MEAN[::-1]),
     ]
     cases = lambda: [(d, (x,), bgr(x) * 255 - MEAN) for d, x in random_images()]  # noqa: E731
-    hint = "VGG input = img[..., ::-1] * 255 - IMAGENET_MEAN_BGR"
+    hint = t("check.to_vgg.hint")
     return run_check("to_vgg", fn, cases, mistakes, hint, atol=1e-2, rtol=1e-4)
 
 
@@ -88,20 +75,14 @@ def check_from_vgg(fn: Any) -> CheckResult:
     f = lambda x: np.asarray(x, np.float64)  # noqa: E731
     mistakes = [
         (
-            "don't clip here: from_vgg must be the exact inverse; clip when you display",
+            t("check.from_vgg.clipped"),
             lambda x: np.clip((f(x) + MEAN)[..., ::-1] / 255, 0, 1),
         ),
-        (
-            "the channels are still BGR: reverse the last axis to get RGB",
-            lambda x: (f(x) + MEAN) / 255,
-        ),
-        ("you forgot to add the ImageNet mean back", lambda x: f(x)[..., ::-1] / 255),
-        ("add the mean back (you subtracted it again)", lambda x: (f(x) - MEAN)[..., ::-1] / 255),
-        ("you forgot to divide by 255", lambda x: (f(x) + MEAN)[..., ::-1]),
-        (
-            "add the mean while the channels are still BGR, then flip",
-            lambda x: (f(x)[..., ::-1] + MEAN) / 255,
-        ),
+        (t("check.from_vgg.bgr"), lambda x: (f(x) + MEAN) / 255),
+        (t("check.from_vgg.no_mean"), lambda x: f(x)[..., ::-1] / 255),
+        (t("check.from_vgg.mean_subtracted"), lambda x: (f(x) - MEAN)[..., ::-1] / 255),
+        (t("check.from_vgg.no_255"), lambda x: (f(x) + MEAN)[..., ::-1]),
+        (t("check.from_vgg.mean_then_flip"), lambda x: (f(x)[..., ::-1] + MEAN) / 255),
     ]
     cases = lambda: [(d, (x,), (f(x) + MEAN)[..., ::-1] / 255) for d, x in _vgg_arrays()]  # noqa: E731
     return run_check(
@@ -136,13 +117,10 @@ def check_fit_size(fn: Any) -> CheckResult:
         ]
 
     mistakes = [
+        (t("check.fit_size.aspect"), lambda h, w, m: (m, m)),
+        (t("check.fit_size.order"), lambda h, w, m: _fit(h, w, m)[::-1]),
         (
-            "keep the aspect ratio: the article's (512, 512) squashes the photo",
-            lambda h, w, m: (m, m),
-        ),
-        ("return (height, width), in that order", lambda h, w, m: _fit(h, w, m)[::-1]),
-        (
-            "never enlarge: a photo already smaller than max_dim keeps its size",
+            t("check.fit_size.enlarged"),
             lambda h, w, m: (round(h * m / max(h, w)), round(w * m / max(h, w))),
         ),
     ]
@@ -160,16 +138,13 @@ def check_clip_to_valid(fn: Any) -> CheckResult:
         return [(d, (x,), np.clip(as_f64(x), lo, hi)) for d, x in _vgg_arrays(batch=True)]
 
     mistakes = [
+        (t("check.clip_to_valid.pixels_255"), lambda x: np.clip(as_f64(x), 0, 255)),
+        (t("check.clip_to_valid.pixels_1"), lambda x: np.clip(as_f64(x), 0, 1)),
         (
-            "the bounds are in VGG space: [-mean, 255 - mean] per channel, not [0, 255]",
-            lambda x: np.clip(as_f64(x), 0, 255),
-        ),
-        ("the bounds are in VGG space, not [0, 1] pixels", lambda x: np.clip(as_f64(x), 0, 1)),
-        (
-            "the mean is in B, G, R order (IMAGENET_MEAN_BGR), like the channels",
+            t("check.clip_to_valid.mean_order"),
             lambda x: np.clip(as_f64(x), -MEAN[::-1], 255 - MEAN[::-1]),
         ),
-        ("nothing was clipped: values outside the valid range are still there", as_f64),
+        (t("check.clip_to_valid.not_clipped"), as_f64),
     ]
     hint = "tf.clip_by_value(x, -IMAGENET_MEAN_BGR, 255 - IMAGENET_MEAN_BGR)"
     return run_check("clip_to_valid", fn, cases, mistakes, hint, atol=1e-3, rtol=1e-5)
@@ -184,18 +159,9 @@ def check_deprocess(fn: Any) -> CheckResult:
         return [(d, (x,), np.clip(np.round(raw(x)), 0, 255)) for d, x in _vgg_arrays()]
 
     mistakes = [
-        (
-            "clip to [0, 255] before converting to uint8, or out-of-range values wrap around",
-            lambda x: np.trunc(raw(x)).astype(np.int64) % 256,
-        ),
-        (
-            "convert BGR back to RGB (reverse the last axis)",
-            lambda x: np.clip(as_f64(x) + MEAN, 0, 255),
-        ),
-        (
-            "add the ImageNet mean back before clipping",
-            lambda x: np.clip(as_f64(x)[..., ::-1], 0, 255),
-        ),
+        (t("check.deprocess.wrap_around"), lambda x: np.trunc(raw(x)).astype(np.int64) % 256),
+        (t("check.deprocess.bgr"), lambda x: np.clip(as_f64(x) + MEAN, 0, 255)),
+        (t("check.deprocess.no_mean"), lambda x: np.clip(as_f64(x)[..., ::-1], 0, 255)),
     ]
     hint = "np.clip((x + IMAGENET_MEAN_BGR)[..., ::-1], 0, 255).astype('uint8')"
     return run_check("deprocess", fn, cases, mistakes, hint, atol=1.01, rtol=0, dtype="uint8")
@@ -225,30 +191,21 @@ def check_luminance_transfer(fn: Any) -> CheckResult:
         out = []
         for shape in [(6, 5, 3), (16, 12, 3)]:
             p, q = rng.uniform(0, 1, (2, *shape)).astype(np.float32)
-            out.append((f"painting and photo of shape {shape}", (p, q), _transfer(p, q)))
+            out.append((t("check.case.painting_photo", shape=shape), (p, q), _transfer(p, q)))
         p = random_images()[2][1]
         q = np.broadcast_to(np.float32([0.8, 0.3, 0.1]), p.shape).copy()
-        return [*out, ("a painting and an orange photo", (p, q), _transfer(p, q))]
+        return [*out, (t("check.case.orange_photo"), (p, q), _transfer(p, q))]
 
     mistakes = [
+        (t("check.luminance_transfer.swapped"), lambda p, q: _transfer(q, p)),
+        (t("check.luminance_transfer.painting"), lambda p, q: as_f64(p)),
+        (t("check.luminance_transfer.photo"), lambda p, q: as_f64(q)),
         (
-            "the luminance comes from the painting (first argument), the colours from the photo",
-            lambda p, q: _transfer(q, p),
-        ),
-        (
-            "you returned the painting unchanged: keep its luminance, take the photo's I and Q",
-            lambda p, q: as_f64(p),
-        ),
-        (
-            "you returned the photo unchanged: its luminance must be the painting's",
-            lambda p, q: as_f64(q),
-        ),
-        (
-            "Y is the weighted sum 0.299 R + 0.587 G + 0.114 B, not the plain mean",
+            t("check.luminance_transfer.plain_mean"),
             lambda p, q: np.clip(
                 as_f64(q) + (as_f64(p).mean(-1) - as_f64(q).mean(-1))[..., None], 0, 1
             ),
         ),
     ]
-    hint = "convert both to YIQ (skimage.color.rgb2yiq), take Y from the painting, convert back"
+    hint = t("check.luminance_transfer.hint")
     return run_check("luminance_transfer", fn, cases, mistakes, hint, atol=0.02, rtol=0, wrap=wrap)

@@ -23,6 +23,7 @@ from ._checking import (
     random_images,
     run_check,
 )
+from .i18n import t
 
 __all__ = [
     "check_content_loss",
@@ -38,7 +39,10 @@ def _features() -> list[tuple[str, Any]]:
 
     rng = fixed_rng()
     shapes = [(1, 4, 5, 3), (1, 6, 6, 8), (1, 3, 7, 16)]
-    return [(f"F of shape {s}", tf.constant(rng.gamma(1.0, 1.0, s), tf.float32)) for s in shapes]
+    return [
+        (t("check.case.features", shape=s), tf.constant(rng.gamma(1.0, 1.0, s), tf.float32))
+        for s in shapes
+    ]
 
 
 def _gram_np(f: Any, norm: bool = True) -> np.ndarray:
@@ -56,27 +60,16 @@ def check_content_loss(fn: Any) -> CheckResult:
     def cases() -> list[Case]:
         pairs = [(d, f, tf.reverse(f, axis=[2]) * 0.8) for d, f in _features()]
         return [
-            (f"{d}, P of the same shape", (f, p), as_f64(content_loss(f, p))) for d, f, p in pairs
+            (t("check.case.content", features=d), (f, p), as_f64(content_loss(f, p)))
+            for d, f, p in pairs
         ]
 
     d = lambda f, p: as_f64(f) - as_f64(p)  # noqa: E731
     mistakes = [
-        (
-            "use the mean of the squared differences (tf.reduce_mean), not the sum",
-            lambda f, p: np.sum(d(f, p) ** 2),
-        ),
-        (
-            "the paper's ½·sum is another normalisation: use the mean (MSE)",
-            lambda f, p: 0.5 * np.sum(d(f, p) ** 2),
-        ),
-        (
-            "no square root: the content loss is the mean squared error, not its root",
-            lambda f, p: np.sqrt(np.mean(d(f, p) ** 2)),
-        ),
-        (
-            "square the differences instead of taking their absolute value",
-            lambda f, p: np.mean(np.abs(d(f, p))),
-        ),
+        (t("check.content_loss.sum"), lambda f, p: np.sum(d(f, p) ** 2)),
+        (t("check.content_loss.half_sum"), lambda f, p: 0.5 * np.sum(d(f, p) ** 2)),
+        (t("check.content_loss.root"), lambda f, p: np.sqrt(np.mean(d(f, p) ** 2))),
+        (t("check.hint.square_not_abs"), lambda f, p: np.mean(np.abs(d(f, p)))),
     ]
     return run_check("content_loss", fn, cases, mistakes, "tf.reduce_mean(tf.square(F - P))")
 
@@ -93,13 +86,10 @@ def check_gram(fn: Any) -> CheckResult:
 
     hw = lambda f: as_f64(f).shape[1] * as_f64(f).shape[2]  # noqa: E731
     mistakes = [
-        (
-            "divide by H·W, the number of positions: without it the Gram grows with image size",
-            lambda f: _gram_np(f, norm=False),
-        ),
-        ("divide by H·W only, not H·W·C", lambda f: _gram_np(f) / as_f64(f).shape[3]),
-        ("divide by H·W (positions), not by C", lambda f: _gram_np(f) * hw(f) / as_f64(f).shape[3]),
-        ("divide by H·W, not by (H·W)²", lambda f: _gram_np(f) / hw(f)),
+        (t("check.gram.not_divided"), lambda f: _gram_np(f, norm=False)),
+        (t("check.gram.hwc"), lambda f: _gram_np(f) / as_f64(f).shape[3]),
+        (t("check.gram.by_c"), lambda f: _gram_np(f) * hw(f) / as_f64(f).shape[3]),
+        (t("check.gram.hw_squared"), lambda f: _gram_np(f) / hw(f)),
     ]
     hint = "G = tf.einsum('bijc,bijd->bcd', F, F) / (H * W)"
     return run_check("gram", fn, cases, mistakes, hint)
@@ -115,34 +105,23 @@ def check_style_loss(fn: Any) -> CheckResult:
         out = []
         for d, f in _features():
             a = gram_matrix(tf.sqrt(f + 0.5))
-            out.append(
-                (f"{d}, target Gram of shape {tuple(a.shape)}", (f, a), as_f64(style_loss(f, a)))
-            )
+            label = t("check.case.style", features=d, shape=tuple(a.shape))
+            out.append((label, (f, a), as_f64(style_loss(f, a))))
         return out
 
     diff = lambda f, a: _gram_np(f) - as_f64(a)  # noqa: E731
     mistakes = [
+        (t("check.style_loss.sum"), lambda f, a: np.sum(diff(f, a) ** 2)),
         (
-            "use the mean of the squared differences, not the sum",
-            lambda f, a: np.sum(diff(f, a) ** 2),
-        ),
-        (
-            "don't divide by 4C² as well: the mean already divides by C² (the article's double "
-            "normalisation)",
+            t("check.style_loss.four_c2"),
             lambda f, a: np.mean(diff(f, a) ** 2) / (4 * as_f64(f).shape[3] ** 2),
         ),
         (
-            "your Gram matrix is missing the division by H·W",
+            t("check.style_loss.gram_not_divided"),
             lambda f, a: np.mean((_gram_np(f, norm=False) - as_f64(a)) ** 2),
         ),
-        (
-            "no square root: it is the mean of squared differences",
-            lambda f, a: np.sqrt(np.mean(diff(f, a) ** 2)),
-        ),
-        (
-            "square the differences instead of taking their absolute value",
-            lambda f, a: np.mean(np.abs(diff(f, a))),
-        ),
+        (t("check.style_loss.root"), lambda f, a: np.sqrt(np.mean(diff(f, a) ** 2))),
+        (t("check.hint.square_not_abs"), lambda f, a: np.mean(np.abs(diff(f, a)))),
     ]
     return run_check("style_loss", fn, cases, mistakes, "tf.reduce_mean(tf.square(gram(F) - A))")
 
@@ -154,34 +133,25 @@ def check_tv_loss(fn: Any) -> CheckResult:
     from .losses import total_variation_loss
 
     def cases() -> list[Case]:
-        imgs = [(d, tf.constant(x[None])) for d, x in random_images()]
-        return [(d.replace("(", "(1, ", 1), (x,), as_f64(total_variation_loss(x))) for d, x in imgs]
+        imgs = [tf.constant(x[None]) for _, x in random_images()]
+        return [
+            (t("check.case.image", shape=tuple(x.shape)), (x,), as_f64(total_variation_loss(x)))
+            for x in imgs
+        ]
 
     dy = lambda x: np.diff(as_f64(x), axis=1)  # noqa: E731
     dx = lambda x: np.diff(as_f64(x), axis=2)  # noqa: E731
     mistakes = [
+        (t("check.tv_loss.squares"), lambda x: np.sum(dy(x) ** 2) + np.sum(dx(x) ** 2)),
+        (t("check.tv_loss.mean"), lambda x: np.mean(np.abs(dy(x))) + np.mean(np.abs(dx(x)))),
         (
-            "total variation uses absolute differences (L1), not squares",
-            lambda x: np.sum(dy(x) ** 2) + np.sum(dx(x) ** 2),
-        ),
-        (
-            "sum the absolute differences, don't average them",
-            lambda x: np.mean(np.abs(dy(x))) + np.mean(np.abs(dx(x))),
-        ),
-        (
-            "that is the article's mean of squared gradients; use the sum of absolute ones",
+            t("check.tv_loss.article"),
             lambda x: (np.sum(dy(x) ** 2) + np.sum(dx(x) ** 2)) / as_f64(x).size,
         ),
-        (
-            "add both directions: vertical (rows) and horizontal (columns) differences",
-            lambda x: np.sum(np.abs(dy(x))),
-        ),
-        (
-            "add both directions: vertical (rows) and horizontal (columns) differences",
-            lambda x: np.sum(np.abs(dx(x))),
-        ),
+        (t("check.tv_loss.one_direction"), lambda x: np.sum(np.abs(dy(x)))),
+        (t("check.tv_loss.one_direction"), lambda x: np.sum(np.abs(dx(x)))),
     ]
-    hint = "tf.reduce_sum(tf.abs(x[:, 1:] - x[:, :-1])) + the same along the width"
+    hint = t("check.tv_loss.hint")
     return run_check("tv_loss", fn, cases, mistakes, hint)
 
 
@@ -197,11 +167,11 @@ def check_layer_shares(fn: Any) -> CheckResult:
         def convert(out: Any) -> np.ndarray:
             if not isinstance(out, dict):
                 raise _Fail(
-                    f"expected a dict {{layer: share}}, got {type(out).__name__}",
+                    t("check.layer_shares.not_a_dict", kind=type(out).__name__),
                     "return {layer: loss / total for layer, loss in losses.items()}",
                 )
             if set(out) != set(d):
-                raise _Fail(f"expected the keys {sorted(d)}, got {sorted(out)}")
+                raise _Fail(t("check.layer_shares.keys", expected=sorted(d), got=sorted(out)))
             return np.array([float(_as_array(out[k])) for k in d])
 
         return convert
@@ -212,11 +182,8 @@ def check_layer_shares(fn: Any) -> CheckResult:
     total = lambda d: sum(d.values())  # noqa: E731
     cases = lambda: [(str(d), (d,), [v / total(d) for v in d.values()]) for d in dicts]  # noqa: E731
     mistakes = [
-        ("divide each loss by the total, so the shares sum to 1", lambda d: list(d.values())),
-        (
-            "shares are fractions that sum to 1, not percentages",
-            lambda d: [100 * v / total(d) for v in d.values()],
-        ),
+        (t("check.layer_shares.not_divided"), lambda d: list(d.values())),
+        (t("check.layer_shares.percent"), lambda d: [100 * v / total(d) for v in d.values()]),
     ]
     hint = "total = sum(losses.values()); share = loss / total"
     return run_check("layer_shares", fn, cases, mistakes, hint, atol=1e-6, wrap=wrap)

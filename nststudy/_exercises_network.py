@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._checking import Case, CheckResult, run_check
+from .i18n import t
 from .vgg import ALL_LAYERS
 
 __all__ = ["check_feature_shape", "check_lr_schedule"]
@@ -48,24 +49,18 @@ def check_feature_shape(fn: Any) -> CheckResult:
         ]
 
     mistakes = [
+        (t("check.feature_shape.no_pooling"), lambda n, h, w: (h, w, _feature_shape(n, h, w)[2])),
+        (t("check.feature_shape.channels"), lambda n, h, w: (*_feature_shape(n, h, w)[:2], 64)),
         (
-            "the size shrinks: each 2×2 pooling before the layer halves height and width",
-            lambda n, h, w: (h, w, _feature_shape(n, h, w)[2]),
-        ),
-        (
-            "the channels are 64, 128, 256, 512, 512 for blocks 1–5",
-            lambda n, h, w: (*_feature_shape(n, h, w)[:2], 64),
-        ),
-        (
-            "the channels are 64, 128, 256, 512, 512 for blocks 1–5",
+            t("check.feature_shape.channels"),
             lambda n, h, w: (*_feature_shape(n, h, w)[:2], 64 * 2 ** (int(n[5]) - 1)),
         ),
         (
-            "count the poolings before the layer: block k's convs come after k − 1 of them",
+            t("check.feature_shape.count_poolings"),
             lambda n, h, w: (h // 2 ** int(n[5]), w // 2 ** int(n[5]), _feature_shape(n, h, w)[2]),
         ),
         (
-            "pooling rounds down (floor), not up",
+            t("check.feature_shape.round_down"),
             lambda n, h, w: (
                 -(-h // 2 ** (int(n[5]) - ("conv" in n))),
                 -(-w // 2 ** (int(n[5]) - ("conv" in n))),
@@ -78,7 +73,7 @@ def check_feature_shape(fn: Any) -> CheckResult:
         fn,
         cases,
         mistakes,
-        "H' = H // 2**(poolings before the layer)",
+        t("check.feature_shape.hint"),
         atol=0,
         rtol=0,
     )
@@ -89,12 +84,9 @@ def check_lr_schedule(fn: Any) -> CheckResult:
     steps = [0, 1, 50, 100, 250, 1000, 5000]
     ref = lambda s: 2.0 * 0.99 ** (s / 100)  # noqa: E731
     mistakes = [
-        (
-            "ExponentialDecay is smooth (staircase=False): use step / 100, not step // 100",
-            lambda s: 2.0 * 0.99 ** (s // 100),
-        ),
-        ("the exponent is step / decay_steps (100), not the step itself", lambda s: 2.0 * 0.99**s),
-        ("start from the article's initial learning rate, 2.0", lambda s: ref(s) / 2.0),
+        (t("check.lr_schedule.staircase"), lambda s: 2.0 * 0.99 ** (s // 100)),
+        (t("check.lr_schedule.exponent"), lambda s: 2.0 * 0.99**s),
+        (t("check.lr_schedule.initial"), lambda s: ref(s) / 2.0),
     ]
     cases = lambda: [(f"step={s}", (s,), ref(s)) for s in steps]  # noqa: E731
     return run_check(

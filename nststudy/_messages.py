@@ -98,6 +98,140 @@ EN: dict[str, str] = {
     "gallery.weights": "content {content} · style {style} · TV {tv}",
     "gallery.no_settings": "no settings embedded",
     "gallery.settings": "settings",
+    # the exercise checkers (nststudy.exercises): code inside a hint stays code
+    "check.show_hint": "Hint: {hint}",
+    "check.show_hint_markdown": "*Hint:* {hint}",
+    "check.passed": "all {n} checks passed",
+    "check.case": "case {i} of {n} ({label}): {problem}",
+    "check.not_a_function": "expected a function, got {kind}",
+    "check.internal_error": "the check itself failed: {error}",
+    "check.returned_none": "your function returned None",
+    "check.returned_not_numbers": "your function returned {kind} {value}, not numbers",
+    "check.answer_not_numbers": "got {kind} {value}, not numbers",
+    "check.raised_not_implemented": "your function raised NotImplementedError",
+    "check.raised": "your function raised {error}",
+    "check.expected_shape": "expected shape {expected}, got shape {got}",
+    "check.expected_dtype": "expected dtype {expected}, got {got}",
+    "check.not_finite": "the result contains NaN or infinity",
+    "check.expected_value": "expected {expected}, got {got}",
+    "check.expected_value_at": "expected {expected} at index {index}, got {got}",
+    "check.array_of_shape": "array of shape {shape}",
+    "check.no_answer": "no answer yet: replace ... with your number",
+    "check.unreadable_answer": "could not read your answer: {error}",
+    "check.number_right": "{value} is right",
+    "check.hint.forgot_return": "did you forget the `return` statement?",
+    "check.hint.replace_not_implemented": "replace it with your code",
+    "check.hint.square_not_abs": "square the differences instead of taking their absolute value",
+    # what each case feeds the learner's function
+    "check.case.input": "input {i}",
+    "check.case.image": "image of shape {shape}",
+    "check.case.vgg_array": "VGG array of shape {shape}",
+    "check.case.features": "F of shape {shape}",
+    "check.case.content": "{features}, P of the same shape",
+    "check.case.style": "{features}, target Gram of shape {shape}",
+    "check.case.painting_photo": "painting and photo of shape {shape}",
+    "check.case.orange_photo": "a painting and an orange photo",
+    # the typical mistakes each checker names, and its hint when none matches
+    "check.to_vgg.rgb_flip": (
+        "the channels are still RGB: VGG19 wants BGR, reverse the last axis first (img[..., ::-1])"
+    ),
+    "check.to_vgg.rgb": "the channels are still RGB: VGG19 wants BGR, reverse the last axis first",
+    "check.to_vgg.no_mean": "you forgot to subtract the ImageNet mean (IMAGENET_MEAN_BGR)",
+    "check.to_vgg.no_255": "you forgot to multiply by 255: VGG19 was trained on the 0–255 scale",
+    "check.to_vgg.mean_order": (
+        "the mean is in B, G, R order: flip the channels first, then subtract it"
+    ),
+    "check.to_vgg.hint": "VGG input = img[..., ::-1] * 255 - IMAGENET_MEAN_BGR",
+    "check.from_vgg.clipped": (
+        "don't clip here: from_vgg must be the exact inverse; clip when you display"
+    ),
+    "check.from_vgg.bgr": "the channels are still BGR: reverse the last axis to get RGB",
+    "check.from_vgg.no_mean": "you forgot to add the ImageNet mean back",
+    "check.from_vgg.mean_subtracted": "add the mean back (you subtracted it again)",
+    "check.from_vgg.no_255": "you forgot to divide by 255",
+    "check.from_vgg.mean_then_flip": "add the mean while the channels are still BGR, then flip",
+    "check.fit_size.aspect": "keep the aspect ratio: the article's (512, 512) squashes the photo",
+    "check.fit_size.order": "return (height, width), in that order",
+    "check.fit_size.enlarged": "never enlarge: a photo already smaller than max_dim keeps its size",
+    "check.clip_to_valid.pixels_255": (
+        "the bounds are in VGG space: [-mean, 255 - mean] per channel, not [0, 255]"
+    ),
+    "check.clip_to_valid.pixels_1": "the bounds are in VGG space, not [0, 1] pixels",
+    "check.clip_to_valid.mean_order": (
+        "the mean is in B, G, R order (IMAGENET_MEAN_BGR), like the channels"
+    ),
+    "check.clip_to_valid.not_clipped": (
+        "nothing was clipped: values outside the valid range are still there"
+    ),
+    "check.deprocess.wrap_around": (
+        "clip to [0, 255] before converting to uint8, or out-of-range values wrap around"
+    ),
+    "check.deprocess.bgr": "convert BGR back to RGB (reverse the last axis)",
+    "check.deprocess.no_mean": "add the ImageNet mean back before clipping",
+    "check.luminance_transfer.swapped": (
+        "the luminance comes from the painting (first argument), the colours from the photo"
+    ),
+    "check.luminance_transfer.painting": (
+        "you returned the painting unchanged: keep its luminance, take the photo's I and Q"
+    ),
+    "check.luminance_transfer.photo": (
+        "you returned the photo unchanged: its luminance must be the painting's"
+    ),
+    "check.luminance_transfer.plain_mean": (
+        "Y is the weighted sum 0.299 R + 0.587 G + 0.114 B, not the plain mean"
+    ),
+    "check.luminance_transfer.hint": (
+        "convert both to YIQ (skimage.color.rgb2yiq), take Y from the painting, convert back"
+    ),
+    "check.content_loss.sum": (
+        "use the mean of the squared differences (tf.reduce_mean), not the sum"
+    ),
+    "check.content_loss.half_sum": (
+        "the paper's ½·sum is another normalisation: use the mean (MSE)"
+    ),
+    "check.content_loss.root": (
+        "no square root: the content loss is the mean squared error, not its root"
+    ),
+    "check.gram.not_divided": (
+        "divide by H·W, the number of positions: without it the Gram grows with image size"
+    ),
+    "check.gram.hwc": "divide by H·W only, not H·W·C",
+    "check.gram.by_c": "divide by H·W (positions), not by C",
+    "check.gram.hw_squared": "divide by H·W, not by (H·W)²",
+    "check.style_loss.sum": "use the mean of the squared differences, not the sum",
+    "check.style_loss.four_c2": (
+        "don't divide by 4C² as well: the mean already divides by C² (the article's double "
+        "normalisation)"
+    ),
+    "check.style_loss.gram_not_divided": "your Gram matrix is missing the division by H·W",
+    "check.style_loss.root": "no square root: it is the mean of squared differences",
+    "check.tv_loss.squares": "total variation uses absolute differences (L1), not squares",
+    "check.tv_loss.mean": "sum the absolute differences, don't average them",
+    "check.tv_loss.article": (
+        "that is the article's mean of squared gradients; use the sum of absolute ones"
+    ),
+    "check.tv_loss.one_direction": (
+        "add both directions: vertical (rows) and horizontal (columns) differences"
+    ),
+    "check.tv_loss.hint": "tf.reduce_sum(tf.abs(x[:, 1:] - x[:, :-1])) + the same along the width",
+    "check.layer_shares.not_a_dict": "expected a dict {{layer: share}}, got {kind}",
+    "check.layer_shares.keys": "expected the keys {expected}, got {got}",
+    "check.layer_shares.not_divided": "divide each loss by the total, so the shares sum to 1",
+    "check.layer_shares.percent": "shares are fractions that sum to 1, not percentages",
+    "check.feature_shape.no_pooling": (
+        "the size shrinks: each 2×2 pooling before the layer halves height and width"
+    ),
+    "check.feature_shape.channels": "the channels are 64, 128, 256, 512, 512 for blocks 1–5",
+    "check.feature_shape.count_poolings": (
+        "count the poolings before the layer: block k's convs come after k − 1 of them"
+    ),
+    "check.feature_shape.round_down": "pooling rounds down (floor), not up",
+    "check.feature_shape.hint": "H' = H // 2**(poolings before the layer)",
+    "check.lr_schedule.staircase": (
+        "ExponentialDecay is smooth (staircase=False): use step / 100, not step // 100"
+    ),
+    "check.lr_schedule.exponent": "the exponent is step / decay_steps (100), not the step itself",
+    "check.lr_schedule.initial": "start from the article's initial learning rate, 2.0",
 }
 
 ZH: dict[str, str] = {
@@ -184,4 +318,102 @@ ZH: dict[str, str] = {
     "gallery.weights": "内容 {content} · 风格 {style} · 总变分 {tv}",
     "gallery.no_settings": "未嵌入设置",
     "gallery.settings": "设置",
+    "check.show_hint": "提示：{hint}",
+    "check.show_hint_markdown": "*提示*：{hint}",  # "*提示：*" would not close
+    "check.passed": "全部 {n} 项检查都通过了",
+    "check.case": "第 {i} 组输入（共 {n} 组，{label}）：{problem}",
+    "check.not_a_function": "这里应该是一个函数，实际得到的是 {kind}",
+    "check.internal_error": "检查函数本身出错了：{error}",
+    "check.returned_none": "你的函数返回了 None",
+    "check.returned_not_numbers": "你的函数返回了 {kind} {value}，不是数值",
+    "check.answer_not_numbers": "得到的是 {kind} {value}，不是数值",
+    "check.raised_not_implemented": "你的函数抛出了 NotImplementedError",
+    "check.raised": "你的函数抛出了异常 {error}",
+    "check.expected_shape": "形状应为 {expected}，实际为 {got}",
+    "check.expected_dtype": "dtype 应为 {expected}，实际为 {got}",
+    "check.not_finite": "结果中含有 NaN 或无穷大",
+    "check.expected_value": "应为 {expected}，实际为 {got}",
+    "check.expected_value_at": "索引 {index} 处应为 {expected}，实际为 {got}",
+    "check.array_of_shape": "形状为 {shape} 的数组",
+    "check.no_answer": "还没有作答：把 ... 换成你算出的数",
+    "check.unreadable_answer": "读不出你的答案：{error}",
+    "check.number_right": "{value} 是对的",
+    "check.hint.forgot_return": "是不是忘了写 `return` 语句？",
+    "check.hint.replace_not_implemented": "把 `raise NotImplementedError` 换成你自己的代码",
+    "check.hint.square_not_abs": "对差取平方，而不是取绝对值",
+    "check.case.input": "输入 {i}",
+    "check.case.image": "形状为 {shape} 的图像",
+    "check.case.vgg_array": "形状为 {shape} 的 VGG 空间数组",
+    "check.case.features": "形状为 {shape} 的 F",
+    "check.case.content": "{features}，P 的形状与之相同",
+    "check.case.style": "{features}，目标 Gram 矩阵的形状为 {shape}",
+    "check.case.painting_photo": "形状为 {shape} 的画作和照片",
+    "check.case.orange_photo": "一幅画作和一张橙色的照片",
+    "check.to_vgg.rgb_flip": (
+        "通道还是 RGB 顺序：VGG19 要的是 BGR，先把最后一个轴反过来（img[..., ::-1]）"
+    ),
+    "check.to_vgg.rgb": "通道还是 RGB 顺序：VGG19 要的是 BGR，先把最后一个轴反过来",
+    "check.to_vgg.no_mean": "忘了减去 ImageNet 均值（IMAGENET_MEAN_BGR）",
+    "check.to_vgg.no_255": "忘了乘以 255：VGG19 是在 0–255 刻度上训练的",
+    "check.to_vgg.mean_order": "均值按 B、G、R 的顺序排列：先翻转通道，再减去均值",
+    "check.to_vgg.hint": "VGG 输入 = img[..., ::-1] * 255 - IMAGENET_MEAN_BGR",
+    "check.from_vgg.clipped": "这里不要裁剪：from_vgg 必须是精确的逆运算；显示时再裁剪",
+    "check.from_vgg.bgr": "通道还是 BGR 顺序：把最后一个轴反过来，得到 RGB",
+    "check.from_vgg.no_mean": "忘了把 ImageNet 均值加回去",
+    "check.from_vgg.mean_subtracted": "要把均值加回去（你又减了一次）",
+    "check.from_vgg.no_255": "忘了除以 255",
+    "check.from_vgg.mean_then_flip": "趁通道还是 BGR 顺序时加上均值，然后再翻转",
+    "check.fit_size.aspect": "要保持宽高比：原文的 (512, 512) 会把照片压扁",
+    "check.fit_size.order": "按 (height, width) 的顺序返回",
+    "check.fit_size.enlarged": "不要放大：本来就小于 max_dim 的照片保持原来的尺寸",
+    "check.clip_to_valid.pixels_255": (
+        "边界在 VGG 空间里：每个通道是 [-mean, 255 - mean]，不是 [0, 255]"
+    ),
+    "check.clip_to_valid.pixels_1": "边界在 VGG 空间里，不是 [0, 1] 的像素值",
+    "check.clip_to_valid.mean_order": "均值和通道一样按 B、G、R 的顺序排列（IMAGENET_MEAN_BGR）",
+    "check.clip_to_valid.not_clipped": "什么都没有裁剪：超出有效范围的值还在",
+    "check.deprocess.wrap_around": "先裁剪到 [0, 255] 再转换为 uint8，否则超出范围的值会溢出回绕",
+    "check.deprocess.bgr": "把 BGR 转回 RGB（把最后一个轴反过来）",
+    "check.deprocess.no_mean": "裁剪之前先把 ImageNet 均值加回去",
+    "check.luminance_transfer.swapped": "亮度取自画作（第一个参数），颜色取自照片",
+    "check.luminance_transfer.painting": "你原样返回了画作：保留它的亮度，但要换上照片的 I 和 Q",
+    "check.luminance_transfer.photo": "你原样返回了照片：它的亮度必须换成画作的亮度",
+    "check.luminance_transfer.plain_mean": (
+        "Y 是加权和 0.299 R + 0.587 G + 0.114 B，不是简单的平均值"
+    ),
+    "check.luminance_transfer.hint": (
+        "把两者都转换到 YIQ（skimage.color.rgb2yiq），取画作的 Y，再转换回来"
+    ),
+    "check.content_loss.sum": "用差的平方的均值（tf.reduce_mean），而不是求和",
+    "check.content_loss.half_sum": "论文里的 ½·求和是另一种归一化：这里用均值（MSE）",
+    "check.content_loss.root": "不要开平方根：内容损失是均方误差，不是它的平方根",
+    "check.gram.not_divided": "要除以 H·W，即位置的个数：不除的话，Gram 矩阵会随图像尺寸变大",
+    "check.gram.hwc": "只除以 H·W，不是 H·W·C",
+    "check.gram.by_c": "除以 H·W（位置数），而不是 C",
+    "check.gram.hw_squared": "除以 H·W，而不是 (H·W)²",
+    "check.style_loss.sum": "用差的平方的均值，而不是求和",
+    "check.style_loss.four_c2": "不要再除以 4C²：均值已经除过 C² 了（原文的双重归一化）",
+    "check.style_loss.gram_not_divided": "你的 Gram 矩阵少了除以 H·W 这一步",
+    "check.style_loss.root": "不要开平方根：它是差的平方的均值",
+    "check.tv_loss.squares": "总变分用的是差的绝对值（L1），不是平方",
+    "check.tv_loss.mean": "把差的绝对值加起来，不要取平均",
+    "check.tv_loss.article": "这是原文的做法（梯度平方的均值）；请改用梯度绝对值之和",
+    "check.tv_loss.one_direction": "两个方向都要加上：竖直方向（行）和水平方向（列）的差",
+    "check.tv_loss.hint": "tf.reduce_sum(tf.abs(x[:, 1:] - x[:, :-1])) + 沿宽度方向的同样一项",
+    "check.layer_shares.not_a_dict": "应返回字典 {{layer: share}}，实际得到的是 {kind}",
+    "check.layer_shares.keys": "键应为 {expected}，实际为 {got}",
+    "check.layer_shares.not_divided": "把每层的损失除以总和，这样各层的占比加起来等于 1",
+    "check.layer_shares.percent": "占比是加起来等于 1 的小数，不是百分数",
+    "check.feature_shape.no_pooling": "尺寸会变小：该层之前的每次 2×2 池化都把高度和宽度减半",
+    "check.feature_shape.channels": "第 1–5 块的通道数依次是 64、128、256、512、512",
+    "check.feature_shape.count_poolings": (
+        "数一数该层之前有几次池化：第 k 块的卷积层前面有 k − 1 次"
+    ),
+    "check.feature_shape.round_down": "池化是向下取整（floor），不是向上取整",
+    "check.feature_shape.hint": "H' = H // 2**(该层之前的池化次数)",
+    "check.lr_schedule.staircase": (
+        "ExponentialDecay 是平滑衰减（staircase=False）：用 step / 100，不是 step // 100"
+    ),
+    "check.lr_schedule.exponent": "指数是 step / decay_steps（100），不是 step 本身",
+    "check.lr_schedule.initial": "从原文的初始学习率 2.0 开始",
 }

@@ -67,7 +67,8 @@ _font_done = False
 
 
 def _normalise(lang: str) -> str:
-    tag = str(lang).strip().replace("_", "-").lower()
+    # a locale as in LANG (zh_CN.UTF-8, en_US.utf8@euro, C.UTF-8): its language part
+    tag = str(lang).strip().split(".")[0].split("@")[0].replace("_", "-").lower()
     if tag in ("zh", "zh-cn", "zh-hans", "zh-hans-cn", "zh-sg", "cn", "chinese"):
         return "zh-CN"
     if tag == "en" or tag.startswith("en-") or tag in ("english", "c", "posix"):
@@ -79,7 +80,8 @@ def set_language(lang: str | None) -> str:
     """Choose the language of labels and titles for this process; returns its tag.
 
     Args:
-        lang: ``"en"`` or ``"zh-CN"`` (``"zh"``, ``"zh_CN"``, ``"zh-Hans"`` work too), or
+        lang: ``"en"`` or ``"zh-CN"`` (``"zh"``, ``"zh_CN"``, ``"zh-Hans"`` and locales such
+            as ``"zh_CN.UTF-8"`` work too), or
             ``None`` to go back to the ``NSTSTUDY_LANG`` environment variable / English.
             Chinese also sets up matplotlib's CJK font fallback (:func:`use_cjk_font`), once.
 

@@ -3,11 +3,17 @@ and a checker never raises."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from nststudy import exercises as ex
+from nststudy import i18n
 from nststudy.images import IMAGENET_MEAN_BGR as MEAN
 from nststudy.images import from_vgg, to_uint8, to_vgg
 from nststudy.losses import content_loss, gram_matrix, style_loss, total_variation_loss
@@ -235,3 +241,103 @@ def test_check_against_and_displays():
     assert good and not bad
     assert "sine" in bad._repr_html_() and "sin, not cos" in bad._repr_markdown_()
     assert "<script" not in ex.CheckResult("<script>", False, "<b>")._repr_html_()
+
+
+# -- the learner's language: the Chinese notebooks call the same checkers -------------------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _is_code(text):
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return False
+    return True
+
+
+def _gram_not_divided(f):
+    return tf.einsum("bijc,bijd->bcd", f, f)
+
+
+@pytest.fixture
+def lang(monkeypatch: pytest.MonkeyPatch):
+    """``lang("zh-CN")`` sets the language the way a notebook does; reset afterwards."""
+    monkeypatch.delenv(i18n.ENV, raising=False)
+    monkeypatch.setattr(i18n, "_font_done", True)  # the checks draw nothing: no CJK font set-up
+    yield i18n.set_language
+    i18n.set_language(None)
+
+
+def test_a_wrong_gram_is_explained_in_chinese(lang):
+    lang("zh-CN")
+    result = ex.check_gram(_gram_not_divided)
+    assert not result.passed
+    assert result.message.startswith("第 1 组输入（共 3 组，形状为 (1, 4, 5, 3) 的 F）：")
+    assert "应为" in result.message and "实际为" in result.message
+    assert "要除以 H·W，即位置的个数" in result.hint and "Gram 矩阵会随图像尺寸变大" in result.hint
+    shown = repr(result)
+    assert shown.startswith("✗ gram: 第 1 组输入") and "\n  提示：要除以 H·W" in shown
+    assert "💡 *提示*：要除以" in result._repr_markdown_() and "提示：" in result._repr_html_()
+    assert "Hint" not in shown + result._repr_markdown_() + result._repr_html_()
+    assert ex.check_gram(gram_matrix).message == "全部 3 项检查都通过了"
+    lang("en")  # the result keeps the language it was made in
+    assert "提示：" in repr(result)
+
+
+def test_a_wrong_gram_is_explained_in_english(lang):
+    lang("en")
+    result = ex.check_gram(_gram_not_divided)
+    assert result.message.startswith("case 1 of 3 (F of shape (1, 4, 5, 3)): expected ")
+    assert result.hint.startswith("divide by H·W, the number of positions: without it")
+    assert "\n  Hint: divide by H·W" in repr(result) and "*Hint:*" in result._repr_markdown_()
+    assert not CJK.search(repr(result))
+
+
+def test_check_number_speaks_the_language(lang):
+    lang("zh-CN")
+    wrong = ex.check_number(3, np.pi, name="pi", hint="more digits")
+    assert wrong.message == "应为 3.14159，实际为 3" and wrong.hint == "more digits"
+    assert ex.check_number(3.1416, np.pi).message == "3.1416 是对的"
+    assert ex.check_number(..., 1).message.startswith("还没有作答")
+    assert "不是数值" in ex.check_number("x", 1).message
+    lang("en")
+    assert ex.check_number(3, np.pi, name="pi").message == "expected 3.14159, got 3"
+    assert ex.check_number("x", 1).message.startswith("got str")
+
+
+@pytest.mark.parametrize(("name", "index"), WRONG)
+def test_every_named_mistake_is_explained_in_chinese(lang, name, index):
+    checker, _, wrongs = CASES[name]
+    lang("zh-CN")
+    result = checker(wrongs[index][0])
+    assert CJK.search(result.message), result
+    assert CJK.search(result.hint) or _is_code(result.hint), result  # code stays code
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        (_raises, "抛出了 NotImplementedError"),
+        (lambda *a: None, "返回了 None|NoneType"),  # layer_shares: "expected a dict"
+        (lambda *a: 1 / 0, "抛出了异常 ZeroDivisionError"),
+        (lambda *a: "done", "不是数值|str"),
+        (42, "应该是一个函数"),
+    ],
+)
+def test_a_broken_answer_is_reported_in_chinese(lang, bad, words):
+    lang("zh-CN")
+    for checker, _, _ in CASES.values():
+        result = checker(bad)
+        assert CJK.search(result.message), result
+        assert any(w in result.message for w in words.split("|")), result
+
+
+def test_the_grading_script_reads_chinese_results(lang):
+    path = Path(__file__).resolve().parents[1] / "tools" / "grade_exercises.py"
+    spec = importlib.util.spec_from_file_location("grade_exercises", path)
+    grading = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grading)
+    lang("zh-CN")
+    shown = "\n".join(repr(r) for r in (ex.check_gram(gram_matrix), ex.check_gram(42)))
+    assert grading.MARK.findall(shown) == [("✓", "gram"), ("✗", "gram")]
