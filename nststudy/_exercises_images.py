@@ -18,6 +18,7 @@ from ._checking import (
     CheckResult,
     _as_array,
     _call,
+    _Fail,
     as_f64,
     fixed_rng,
     random_images,
@@ -106,10 +107,30 @@ def _fit(h: int, w: int, max_dim: int) -> tuple[int, int]:
 def check_fit_size(fn: Any) -> CheckResult:
     """``fn(height, width, max_dim)`` → ``(new_h, new_w)``: aspect kept, longest side = max_dim.
 
-    Never enlarges (a smaller image keeps its size); the short side may be rounded or
-    truncated (±1 px).
+    Never enlarges (a smaller image keeps its size); the sizes are whole pixels, the longest
+    side exactly ``max_dim``, the short side rounded or truncated (±1 px).
     """
     sizes = [(480, 640, 512), (640, 480, 512), (1000, 250, 400), (300, 200, 512), (512, 512, 256)]
+    sizes += [(1000, 333, 512), (3024, 4032, 500)]  # scales that do not come out even
+
+    def whole_pixels(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(h: int, w: int, m: int) -> Any:
+            got = _call(fn, (h, w, m))
+            arr = _as_array(got)
+            case = f"height={h}, width={w}, max_dim={m}"
+            if arr.shape == (2,) and not np.all(arr == np.round(arr)):
+                raise _Fail(
+                    t("check.fit_size.fractional", case=case, got=tuple(arr.tolist())),
+                    t("check.fit_size.whole_pixels"),
+                )
+            if arr.shape == (2,) and max(h, w) > m and arr.max() != m:
+                raise _Fail(
+                    t("check.fit_size.long_side", case=case, got=int(arr.max()), m=m),
+                    t("check.fit_size.exact_long_side"),
+                )
+            return got
+
+        return run
 
     def cases() -> list[Case]:
         return [
@@ -125,8 +146,9 @@ def check_fit_size(fn: Any) -> CheckResult:
         ),
     ]
     return run_check(
-        "fit_size", fn, cases, mistakes, "scale = max_dim / max(height, width)", atol=1.01, rtol=0
-    )
+        "fit_size", fn, cases, mistakes, "scale = max_dim / max(height, width)", atol=1.01, rtol=0,
+        wrap=whole_pixels,
+    )  # fmt: skip
 
 
 def check_clip_to_valid(fn: Any) -> CheckResult:

@@ -153,6 +153,13 @@ EN: dict[str, str] = {
     "check.fit_size.aspect": "keep the aspect ratio: the article's (512, 512) squashes the photo",
     "check.fit_size.order": "return (height, width), in that order",
     "check.fit_size.enlarged": "never enlarge: a photo already smaller than max_dim keeps its size",
+    "check.fit_size.fractional": "{case}: expected whole pixels, got {got}",
+    "check.fit_size.whole_pixels": "round to whole pixels: round(height * scale)",
+    "check.fit_size.long_side": "{case}: expected a longest side of max_dim = {m}, got {got}",
+    "check.fit_size.exact_long_side": (
+        "the longest side must be exactly max_dim: round, don't truncate "
+        "(int(1000 * 0.512) can give 511)"
+    ),
     "check.clip_to_valid.pixels_255": (
         "the bounds are in VGG space: [-mean, 255 - mean] per channel, not [0, 255]"
     ),
@@ -366,6 +373,12 @@ ZH: dict[str, str] = {
     "check.fit_size.aspect": "要保持宽高比：原文的 (512, 512) 会把照片压扁",
     "check.fit_size.order": "按 (height, width) 的顺序返回",
     "check.fit_size.enlarged": "不要放大：本来就小于 max_dim 的照片保持原来的尺寸",
+    "check.fit_size.fractional": "{case}：应为整数个像素，实际为 {got}",
+    "check.fit_size.whole_pixels": "取整到整数像素：round(height * scale)",
+    "check.fit_size.long_side": "{case}：最长边应为 max_dim = {m}，实际为 {got}",
+    "check.fit_size.exact_long_side": (
+        "最长边必须正好等于 max_dim：要四舍五入，不要截断（int(1000 * 0.512) 可能得到 511）"
+    ),
     "check.clip_to_valid.pixels_255": (
         "边界在 VGG 空间里：每个通道是 [-mean, 255 - mean]，不是 [0, 255]"
     ),

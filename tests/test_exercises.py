@@ -67,7 +67,22 @@ CASES = {
     "fit_size": (
         ex.check_fit_size,
         _fit,
-        [(lambda h, w, m: (m, m), "aspect"), (lambda h, w, m: _fit(h, w, m)[::-1], "order")],
+        [
+            (lambda h, w, m: (m, m), "aspect"),
+            (lambda h, w, m: _fit(h, w, m)[::-1], "order"),
+            (  # sizes as floats: PIL's resize refuses them
+                lambda h, w, m: (h * m / max(h, w), w * m / max(h, w)) if max(h, w) > m else (h, w),
+                "whole pixels",
+            ),
+            (  # one pixel short on the long side
+                lambda h, w, m: (
+                    (int(h * (m - 1) / max(h, w)), int(w * (m - 1) / max(h, w)))
+                    if max(h, w) > m
+                    else (h, w)
+                ),
+                "exactly max_dim",
+            ),
+        ],
     ),
     "feature_shape": (
         ex.check_feature_shape,
