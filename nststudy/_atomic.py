@@ -21,7 +21,16 @@ from PIL import Image
 
 from ._image_errors import ImageError, write_error
 
-__all__ = ["replace_atomically", "write_atomically"]
+__all__ = ["check_writable", "replace_atomically", "write_atomically"]
+
+
+def check_writable(folder: str | os.PathLike) -> None:
+    """Create ``folder`` if needed and make sure a file can be written in it, before any long
+    work whose result goes there. Raises the ``OSError`` (callers word it for their reader)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
 
 
 def replace_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ._atomic import check_writable
 from ._checkpoints import load_checkpoint, save_interrupted, save_result, saving
 from .images import load_image
 from .paint import (
@@ -228,15 +228,16 @@ def _check_print_sizes(job: Job, shapes: dict[Path, tuple[int, int]]) -> None:
             f"a {job.print_size} px print: prints are refined from the {job.config.size} px "
             "painting, so ask for a larger one (--print-size 2048, --print 30x40cm) or none"
         )
+    from ._tile_grid import print_shape
     from .postprocess import parse_ratio
 
-    for path, (h, w) in shapes.items():
-        a, b = parse_ratio(job.args.crop) if job.args.crop else (h, w)
-        aspect = min(a, b) / max(a, b)
-        if round(job.print_size * aspect) < 32:
+    for path, shape in shapes.items():
+        frame = parse_ratio(job.args.crop) if job.args.crop else shape
+        if min(print_shape(frame, job.print_size)) < 32:  # refine_tiled's own limit
+            least = math.ceil(32 * max(frame) / min(frame))
             raise ValueError(
                 f"{path}: at {job.print_size} px its print would be under 32 px on the short "
-                f"side; give a --print-size of at least {math.ceil(32 / aspect)}"
+                f"side; give a --print-size of at least {least}"
             )
 
 
@@ -278,9 +279,7 @@ def run_paint(args: argparse.Namespace) -> int:
             )
     _check_print_sizes(job, good)
     try:
-        job.out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=job.out):  # writable? (now, not after the painting)
-            pass
+        check_writable(job.out)  # now, not after the painting
     except OSError as err:
         raise ValueError(
             f"{job.out}: cannot write the results there ({err.strerror}); choose another --out"

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._atomic import replace_atomically
+from ._atomic import check_writable, replace_atomically
 
 __all__ = [
     "ALL_LAYERS",
@@ -227,9 +227,7 @@ def ensure_weights(download: bool = True, timeout: float = 8.0) -> Path:
 
 def _check_writable(folder: Path) -> None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        check_writable(folder)
     except OSError as err:
         raise WeightsError(
             f"{folder}: cannot save the VGG19 weights there ({err.strerror or err}); set "

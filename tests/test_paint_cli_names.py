@@ -123,7 +123,7 @@ def test_unwritable_out_is_refused_before_painting(
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("nststudy.batch.tempfile.TemporaryFile", denied)
+    monkeypatch.setattr("tempfile.TemporaryFile", denied)
     monkeypatch.setattr("nststudy.vgg.ensure_weights", lambda: pytest.fail("went on"))
     code = main(["paint", str(tmp_path / "p.png"), *FAST, "--out", str(tmp_path / "ro")])
     err = capsys.readouterr().err
