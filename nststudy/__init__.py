@@ -3,7 +3,8 @@
 The pieces, one module per idea of the course:
 
 - :mod:`nststudy.images` — load photos, the VGG transform and its inverse, save safely;
-- :mod:`nststudy.vgg` — VGG19 weights and the feature extractor;
+- :mod:`nststudy.weights` — finding, fetching and checking the VGG19 weights;
+- :mod:`nststudy.vgg` — the frozen VGG19 and the feature extractor;
 - :mod:`nststudy.losses` — content, Gram/style and total-variation losses;
 - :mod:`nststudy.config` — one frozen dataclass of settings and named presets;
 - :mod:`nststudy.objective` — the targets and the weighted total loss at one size;
@@ -25,7 +26,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up
 from .config import PRESETS, Config, get_preset
 from .images import from_vgg, load_image, save_image, to_vgg
 from .stylize import Result, progress_bar, stylize
-from .vgg import FeatureExtractor, ensure_weights
+from .vgg import FeatureExtractor
+from .weights import ensure_weights
 
 try:
     __version__ = version("nststudy")

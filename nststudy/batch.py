@@ -245,7 +245,7 @@ def run_paint(args: argparse.Namespace) -> int:
     """Carry out ``nststudy paint`` (see ``nststudy paint --help``); returns the exit code."""
     from tqdm.auto import tqdm
 
-    from .vgg import ensure_weights
+    from .weights import ensure_weights
 
     job = Job(resolve_args(args))
     photos = collect_photos(args.photos)

@@ -27,7 +27,7 @@ def _version() -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from . import samples, save_image, stylize
     from .config import PRESETS
-    from .vgg import ensure_weights
+    from .weights import ensure_weights
 
     ensure_weights()
     start = time.perf_counter()
@@ -45,7 +45,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_weights(args: argparse.Namespace) -> int:
-    from .vgg import VGG19_MD5, ensure_weights, install_weights, verify_weights
+    from .weights import VGG19_MD5, ensure_weights, install_weights, verify_weights
 
     if args.action == "install":
         path = install_weights(args.path)
@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    from .vgg import WeightsError
+    from .weights import WeightsError
 
     args = build_parser().parse_args(argv)
     try:

@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture(scope="session")
 def weights() -> Path:
     """Path of verified VGG19 weights; skips (or fails, under CI) when there are none."""
-    from nststudy.vgg import WeightsError, ensure_weights
+    from nststudy.weights import WeightsError, ensure_weights
 
     try:
         return ensure_weights(download=False)

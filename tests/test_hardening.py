@@ -592,21 +592,21 @@ def test_weights_env_pointing_at_another_h5(
 ) -> None:
     import h5py
 
-    from nststudy import vgg
+    from nststudy import weights as nw
 
     other = tmp_path / "resnet50_weights.h5"
     with h5py.File(other, "w") as fh:  # a real HDF5 weights file, just not VGG19's
         fh.create_dataset("conv1/kernel", data=np.zeros((7, 7, 3, 64), np.float32))
     monkeypatch.setenv("NSTSTUDY_VGG19_WEIGHTS", str(other))
-    with pytest.raises(vgg.WeightsError) as info:
-        vgg.ensure_weights(download=False)
+    with pytest.raises(nw.WeightsError) as info:
+        nw.ensure_weights(download=False)
     message = str(info.value)
-    assert str(other) in message and vgg.VGG19_MD5 in message
+    assert str(other) in message and nw.VGG19_MD5 in message
     assert "NSTSTUDY_VGG19_WEIGHTS at a good copy, or unset it" in message and "\n" not in message
     with open(other, "ab") as fh:  # same size as VGG19's file, still refused (MD5)
-        fh.truncate(vgg.WEIGHTS_SIZE)
-    with pytest.raises(vgg.WeightsError, match="is not the VGG19 no-top weights"):
-        vgg.ensure_weights(download=False)
+        fh.truncate(nw.WEIGHTS_SIZE)
+    with pytest.raises(nw.WeightsError, match="is not the VGG19 no-top weights"):
+        nw.ensure_weights(download=False)
 
 
 def test_downloaded_bytes_are_checked_before_use(
@@ -614,16 +614,16 @@ def test_downloaded_bytes_are_checked_before_use(
 ) -> None:
     import io
 
-    from nststudy import vgg
+    from nststudy import weights as nw
 
     class Tampered(io.BytesIO):
         def __enter__(self) -> Tampered:
             return self
 
-    monkeypatch.setattr(vgg.urllib.request, "urlopen", lambda *a, **k: Tampered(b"evil" * 99))
-    dest = tmp_path / "models" / vgg.WEIGHTS_FILENAME
-    with pytest.raises(vgg.WeightsError, match=vgg.VGG19_MD5):
-        vgg._download_keras(dest, timeout=1.0)
+    monkeypatch.setattr(nw.urllib.request, "urlopen", lambda *a, **k: Tampered(b"evil" * 99))
+    dest = tmp_path / "models" / nw.WEIGHTS_FILENAME
+    with pytest.raises(nw.WeightsError, match=nw.VGG19_MD5):
+        nw._download_keras(dest, timeout=1.0)
     assert not dest.exists()  # nothing unverified lands in the Keras cache
 
 

@@ -124,7 +124,7 @@ def test_unwritable_out_is_refused_before_painting(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr("tempfile.TemporaryFile", denied)
-    monkeypatch.setattr("nststudy.vgg.ensure_weights", lambda: pytest.fail("went on"))
+    monkeypatch.setattr("nststudy.weights.ensure_weights", lambda: pytest.fail("went on"))
     code = main(["paint", str(tmp_path / "p.png"), *FAST, "--out", str(tmp_path / "ro")])
     err = capsys.readouterr().err
     assert code == 2 and "cannot write the results there (Permission denied)" in err

