@@ -84,6 +84,7 @@ run "$PYTHON" -m pip download --dest "$DEST" --only-binary=:all: \
 if [ -z "$WEIGHTS" ]; then
   WEIGHTS="${NSTSTUDY_VGG19_WEIGHTS:-${KERAS_HOME:-$HOME/.keras}/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5}"
 fi
+WEIGHTS="${WEIGHTS/#\~/$HOME}"  # a "~" written inside the variable, as nststudy and Keras expand it
 if [ -f "$WEIGHTS" ]; then
   run "$PYTHON" -m nststudy weights verify "$WEIGHTS"  # a damaged copy must not reach class
   run mkdir -p "$DEST/weights"
