@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "studio_command"]
 
 
 def _version() -> str:
@@ -70,17 +70,32 @@ def _cmd_styles(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_studio(args: argparse.Namespace) -> int:
-    import shutil
-    import subprocess
+def studio_command(port: int = 8866, ip: str = "127.0.0.1", browser: bool = True) -> list[str]:
+    """The command ``nststudy studio`` runs: Voilà serving the studio notebook, both from this
+    Python's environment (a ``voila`` found elsewhere on PATH would start a kernel that cannot
+    import nststudy).
+
+    Raises:
+        ValueError: Voilà or the kernel (ipykernel) is not installed here.
+    """
+    import importlib.util
     from importlib.resources import files
 
-    voila = shutil.which("voila") or str(Path(sys.executable).with_name("voila"))
-    if not Path(voila).exists():
-        raise ValueError("Voilà is not installed; install it with: pip install 'nststudy[studio]'")
+    missing = [m for m in ("voila", "ipykernel") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ValueError(
+            f"{' and '.join(missing)} not installed for {sys.executable}; install the studio "
+            "with: pip install 'nststudy[studio]'"
+        )
     notebook = Path(str(files("nststudy") / "app" / "studio.ipynb"))
-    cmd = [voila, str(notebook), f"--port={args.port}", "--Voila.ip=" + args.ip]
-    cmd += ["--no-browser"] if args.no_browser else []
+    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", f"--Voila.ip={ip}"]
+    return cmd + ([] if browser else ["--no-browser"])
+
+
+def _cmd_studio(args: argparse.Namespace) -> int:
+    import subprocess
+
+    cmd = studio_command(args.port, args.ip, browser=not args.no_browser)
     print(f"starting the studio: http://{args.ip}:{args.port}/  (Ctrl-C stops it)", flush=True)
     return subprocess.call(cmd)
 

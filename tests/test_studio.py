@@ -6,9 +6,7 @@ import base64
 import datetime
 import io
 import re
-import shutil
 import sys
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -121,12 +119,10 @@ def test_preview_paints_and_offers_a_download(weights: Path) -> None:
 
 @pytest.mark.slow
 def test_voila_serves_the_studio(tmp_path: Path) -> None:
-    voila = shutil.which("voila") or str(Path(sys.executable).with_name("voila"))
-    if not Path(voila).exists():
-        pytest.skip("voila is not installed (pip install nststudy[studio])")
-    notebook = Path(str(files("nststudy") / "app" / "studio.ipynb"))
+    from nststudy.cli import studio_command
+
     port = free_port()
-    cmd = [voila, str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
+    cmd = studio_command(port, "127.0.0.1", browser=False)  # what `nststudy studio` runs
     # The first answer runs the notebook, then returns the page (HTTP 200).
     url, log = f"http://127.0.0.1:{port}/", tmp_path / "voila.log"
     with serve(cmd, url, log, timeout=300, request_timeout=240, cwd=tmp_path) as page:
@@ -200,3 +196,28 @@ def test_stop_ends_a_print_after_the_current_tile(weights: Path, monkeypatch) ->
     assert out.image.shape == (120, 160, 3) and out.raw is None
     with pytest.raises(ValueError, match=r"painting: 48×48 px does not have the photo's aspect"):
         studio.paint_photo(raw, [("swirl", 1.0)], cfg, 160, painting=np.zeros((48, 48, 3)))
+
+
+def test_studio_command_uses_this_environment_and_names_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    from nststudy.cli import studio_command
+
+    cmd = studio_command(8901, "0.0.0.0", browser=False)
+    assert cmd[:3] == [sys.executable, "-m", "voila"] and cmd[3].endswith("studio.ipynb")
+    assert cmd[4:] == ["--port=8901", "--Voila.ip=0.0.0.0", "--no-browser"]
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ipykernel" else real(name)
+    )
+    with pytest.raises(ValueError, match=r"ipykernel not installed .*nststudy\[studio\]"):
+        studio_command()
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    extra = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    studio_extra = extra["project"]["optional-dependencies"]["studio"]
+    assert {r.split(">")[0] for r in studio_extra} >= {"voila", "ipykernel"}  # Voilà needs both
