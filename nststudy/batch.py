@@ -269,8 +269,11 @@ def run_paint(args: argparse.Namespace) -> int:
         job.painting = _given_painting(job, list(good))
     if job.print_size:
         from ._tile_grid import print_shortfall
+        from .postprocess import parse_ratio
 
-        if short := print_shortfall(job.print_size, job.tile):
+        frames = [parse_ratio(args.crop) if args.crop else shape for shape in good.values()]
+        aspect = max(min(f[:2]) / max(f[:2]) for f in frames)  # the squarest: the most pixels
+        if short := print_shortfall(job.print_size, job.tile, aspect):
             need, have, tile = short
             raise ValueError(
                 f"a {job.print_size} px print with {tile} px tiles needs about "

@@ -204,3 +204,29 @@ def test_ctrl_c_while_a_finished_print_is_post_processed_keeps_every_tile(
     image, stop = batch._print(job, "p", painting, painting, None, None, 0)
     total = count_tiles(painting.shape, 64, stop[2], job.overlap)
     assert image is canvas and stop[0] is canvas and stop[1] == total  # resume: finish only
+
+
+def test_print_memory_check_uses_the_photos_shape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """A 4:3 photo's 4724 px print holds 3/4 of a square one's canvas: the pre-check must not
+    refuse it for the memory a square print would need."""
+    from nststudy.resources import estimate_print_memory
+
+    class WentOn(Exception):
+        pass
+
+    def stop() -> None:
+        raise WentOn
+
+    _photo(tmp_path / "p.png", size=(40, 30))
+    need = estimate_print_memory(4724, 384, 0.75)
+    assert need < estimate_print_memory(4724, 384, 1.0)
+    monkeypatch.setattr("nststudy.weights.ensure_weights", stop)
+    argv = ["paint", str(tmp_path / "p.png"), *FAST, "--print-size", "4724", "--out"]
+    monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: need + 2**26)
+    with pytest.raises(WentOn):  # fits: on to painting
+        main([*argv, str(tmp_path / "out")])
+    monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: need - 2**26)
+    assert main([*argv, str(tmp_path / "out")]) == 2
+    assert f"needs about {need / 2**30:.1f} GiB" in capsys.readouterr().err

@@ -85,6 +85,27 @@ def test_auto_tile_stays_within_the_memory_budget(budget: float) -> None:
         auto_tile((1536, 2048), 2048, overlap=400)
 
 
+def test_auto_tile_default_budget_lets_a_big_print_use_more_than_the_smallest_tile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 30x40 cm print at 300 dpi (3543×4724) is past the cap on its canvas alone: with the
+    memory there it still gets the side with the least work, not the 384 px fallback."""
+    import nststudy._tile_grid as grid
+
+    shape = (3543, 4724)
+    monkeypatch.setattr(grid, "available_memory", lambda: 64 * 2**30)
+    big = auto_tile(shape, 4724)
+    assert big > AUTO_TILES[0] and _tile_pixels(shape, 4724, big) < 0.9 * _tile_pixels(
+        shape, 4724, AUTO_TILES[0]
+    )
+    # prints whose smallest tile fits the cap choose as before (the measured 3000 px: 432)
+    assert auto_tile((2250, 3000), 3000) == 432
+    assert auto_tile((1536, 2048), 2048) == 560
+    small = estimate_memory(4724, AUTO_TILES[0], 0.75) + 10**7  # little memory: smallest
+    monkeypatch.setattr(grid, "available_memory", lambda: small)
+    assert auto_tile(shape, 4724) == AUTO_TILES[0]
+
+
 def test_auto_tile_takes_one_tile_when_the_print_is_small() -> None:
     tile = auto_tile((450, 600), 600, budget=AUTO_TILE_BUDGET)
     assert count_tiles((450, 600), 600, tile) == 1 and tile == min(
