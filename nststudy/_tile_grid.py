@@ -29,8 +29,8 @@ __all__ = [
 AUTO_TILES = tuple(range(384, 769, 16))
 #: :func:`auto_tile` keeps the estimated peak under this even where more memory is free, and
 #: under the available memory; a print whose canvas alone is past it (over ≈ 4000 px) may add
-#: that canvas's growth beyond a 2048 px print's. The studio promises a 2048 px print within 4 GB; a 2048×1536 print in
-#: 576 px tiles peaked at 2.51 GB (estimate 2.53 GB).
+#: that canvas's growth beyond a 2048 px print's. The studio promises a 2048 px print within
+#: 4 GB; a 2048×1536 print in 576 px tiles peaked at 2.51 GB (estimate 2.53 GB).
 AUTO_TILE_BUDGET = 3.2e9
 
 
