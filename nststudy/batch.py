@@ -61,6 +61,7 @@ def _paint_one(job: Job, path: Path, name: str, bar_position: int) -> Path | Non
         from .postprocess import crop_to_ratio
 
         photo = crop_to_ratio(photo, job.args.crop)
+    photo = _fit_photo(photo, job.print_size or max(job.config.sizes))
     if job.painting is not None and start_image is None:  # --painting: refine it, no painting
         start_image, done = job.painting, job.config.total_steps
     target = target or job.target(name)
@@ -137,11 +138,22 @@ def _given_painting(job: Job, photos: list[Path]) -> np.ndarray:
     return painting
 
 
+def _fit_photo(photo: np.ndarray, limit: int) -> np.ndarray:
+    """The photo shrunk to the largest output's longest side when it is larger: no output
+    uses more, and a 48 Mpx phone photo would otherwise hold 576 MB for the whole job."""
+    if max(photo.shape[:2]) <= limit:
+        return photo
+    from .images import resize_longest
+
+    return resize_longest(photo, limit)
+
+
 def _mask(job: Job, photo: np.ndarray, full_shape: tuple[int, ...]) -> np.ndarray | None:
-    """The mask for ``photo`` (already cropped, if ``--crop``; ``full_shape``: before)."""
+    """The mask for ``photo`` (cropped if ``--crop``, then fitted; ``full_shape``: the file's)."""
     if not (job.args.mask or job.args.background_only):
         return None
     from .masks import auto_foreground_mask, load_mask
+    from .postprocess import resize_to
 
     if job.args.mask:  # read (and checked) once, before any painting: see run_paint
         mask = load_mask(job.mask_image, full_shape[:2])  # drawn on the whole photo
@@ -149,6 +161,8 @@ def _mask(job: Job, photo: np.ndarray, full_shape: tuple[int, ...]) -> np.ndarra
             from .postprocess import crop_to_ratio
 
             mask = crop_to_ratio(mask, job.args.crop)  # the same frame as the photo
+        if mask.shape != photo.shape[:2]:  # the photo was fitted to the output size
+            mask = resize_to(mask, photo.shape[:2], "bilinear")
     else:
         mask = auto_foreground_mask(photo)
     return 1.0 - mask if job.args.background_only else mask

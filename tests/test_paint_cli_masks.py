@@ -112,3 +112,24 @@ def test_bad_mask_is_one_line_and_writes_nothing(tmp_path: Path, kind: str) -> N
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
     assert out.stderr.count("\n") == 1 and mask.name in out.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_big_photo_and_its_mask_are_fitted_to_the_largest_output(tmp_path: Path) -> None:
+    """No output uses more than the largest output's size: the photo is shrunk to it once, and
+    a mask drawn on the whole photo follows (left half kept, right half painted)."""
+    from types import SimpleNamespace
+
+    from nststudy.batch import _fit_photo, _mask
+    from nststudy.masks import read_mask
+
+    photo = np.random.default_rng(0).random((300, 480, 3), dtype=np.float32)
+    small = _fit_photo(photo, 64)
+    assert small.shape == (40, 64, 3) and _fit_photo(small, 64) is small
+    args = SimpleNamespace(mask="m.png", crop=None, background_only=False)
+    job = SimpleNamespace(
+        args=args, mask_image=read_mask(_half_mask(tmp_path / "m.png", (480, 300)))
+    )
+    mask = _mask(job, small, photo.shape)
+    assert mask.shape == (40, 64) and mask[:, :28].max() < 0.05 and mask[:, 36:].min() > 0.95
+    args.background_only = True  # the same mask, inverted
+    assert np.allclose(_mask(job, small, photo.shape), 1.0 - mask)
