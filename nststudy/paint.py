@@ -101,8 +101,9 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
 
 
 def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill options left out from ``--from-settings PAINTING`` (styles, crop, print, format)
-    and the defaults; the command line wins over the stored settings."""
+    """Fill options left out from ``--from-settings PAINTING`` (styles, crop, print, format,
+    background only) and the defaults; the command line wins over the stored settings. A
+    painting printed with ``--painting`` that was masked needs its ``--mask`` file again."""
     painting = getattr(args, "painting", None)
     stored = metadata.read_settings(args.from_settings) if args.from_settings else {}
     if painting and not args.from_settings:
@@ -126,6 +127,13 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
             continue
         if getattr(args, field, None) is None and stored.get(field) is not None:
             setattr(args, field, stored[field])
+    if stored.get("background_only"):
+        args.background_only = True
+    if painting and stored.get("mask") == "file" and not args.mask:  # its tiles need it too
+        raise ValueError(
+            f"{painting}: was painted with a --mask file; give the same mask again with "
+            "--mask MASK.png (the file's path is not stored)"
+        )
     args.format = args.format or "png"
     args.dpi = 300 if args.dpi is None else args.dpi
     return args

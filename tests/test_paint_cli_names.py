@@ -115,6 +115,27 @@ def test_print_keeps_the_paintings_crop_and_format(tmp_path: Path) -> None:
     assert (args.crop, args.format, args.print_size) == ("4:5", "jpeg", None)
 
 
+def test_print_of_a_masked_painting_keeps_its_mask(tmp_path: Path) -> None:
+    """A background-only painting is printed background-only; one painted with a mask file
+    asks for the file again instead of stylizing the subject in every tile."""
+    from nststudy.config import PRESETS
+
+    styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
+    for extra in ({"background_only": True}, {"mask": "file", "background_only": True}):
+        painting = tmp_path / "painted.png"
+        settings = metadata.settings_for(PRESETS["default"], styles, **extra)
+        metadata.save_painting(painting, np.zeros((30, 40, 3), np.float32), settings)
+        argv = ("p.png", "--painting", str(painting), "--print-size", "2048")
+        if extra.get("mask"):
+            with pytest.raises(ValueError, match="give the same mask again with --mask"):
+                _args(*argv)
+            args = _args(*argv, "--mask", "m.png")
+            assert args.mask == "m.png" and args.background_only
+        else:
+            assert _args(*argv).background_only
+    assert not _args("p.png", "--style", "swirl").background_only
+
+
 def test_unwritable_out_is_refused_before_painting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
