@@ -255,6 +255,26 @@ def _check_print_sizes(job: Job, shapes: dict[Path, tuple[int, int]]) -> None:
             )
 
 
+def _frame_notes(job: Job, shapes: dict[Path, tuple[int, int]]) -> list[str]:
+    """``--print WxH`` without ``--crop``: one line for each photo that will not fill it."""
+    if not job.args.print or job.args.crop:
+        return []
+    from .postprocess import print_sides
+
+    a, b, unit = print_sides(job.args.print)
+    frame = min(a, b) / max(a, b)
+    notes = []
+    for path, shape in shapes.items():
+        ratio = min(shape[:2]) / max(shape[:2])
+        if abs(ratio - frame) > 0.02 * frame:  # the print is the photo's shape, not W×H
+            notes.append(
+                f"{path}: a {shape[1]}×{shape[0]} photo makes a {max(a, b) * ratio:.3g}×"
+                f"{max(a, b):.3g} {unit} print, not {a:g}×{b:g} {unit}; add --crop {a:g}:{b:g} "
+                "to fill the frame"
+            )
+    return notes
+
+
 def run_paint(args: argparse.Namespace) -> int:
     """Carry out ``nststudy paint`` (see ``nststudy paint --help``); returns the exit code."""
     from tqdm.auto import tqdm
@@ -295,6 +315,8 @@ def run_paint(args: argparse.Namespace) -> int:
                 "choose a smaller --tile, --print-size or --dpi"
             )
     _check_print_sizes(job, good)
+    for note in _frame_notes(job, good):
+        print(f"nststudy: note: {note}", file=sys.stderr)
     try:
         check_writable(job.out)  # now, not after the painting
     except OSError as err:

@@ -114,7 +114,8 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
         "--style",
         action="append",
         metavar="STYLE[:WEIGHT]",
-        help="a style image file or a built-in name (see `nststudy styles`); repeat to blend",
+        help="a style image file or a built-in name (see `nststudy styles`); repeat to blend, "
+        "WEIGHT is each style's share of the blend (alone, a style's weight has no effect)",
     )
     add("--preset", default="default", help="default | article | tutorial | preview")
     add("--size", type=int, help="longest side of the painting in px (default: the preset's)")
@@ -122,10 +123,20 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
     add("--out", default="out", help="output folder (default out/)")
     add("--format", choices=["png", "jpeg", "tiff"], help="output format (default png)")
     add("--print-size", type=int, metavar="PX", help="refine to this longest side for print")
-    add("--print", metavar="WxH", help="print size such as 30x40cm or 8x10in (with --dpi)")
+    add(
+        "--print",
+        metavar="WxH",
+        help="print size such as 30x40cm or 8x10in (with --dpi); the longer side is the print's, "
+        "the shape the photo's unless --crop W:H",
+    )
     add("--tile", type=int, metavar="PX", help="print refinement tile side (default: auto)")
     add("--dpi", type=int, help="print resolution, written into the file (default 300)")
-    add("--crop", metavar="W:H", help="centre-crop the photo to a frame ratio, e.g. 4:5")
+    add(
+        "--crop",
+        metavar="W:H",
+        help="centre-crop the photo to a frame ratio, e.g. 4:5 (turned to the photo's "
+        "orientation: 4:5 on a landscape photo gives 5:4)",
+    )
     add("--preserve-colors", choices=["luminance", "histogram"], help="keep the photo's colours")
     add("--strokes", type=float, metavar="0..1", help="NL-means stroke enhancement strength")
     add("--mask", metavar="MASK.png", help="white = paint, black = keep the photo")

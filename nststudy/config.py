@@ -154,8 +154,13 @@ class Config:
             )
         if min(self.steps) < 1:
             raise ValueError(f"every stage needs at least 1 step, got steps={self.steps}")
-        if self.learning_rate <= 0 or self.style_scale <= 0:
-            raise ValueError("learning_rate and style_scale must be > 0")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if not self.style_scale > 0:
+            raise ValueError(
+                f"style_scale must be > 0 (1 = the style at the picture's size), "
+                f"got {self.style_scale}"
+            )
         if self.preserve_colors not in (None, "luminance", "histogram"):
             raise ValueError(
                 f"preserve_colors must be None, 'luminance' or 'histogram'; "

@@ -148,7 +148,15 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.steps is not None and args.steps < 1:
         raise ValueError(f"--steps {args.steps}: give at least 1 step (the preset's: leave it out)")
     if args.size is not None and args.size < 32:
-        raise ValueError(f"--size {args.size}: the painting needs at least 32 px (default 512)")
+        raise ValueError(
+            f"--size {args.size}: the painting needs at least 32 px (leave it out for the "
+            f"preset's {base.size})"
+        )
+    if getattr(args, "style_scale", None) is not None and not args.style_scale > 0:
+        raise ValueError(
+            f"--style-scale {args.style_scale}: give a factor above 0 (1 = the style at the "
+            "painting's size, 2 = finer strokes)"
+        )
     size = base.size if args.size is None else args.size
     changed = args.size is not None or args.steps is not None
     config = base.at_size(size, steps=args.steps) if changed else base

@@ -32,6 +32,7 @@ __all__ = [
     "parse_ratio",
     "preserve_colors",
     "print_pixels",
+    "print_sides",
     "resize_to",
 ]
 
@@ -237,6 +238,23 @@ _PRINT = re.compile(
 _PER_INCH = {"cm": 2.54, "mm": 25.4, "in": 1.0, "inch": 1.0, "inches": 1.0, '"': 1.0}
 
 
+def print_sides(spec: str) -> tuple[float, float, str]:
+    """``"30x40cm"`` → ``(30.0, 40.0, "cm")``: the sides as written and the unit.
+
+    Raises:
+        ValueError: for an unreadable spec or a side that is not positive.
+    """
+    m = _PRINT.match(str(spec))
+    if not m:
+        raise ValueError(
+            f"cannot read the print size {spec!r}; write it like '30x40cm', '8x10in' or '210x297mm'"
+        )
+    a, b, unit = float(m.group(1)), float(m.group(2)), m.group(3).lower()
+    if a <= 0 or b <= 0:
+        raise ValueError(f"print sides must be positive, got {spec!r}")
+    return a, b, unit
+
+
 def print_pixels(spec: str, dpi: float = 300) -> int:
     """Longest side in pixels of a print ``spec`` at ``dpi`` dots per inch.
 
@@ -253,16 +271,9 @@ def print_pixels(spec: str, dpi: float = 300) -> int:
     Raises:
         ValueError: for an unreadable spec, a non-positive size or DPI, or a result under 32 px.
     """
-    m = _PRINT.match(str(spec))
-    if not m:
-        raise ValueError(
-            f"cannot read the print size {spec!r}; write it like '30x40cm', '8x10in' or '210x297mm'"
-        )
+    a, b, unit = print_sides(spec)
     if not 1 <= dpi <= 2400:
         raise ValueError(f"dpi must be between 1 and 2400, got {dpi}")
-    a, b, unit = float(m.group(1)), float(m.group(2)), m.group(3).lower()
-    if a <= 0 or b <= 0:
-        raise ValueError(f"print sides must be positive, got {spec!r}")
     pixels = round(max(a, b) / _PER_INCH[unit] * dpi)
     if pixels < 32:
         raise ValueError(f"{spec!r} at {dpi} DPI is only {pixels} px; choose a larger print or DPI")

@@ -78,6 +78,8 @@ def test_clashing_and_unsafe_names_resume_and_overwrite(tmp_path: Path, weights:
         (["--steps", "0"], "--steps 0: give at least 1 step"),
         (["--steps", "-5"], "--steps -5"),
         (["--size", "0"], "--size 0: the painting needs at least 32 px"),
+        (["--preset", "preview", "--size", "8"], "leave it out for the preset's 256"),
+        (["--style-scale", "0"], "--style-scale 0.0: give a factor above 0"),
         (["--print-size", "2048", "--dpi", "-300"], "--dpi -300"),
         (["--print", "30x40cm", "--dpi", "0"], "--dpi 0"),
         (["--print-size", "0"], "--print-size 0"),
@@ -251,3 +253,27 @@ def test_print_memory_check_uses_the_photos_shape(
     monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: need - 2**26)
     assert main([*argv, str(tmp_path / "out")]) == 2
     assert f"needs about {need / 2**30:.1f} GiB" in capsys.readouterr().err
+
+
+def test_print_in_cm_says_when_the_photo_will_not_fill_the_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    class WentOn(Exception):
+        pass
+
+    def stop() -> None:
+        raise WentOn
+
+    monkeypatch.setattr("nststudy.weights.ensure_weights", stop)
+    monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: 2**40)
+    _photo(tmp_path / "wide.png", size=(64, 36))  # 16:9
+    _photo(tmp_path / "four_three.png", size=(40, 30))
+    argv = ["paint", str(tmp_path / "wide.png"), str(tmp_path / "four_three.png"), *FAST]
+    with pytest.raises(WentOn):
+        main([*argv, "--print", "30x40cm", "--dpi", "100", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert "wide.png: a 64×36 photo makes a 22.5×40 cm print, not 30×40 cm" in err
+    assert "add --crop 30:40 to fill the frame" in err and "four_three.png" not in err
+    with pytest.raises(WentOn):  # cropped to the frame: nothing to say
+        main([*argv, "--print", "30x40cm", "--crop", "3:4", "--out", str(tmp_path / "o")])
+    assert "note" not in capsys.readouterr().err
