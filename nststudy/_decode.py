@@ -2,9 +2,10 @@
 
 The details behind :func:`nststudy.images.load_image`: checks on the path (missing, empty,
 a folder, unreadable), Pillow's decompression-bomb limit, animated images (first frame), the
-EXIF orientation, every Pillow mode (16-bit, float, palette, CMYK; transparency composited on
-white) and the dtypes and shapes an array may have. Every failure is an
-:class:`~nststudy.images.ImageError` whose message names the file and what to do.
+EXIF orientation, an embedded colour profile (converted to sRGB), every Pillow mode (16-bit,
+float, palette, CMYK; transparency composited on white) and the dtypes and shapes an array
+may have. Every failure is an :class:`~nststudy.images.ImageError` whose message names the
+file and what to do.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ._image_errors import DENIED, ImageError, ImageNotice, missing_file, not_an_image
 
-__all__ = ["ALLOW_HUGE_ENV", "flatten_to_rgb", "from_array", "open_bytes", "open_file", "upright"]
+__all__ = [
+    "ALLOW_HUGE_ENV",
+    "flatten_to_rgb",
+    "from_array",
+    "open_bytes",
+    "open_file",
+    "to_srgb",
+    "upright",
+]
 
 #: Environment variable that, set to ``1``, lets :func:`load_image` open images over Pillow's
 #: decompression-bomb limit (like ``allow_huge=True``).
@@ -32,8 +41,39 @@ ALLOW_HUGE_ENV = "NSTSTUDY_ALLOW_HUGE_IMAGES"
 _LIMIT_LOCK = threading.Lock()
 
 
-def flatten_to_rgb(im: Image.Image) -> np.ndarray:
-    """Convert any Pillow mode to float32 RGB in [0, 1], compositing transparency on white."""
+def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
+    """Convert an RGB/RGBA/CMYK image with an embedded colour profile other than sRGB (a
+    phone's Display P3, a camera's Adobe RGB, a print shop's CMYK) to sRGB, the colour space
+    nststudy paints in and tags its files with; any other image is returned as it is."""
+    icc = im.info.get("icc_profile")
+    if not icc or im.mode not in ("RGB", "RGBA", "CMYK"):
+        return im
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if im.mode != "CMYK" and "srgb" in ImageCms.getProfileDescription(source).lower():
+            return im  # already sRGB: no round trip through the colour engine
+        return ImageCms.profileToProfile(
+            im,
+            source,
+            ImageCms.createProfile("sRGB"),
+            renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+            outputMode="RGBA" if im.mode == "RGBA" else "RGB",
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        warnings.warn(
+            f"{name}: its embedded colour profile cannot be read; colours are taken as sRGB",
+            ImageNotice,
+            stacklevel=3,
+        )
+        return im
+
+
+def flatten_to_rgb(im: Image.Image, name: object = "image") -> np.ndarray:
+    """Convert any Pillow mode to float32 RGB in [0, 1], compositing transparency on white;
+    an embedded colour profile is honoured (:func:`to_srgb`)."""
+    im = to_srgb(im, name)
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         arr = np.asarray(im, dtype=np.float64)
         top = 65535.0 if arr.max(initial=0) > 255 or im.mode.startswith("I;16") else 255.0
@@ -48,7 +88,7 @@ def flatten_to_rgb(im: Image.Image) -> np.ndarray:
         rgba = im.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         im = Image.alpha_composite(white, rgba)
-    im = im.convert("RGB")  # CMYK: Pillow's conversion; ICC-managed conversion is out of scope
+    im = im.convert("RGB")  # CMYK without a profile: Pillow's simple conversion
     return np.asarray(im, dtype=np.float32) / 255.0
 
 
@@ -159,7 +199,7 @@ def _decode(source: Path | IO[bytes], path: Path | str, max_dim: int | None, all
     try:
         with _pixel_limit(allow_huge), Image.open(source) as im:
             n_frames = getattr(im, "n_frames", 1)
-            if n_frames > 1:
+            if n_frames > 1 and im.format != "MPO":  # MPO: a phone JPEG's extra pictures
                 warnings.warn(
                     f"{path}: has {n_frames} frames (animated); using the first",
                     ImageNotice,
@@ -168,7 +208,7 @@ def _decode(source: Path | IO[bytes], path: Path | str, max_dim: int | None, all
                 im.seek(0)
             if max_dim is not None and im.format == "JPEG":
                 im.draft(im.mode, (max_dim, max_dim))  # decode at 1/2, 1/4, 1/8: less memory
-            return flatten_to_rgb(upright(im, path))
+            return flatten_to_rgb(upright(im, path), path)
     except Image.DecompressionBombError as err:
         raise ImageError(_bomb_message(path, err)) from None
     except UnidentifiedImageError:

@@ -125,7 +125,8 @@ def load_image(
 ) -> np.ndarray:
     """Load a photo or painting as float32 RGB in [0, 1].
 
-    Honours EXIF orientation; accepts RGB, RGBA/LA/P with transparency (composited on white),
+    Honours EXIF orientation and an embedded colour profile (a phone's Display P3, Adobe RGB,
+    CMYK: converted to sRGB); accepts RGB, RGBA/LA/P with transparency (composited on white),
     L, 1, CMYK, 16-bit and ``I;16`` images in any format Pillow reads (JPEG, PNG, WebP, TIFF,
     BMP, GIF, ...), and numpy arrays (or anything ``np.asarray`` takes, e.g. a tensor):
     ``(H, W)`` or ``(H, W, 1|2|3|4)`` (grey, grey+alpha, RGB, RGBA), dtype bool, uint8,

@@ -1,0 +1,92 @@
+"""Photos with an embedded colour profile (a phone's Display P3, Adobe RGB, CMYK) are read as
+the colours they mean, in sRGB — the space nststudy paints in and tags its files with."""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms
+
+from nststudy.images import ImageNotice, load_image
+
+# sRGB's primaries and white, adapted to D50 as ICC profiles store them
+_RED, _GREEN, _BLUE = (0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141)
+_D50 = (0.9642, 1.0, 0.8249)
+
+
+def _s15(v: float) -> bytes:
+    return struct.pack(">i", round(v * 65536))
+
+
+def _icc(description: str, red: tuple, green: tuple, blue: tuple) -> bytes:
+    """A minimal ICC v2 RGB display profile: three primaries and a gamma-2.2 curve each."""
+
+    def xyz(v: tuple) -> bytes:
+        return b"XYZ " + bytes(4) + b"".join(_s15(c) for c in v)
+
+    text = description.encode() + b"\0"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8) + bytes(3 + 67)
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, 0x0233) + bytes(2)  # gamma 2.2
+    tags = [(b"desc", desc), (b"wtpt", xyz(_D50)), (b"rXYZ", xyz(red)), (b"gXYZ", xyz(green))]
+    tags += [(b"bXYZ", xyz(blue)), (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, body in tags:
+        body += bytes(-len(body) % 4)
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    size = offset + len(data)
+    head = struct.pack(">I", size) + bytes(4) + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ "
+    head += bytes(12) + b"acsp" + bytes(24) + struct.pack(">I", 0)
+    head += b"".join(_s15(c) for c in _D50) + bytes(128 - 80)
+    return head + struct.pack(">I", len(tags)) + table + data
+
+
+def _tagged(path: Path, rgb: tuple[int, int, int], icc: bytes | None, fmt: str = "PNG") -> Path:
+    im = Image.new("RGB", (8, 6), rgb)
+    im.save(path, fmt, **({"icc_profile": icc} if icc else {}))
+    return path
+
+
+def test_a_profile_with_other_primaries_is_converted_to_srgb(tmp_path: Path) -> None:
+    swapped = _icc("swapped primaries", _GREEN, _RED, _BLUE)  # its "red" is sRGB's green
+    assert "swapped" in ImageCms.getProfileDescription(
+        ImageCms.ImageCmsProfile(io.BytesIO(swapped))
+    )
+    for fmt in ("PNG", "JPEG"):
+        path = _tagged(tmp_path / f"p3.{fmt.lower()}", (200, 40, 40), swapped, fmt)
+        pixel = load_image(path)[3, 4] * 255
+        assert pixel[1] > 170 and pixel[0] < 80 and pixel[2] < 80, pixel  # green, as meant
+    with open(path, "rb") as fh:  # uploads (the studio) go through the same decoder
+        from nststudy._decode import open_bytes
+
+        assert np.allclose(open_bytes(fh.read(), "up.jpg", None, False), load_image(path))
+
+
+def test_srgb_and_untagged_photos_are_read_as_they_are(tmp_path: Path) -> None:
+    same = _icc("sRGB IEC61966-2.1 (camera)", _RED, _GREEN, _BLUE)
+    for icc in (None, same):
+        pixel = load_image(_tagged(tmp_path / "s.png", (200, 40, 40), icc))[0, 0] * 255
+        assert np.allclose(pixel, (200, 40, 40), atol=0.5)
+
+
+def test_an_unreadable_profile_is_reported_and_ignored(tmp_path: Path) -> None:
+    path = _tagged(tmp_path / "bad.png", (200, 40, 40), b"not a colour profile" * 8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pixel = load_image(path)[0, 0] * 255
+    assert np.allclose(pixel, (200, 40, 40), atol=0.5)
+    notices = [str(w.message) for w in caught if issubclass(w.category, ImageNotice)]
+    assert notices and "bad.png: its embedded colour profile cannot be read" in notices[0]
+
+
+def test_a_phone_jpeg_with_extra_pictures_gets_no_animation_notice(tmp_path: Path) -> None:
+    path = tmp_path / "phone.jpg"
+    first, second = Image.new("RGB", (16, 12), (10, 20, 30)), Image.new("RGB", (8, 6))
+    first.save(path, "MPO", save_all=True, append_images=[second])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_image(path).shape == (12, 16, 3)
