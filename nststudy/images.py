@@ -220,7 +220,8 @@ def save_image(
 
     Args:
         path: destination; the format follows the suffix (``.png``, ``.jpg``, ``.tif``, ...).
-        img: float array ``(H, W, 3)`` in [0, 1] or uint8 ``(H, W, 3)``.
+        img: float array ``(H, W, 3)`` in [0, 1] (clipped; values far outside, such as a
+            0–255 float image, are refused) or uint8 ``(H, W, 3)``.
         overwrite: replace an existing file (default); ``False`` refuses instead.
         **pil_kwargs: passed to ``PIL.Image.Image.save`` (``pnginfo``, ``icc_profile``, ``dpi``).
 
@@ -247,6 +248,16 @@ def save_image(
     img = np.asarray(img)
     if img.dtype != np.uint8 and not np.all(np.isfinite(img)):
         raise ImageError(f"{path}: the image contains NaN or infinity; nothing was written")
+    if img.dtype.kind not in "fbu" or (img.dtype.kind == "u" and img.dtype != np.uint8):
+        raise ImageError(
+            f"{path}: a {img.dtype} image; pass uint8 (0–255) or float in [0, 1] (for 16-bit "
+            "data: img / 65535); nothing was written"
+        )
+    if img.dtype.kind == "f" and img.size and (img.min() < -0.5 or img.max() > 1.5):
+        raise ImageError(
+            f"{path}: float values span [{img.min():.4g}, {img.max():.4g}], not [0, 1]; "
+            "divide by 255 if they are 0–255; nothing was written"
+        )
     arr = img if img.dtype == np.uint8 else to_uint8(img)
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.size == 0:
         raise ImageError(f"{path}: expected an (H, W, 3) image, got shape {arr.shape}")

@@ -82,6 +82,8 @@ def load_mask(src: ImageInput, shape: tuple[int, ...]) -> np.ndarray:
     if isinstance(src, Image.Image):
         mask = _mask_from_pil(src)
     elif isinstance(src, np.ndarray):
+        if src.dtype.kind in "iu" and src.size and src.ndim in (2, 3) and src.max() <= 1:
+            src = src.astype(bool)  # a 0/1 mask, e.g. (a > 0.5).astype(int): not 0–255 grey
         if src.ndim == 3 and src.shape[2] == 4:  # RGBA: transparent = keep the photo
             mask = _grey(load_image(src[..., :3])) * load_image(src[..., 3])[..., 0]
         elif src.ndim == 2 or (src.ndim == 3 and src.shape[2] in (1, 3)):
@@ -98,9 +100,16 @@ def load_mask(src: ImageInput, shape: tuple[int, ...]) -> np.ndarray:
     h, w = int(shape[0]), int(shape[1])
     mh, mw = mask.shape
     if abs(np.log((mw / mh) / (w / h))) > 0.02:
+        name = f"{src}: the mask" if isinstance(src, str | os.PathLike) else "the mask"
+        turned = abs(np.log((mh / mw) / (w / h))) <= 0.02  # sideways: one of them was rotated
         warnings.warn(
-            f"the mask is {mw}×{mh} px but the photo is {w}×{h}: it is stretched to fit; "
-            "draw the mask on a copy of the photo to keep them aligned",
+            f"{name} is {mw}×{mh} px but the photo is {w}×{h}: it is stretched to fit; "
+            + (
+                "it looks turned by 90° (phones store photos sideways with an EXIF rotation): "
+                "save the mask upright, as the photo is shown"
+                if turned
+                else "draw the mask on a copy of the photo to keep them aligned"
+            ),
             stacklevel=2,
         )
     return resize_to(mask, (h, w), method="bilinear")
@@ -162,7 +171,7 @@ def auto_foreground_mask(photo: ImageInput, work_size: int = 256) -> np.ndarray:
             "centred ellipse — draw a mask instead",
             stacklevel=2,
         )
-        yy, xx = np.mgrid[0:h, 0:w]
+        yy, xx = np.ogrid[0:h, 0:w]  # broadcast: no full-size coordinate grids
         return ((((yy - h / 2) / (0.35 * h)) ** 2 + ((xx - w / 2) / (0.35 * w)) ** 2) <= 1).astype(
             np.float32
         )

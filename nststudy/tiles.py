@@ -133,7 +133,7 @@ def _print_masks(mask: ImageInput | None, shape: tuple[int, int]):
     from .masks import feather_mask, load_mask
 
     if isinstance(mask, np.ndarray) and mask.ndim == 2:  # already the photo's: no aspect check
-        hard = resize_to(np.clip(mask.astype(np.float32), 0.0, 1.0), shape, "bilinear")
+        hard = resize_to(load_mask(mask, mask.shape), shape, "bilinear")  # 0–255, 0/1: to [0, 1]
     else:
         hard = load_mask(mask, shape)
     return hard, feather_mask(hard)

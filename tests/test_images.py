@@ -149,6 +149,18 @@ def test_save_image_round_trip(tmp_path: Path) -> None:
     assert p.stat().st_mode & 0o644 == 0o644  # readable by others, like any saved file
 
 
+def test_save_image_refuses_data_on_another_scale(tmp_path: Path) -> None:
+    """A 0–255 float or a 16-bit image was clipped to an all-white file; now nothing is
+    written and the message says how to scale it."""
+    img = load_image(_gradient(30, 20))
+    with pytest.raises(ImageError, match=r"not \[0, 1\]; divide by 255"):
+        save_image(tmp_path / "f.png", img * 255.0)
+    with pytest.raises(ImageError, match="uint16 image; .* img / 65535"):
+        save_image(tmp_path / "u.png", (img * 65535).astype(np.uint16))
+    assert list(tmp_path.iterdir()) == []
+    save_image(tmp_path / "ok.png", np.clip(img * 1.2 - 0.1, -0.1, 1.1))  # a little over: clipped
+
+
 def test_save_image_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = tmp_path / "out.png"
     p.write_bytes(b"old work")

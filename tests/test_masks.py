@@ -47,6 +47,8 @@ def test_load_mask_from_files_of_any_mode(tmp_path: Path) -> None:
         _half((20, 30)),
         np.repeat(_half((20, 30))[..., None], 3, axis=2),
         _half((20, 30))[..., None],
+        _half((20, 30)).astype(np.int64),  # 0/1 integers: a mask, not nearly-black grey
+        _half((20, 30)).astype(np.uint8),
     ],
 )
 def test_load_mask_from_arrays(arr: np.ndarray) -> None:
@@ -64,6 +66,12 @@ def test_load_mask_warns_on_other_aspect_and_rejects_junk(tmp_path: Path) -> Non
         load_mask(tmp_path / "notes.txt", (10, 10))
     with pytest.raises(ValueError, match="shape"):
         load_mask(np.ones((2, 10, 10, 3)), (10, 10))
+
+
+def test_a_mask_turned_by_90_degrees_is_named_as_such(tmp_path: Path) -> None:
+    Image.fromarray(np.zeros((40, 30), np.uint8)).save(tmp_path / "m.png")  # portrait
+    with pytest.warns(UserWarning, match=r"m\.png: the mask is 30×40 px .* turned by 90°"):
+        load_mask(tmp_path / "m.png", (30, 40))  # a landscape photo
 
 
 def test_blend_with_mask_ends_and_feather() -> None:

@@ -156,3 +156,14 @@ def test_paint_print_crops_the_mask_with_the_photo() -> None:
     )
     # the 1:1 crop starts 20 px in: the kept band is 20 px wide (a stretched mask: 30)
     assert out[:, :12].max() < 0.05 and out[:, 25:].min() > 0.9
+
+
+def test_print_masks_read_integer_arrays_as_masks() -> None:
+    """A 0–255 mask given to refine_tiled keeps its greys (it was clipped: 128 became 1)."""
+    from nststudy.tiles import _print_masks
+
+    grey = np.full((20, 30), 128, np.uint8)
+    hard, soft = _print_masks(grey, (40, 60))
+    assert hard.shape == soft.shape == (40, 60) and np.allclose(hard, 128 / 255, atol=1e-3)
+    hard, _ = _print_masks((grey > 0).astype(np.int64), (40, 60))  # 0/1 integers
+    assert np.allclose(hard, 1.0)
