@@ -155,7 +155,7 @@ def test_save_image_refuses_data_on_another_scale(tmp_path: Path) -> None:
     img = load_image(_gradient(30, 20))
     with pytest.raises(ImageError, match=r"not \[0, 1\]; divide by 255"):
         save_image(tmp_path / "f.png", img * 255.0)
-    with pytest.raises(ImageError, match="uint16 image; .* img / 65535"):
+    with pytest.raises(ImageError, match=r"uint16 image; .* img / 65535"):
         save_image(tmp_path / "u.png", (img * 65535).astype(np.uint16))
     assert list(tmp_path.iterdir()) == []
     save_image(tmp_path / "ok.png", np.clip(img * 1.2 - 0.1, -0.1, 1.1))  # a little over: clipped
