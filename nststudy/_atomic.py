@@ -38,10 +38,16 @@ def replace_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], obj
     rename that into place, replacing any older file in one step.
 
     On any error — Ctrl-C included — the temporary file is removed and the old file (if any)
-    is left as it was. Errors propagate unchanged.
+    is left as it was. Errors propagate; an ``OSError`` that names no file (a full disk while
+    writing) is raised again naming ``path``, so that its message says which file failed.
     """
     path = Path(path)
-    _staged(path, write, lambda tmp: os.replace(tmp, path))
+    try:
+        _staged(path, write, lambda tmp: os.replace(tmp, path))
+    except OSError as err:
+        if err.filename is not None or err.errno is None:
+            raise
+        raise type(err)(err.errno, err.strerror, str(path)) from err
     return path
 
 

@@ -43,3 +43,19 @@ def test_an_error_while_writing_keeps_the_old_file_and_no_part(
         replace_atomically(target, write)
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["painting.json"]  # no .part left
+
+
+def test_a_full_disk_names_the_file(tmp_path: Path) -> None:
+    """ENOSPC while writing names no file: the error is raised again naming the target, so
+    the command line's one-line message says which file could not be written."""
+    import errno
+
+    target = tmp_path / "sidecar.json"
+
+    def full(fh: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as info:
+        replace_atomically(target, full)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == []
