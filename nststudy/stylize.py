@@ -135,8 +135,8 @@ def finish_painting(
     """
     if config.preserve_colors:
         image = preserve_colors(image, photo, method=config.preserve_colors)
-    if config.strokes > 0:
-        image = enhance_strokes(image, config.strokes)
+    if config.strokes > 0:  # at print size: the strokes of the painting's size (work_size)
+        image = enhance_strokes(image, config.strokes, work_size=config.size)
     if mask is not None:
         image = blend_with_mask(image, photo, mask)
     return image

@@ -186,6 +186,28 @@ def test_stylize_blend_weight_zero_equals_single_style(
 
 
 @pytest.mark.slow
+def test_strokes_at_print_size_are_the_paintings_strokes() -> None:
+    """NL-means works in pixels: at 4× the painting's size it hardly touches the painting's
+    texture; with ``work_size`` it takes it down as much as at the painting's own size."""
+    from nststudy.images import resize_longest
+    from nststudy.postprocess import resize_to
+
+    rng = np.random.default_rng(0)
+    painting = np.clip(0.5 + 0.12 * rng.standard_normal((48, 64, 3)), 0, 1).astype(np.float32)
+    big = resize_to(painting, (192, 256), "bicubic")  # its print, upscaled
+
+    def texture(img: np.ndarray) -> float:  # what is left at the painting's scale
+        return float(resize_longest(img, 64).std())
+
+    plain = enhance_strokes(big, 0.8)
+    scaled = enhance_strokes(big, 0.8, work_size=64)
+    assert texture(plain) > 0.9 * texture(big)  # pixel-sized neighbourhoods: barely a change
+    assert texture(scaled) < 0.4 * texture(big)
+    assert np.array_equal(
+        enhance_strokes(painting, 0.8, work_size=64), enhance_strokes(painting, 0.8)
+    )
+
+
 def test_stylize_applies_preserve_colors_and_strokes(
     weights: Path, photo: np.ndarray, texture: np.ndarray, small_cfg: Config
 ) -> None:
