@@ -86,19 +86,23 @@ def feature_maps(image: Any, layer: str, extractor: FeatureExtractor | None = No
         cache (``.copy()`` it to change it).
     """
     image, layer = _as_image(image), canonical_layer(layer)
-    key = (_key(image), layer)
+    if extractor is not None and layer not in extractor.layers:
+        extractor = None
+    # bfloat16 features differ from float32 ones: each precision has its own cache entries
+    image_key = f"{_key(image)}:{'float32' if extractor is None else extractor.precision}"
+    key = (image_key, layer)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    if extractor is None or layer not in extractor.layers:
+    if extractor is None:
         extractor = FeatureExtractor((), STYLE_LAYERS if layer in STYLE_LAYERS else (layer,))
     out = extractor(to_vgg(image)[None])
     with _LOCK:
         for name, value in out.items():
             cached = np.asarray(value[0], np.float32)
             cached.flags.writeable = False  # shared: a caller's `a /= 2` must not change it
-            _CACHE[(key[0], name)] = cached
+            _CACHE[(image_key, name)] = cached
         while sum(v.nbytes for v in _CACHE.values()) > _CACHE_BYTES and len(_CACHE) > 1:
             _CACHE.popitem(last=False)
         return np.asarray(out[layer][0], np.float32)

@@ -159,7 +159,8 @@ def stylize(
             matrices are mixed by weight).
         config: the settings; a preset from :data:`nststudy.PRESETS` or your own.
         callback: ``callback(step, losses, image)`` after each step, with ``image`` float32
-            ``(H, W, 3)`` in [0, 1]; return ``True`` to stop and keep the best image.
+            ``(H, W, 3)`` in [0, 1]; return ``True`` to stop and keep the best image. Its
+            ``close()``, if it has one (:func:`progress_bar`), is called when the run ends.
         mask: optional local control (see :mod:`nststudy.masks`): a mask image or array, white
             = stylize, black = keep the photo. The style loss then sees only the masked
             features and the content loss dominates outside; a feathered pixel blend
@@ -211,36 +212,41 @@ def stylize(
         image = _init(first, config)
     outcome: StageResult | None = None
     evaluations, initial_loss = 0, float("nan")
-    for size, steps in zip(config.sizes, config.steps, strict=True):
-        t0 = time.perf_counter()
-        work = resize_longest(photo, size)
-        if min(work.shape[:2]) < MIN_SIZE:
-            raise ValueError(
-                f"the photo is {photo.shape[1]}×{photo.shape[0]} px: at {size} px its short side "
-                f"would be {min(work.shape[:2])} px, under VGG19's minimum of {MIN_SIZE}; crop it "
-                "to a less extreme aspect ratio or paint at a larger size"
+    try:
+        for size, steps in zip(config.sizes, config.steps, strict=True):
+            t0 = time.perf_counter()
+            work = resize_longest(photo, size)
+            if min(work.shape[:2]) < MIN_SIZE:
+                raise ValueError(
+                    f"the photo is {photo.shape[1]}×{photo.shape[0]} px: at {size} px its short "
+                    f"side would be {min(work.shape[:2])} px, under VGG19's minimum of "
+                    f"{MIN_SIZE}; crop it to a less extreme aspect ratio or paint at a larger size"
+                )
+            if image.shape != work.shape:
+                resized = tf.image.resize(image[None], work.shape[:2], method="bicubic")[0]
+                image = np.clip(resized.numpy(), 0.0, 1.0)
+            style_size = max(32, round(size * config.style_scale))
+            targets = make_targets(
+                extractor,
+                work,
+                [(resize_longest(img, style_size), w) for img, w in styles],
+                None if full_mask is None else resize_to(full_mask, work.shape[:2], "bilinear"),
             )
-        if image.shape != work.shape:
-            resized = tf.image.resize(image[None], work.shape[:2], method="bicubic")[0]
-            image = np.clip(resized.numpy(), 0.0, 1.0)
-        style_size = max(32, round(size * config.style_scale))
-        targets = make_targets(
-            extractor,
-            work,
-            [(resize_longest(img, style_size), w) for img, w in styles],
-            None if full_mask is None else resize_to(full_mask, work.shape[:2], "bilinear"),
-        )
-        stage = Stage(extractor, targets, config)
-        runner = run_lbfgs if config.optimizer == "lbfgs" else run_adam
-        outcome = runner(stage, stage.from_pixels(image), steps, callback, len(history))
-        history += [{**h, "size": size} for h in outcome.history]
-        evaluations += outcome.evaluations
-        if not stage_seconds:
-            initial_loss = outcome.initial_loss
-        stage_seconds.append(time.perf_counter() - t0)
-        image = outcome.image
-        if outcome.stopped:
-            break
+            stage = Stage(extractor, targets, config)
+            runner = run_lbfgs if config.optimizer == "lbfgs" else run_adam
+            outcome = runner(stage, stage.from_pixels(image), steps, callback, len(history))
+            history += [{**h, "size": size} for h in outcome.history]
+            evaluations += outcome.evaluations
+            if not stage_seconds:
+                initial_loss = outcome.initial_loss
+            stage_seconds.append(time.perf_counter() - t0)
+            image = outcome.image
+            if outcome.stopped:
+                break
+    finally:  # a bar with close() (progress_bar's) ends where the run did, also early
+        close = getattr(callback, "close", None)
+        if callable(close):
+            close()
     assert outcome is not None  # config guarantees at least one stage
     return Result(
         image=to_uint8(finish_painting(image, photo, config, full_mask)),
@@ -257,7 +263,9 @@ def stylize(
 
 
 def progress_bar(config: Config, desc: str = "painting", **tqdm_kwargs: Any) -> Callback:
-    """A callback that drives a tqdm bar (a widget in Jupyter) over ``config.total_steps``."""
+    """A callback that drives a tqdm bar (a widget in Jupyter) over ``config.total_steps``;
+    :func:`stylize` closes it when the run ends, also when L-BFGS converges or a stop comes
+    before the last step (the bar then shows the steps that ran)."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=config.total_steps, desc=desc, **tqdm_kwargs)
@@ -268,4 +276,5 @@ def progress_bar(config: Config, desc: str = "painting", **tqdm_kwargs: Any) -> 
         if step >= config.total_steps:
             bar.close()
 
+    update.close = bar.close  # type: ignore[attr-defined]  # stylize closes it at the end
     return update

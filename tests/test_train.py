@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +99,23 @@ def test_init_image_continues_a_run(weights: Path, photo: np.ndarray, texture: n
     cont = stylize(photo, texture, cfg, init_image=first.image)
     assert cont.initial_loss == pytest.approx(first.final_loss, rel=0.1)  # picks up where it was
     assert cont.final_loss < first.final_loss
+
+
+def test_progress_bar_is_closed_when_the_run_stops_early(
+    weights: Path, photo: np.ndarray, texture: np.ndarray
+) -> None:
+    from nststudy import progress_bar
+
+    cfg = _small("lbfgs", 6)
+    bar = progress_bar(cfg, disable=False, file=io.StringIO())
+    calls = []
+
+    def stop_at_two(step: int, losses: dict, image: np.ndarray) -> bool:
+        bar(step, losses, image)
+        calls.append(step)
+        return step >= 2
+
+    stop_at_two.close = bar.close
+    result = stylize(photo, texture, cfg, callback=stop_at_two)
+    assert result.stopped == "callback" and calls[-1] == 2 < cfg.total_steps
+    assert bar.close.__self__.disable  # tqdm's close() marks the bar done: it was called

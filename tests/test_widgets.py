@@ -75,6 +75,18 @@ def test_channel_pair_product_mean_is_the_gram_entry(W, small):
     np.testing.assert_array_equal(W.gram_data(photo, "block1_conv1"), g)
 
 
+def test_feature_maps_keep_each_precision_apart(W, small):
+    """bfloat16 features of an image are not served from float32's cache slot (or back)."""
+    from nststudy.vgg import FeatureExtractor
+
+    photo, _ = small
+    f32 = W.feature_maps(photo, "block2_conv1")
+    bf16 = W.feature_maps(photo, "block2_conv1", FeatureExtractor((), ["conv2_1"], "bfloat16"))
+    assert bf16 is not f32 and not np.array_equal(bf16, f32)
+    np.testing.assert_allclose(bf16, f32, rtol=0.1, atol=0.5 + 0.05 * float(np.abs(f32).max()))
+    assert W.feature_maps(photo, "block2_conv1") is f32  # float32's entry is still there
+
+
 def test_gram_figure_renders_and_the_highlight_changes_it(W, small):
     g = W.gram_data(small[0], "block1_conv1")
     plain = W.figure_png(W.gram_figure(g, "photo"))
