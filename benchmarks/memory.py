@@ -1,12 +1,12 @@
 """Peak memory of ``nststudy.stylize`` against the model in ``nststudy.resources``.
 
 Each size runs in its own child process: ``import tensorflow`` and nststudy, note the resident
-memory (the floor), then paint with the ``default`` preset for a few L-BFGS iterations (enough
-to fill its 10-pair history) and read the peak (``ru_maxrss``). The growth over the floor is
-what :func:`nststudy.resources.estimate_stylize_memory` predicts; the table shows both.
+memory (the floor), then paint with the ``default`` preset for a few L-BFGS iterations (the
+default 25 fill its 20-pair history) and read the peak (``ru_maxrss``). The growth over the
+floor is what :func:`nststudy.resources.estimate_stylize_memory` predicts; the table shows both.
 
-    python -m benchmarks.memory                       # square 128, 256, 384, 512 px (≈ 5 min)
-    python -m benchmarks.memory --sizes 256x256 384x512 --steps 12 --tag mine
+    python -m benchmarks.memory                       # square 128, 256, 384, 512 px (minutes)
+    python -m benchmarks.memory --sizes 256x256 384x512 --steps 25 --tag mine
     python -m benchmarks.memory --sizes 384x512 --steps 25 --mask --tag masked
 
 ``--mask`` paints with a mask (left half kept as the photo), whose masked style Grams hold a
@@ -76,7 +76,9 @@ def _child(height: int, width: int, steps: int, masked: bool = False) -> dict[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__)
     parser.add_argument("--sizes", nargs="+", default=DEFAULT_SIZES, help="HxW, e.g. 384x512")
-    parser.add_argument("--steps", type=int, default=12, help="L-BFGS iterations per size")
+    parser.add_argument(
+        "--steps", type=int, default=25, help="L-BFGS iterations per size (> 20: history full)"
+    )
     parser.add_argument("--tag", default="memory", help="name of the results file")
     parser.add_argument("--mask", action="store_true", help="paint with a half mask")
     parser.add_argument("--child", help=argparse.SUPPRESS)
