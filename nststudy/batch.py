@@ -17,6 +17,7 @@ photos and under which names, :mod:`nststudy._photo_list`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 import time
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import metadata
 from ._atomic import check_writable
 from ._checkpoints import load_checkpoint, save_interrupted, save_result, saving
 from .images import load_image
@@ -199,6 +201,9 @@ def _print(
 
     styles = [(s.image, s.weight) for s in job.styles]
     plain = job.config.replace(preserve_colors=None, strokes=0.0)
+    finish = job.config  # a --painting's own strokes are in it already: not smoothed twice
+    if job.painting is not None and job.painted_strokes:
+        finish = job.config.replace(strokes=0.0)
     resumed_side = None if start is None else start[2]
     tile = job.tile or resumed_side or auto_tile(painting.shape, job.print_size, job.overlap)
     total = count_tiles(painting.shape, job.print_size, tile, job.overlap)
@@ -226,9 +231,9 @@ def _print(
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if stop is not None:  # Ctrl-C: the print so far is saved, finished like a whole one
         with saving():
-            return finish_painting(out, photo, job.config, mask), stop
+            return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), stop
     try:  # colour and strokes at print size can take a while
-        return finish_painting(out, photo, job.config, mask), None
+        return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), None
     except KeyboardInterrupt:  # every tile is done: keep them; --resume only finishes
         return out, (out, total, tile)
 
@@ -301,6 +306,8 @@ def run_paint(args: argparse.Namespace) -> int:
         job.mask_image = read_mask(args.mask)
     if getattr(args, "painting", None):
         job.painting = _given_painting(job, list(good))
+        with contextlib.suppress(ValueError, KeyError, TypeError):  # not one of nststudy's
+            job.painted_strokes = float(metadata.read_settings(args.painting)["config"]["strokes"])
     if job.print_size:
         from ._tile_grid import print_shortfall
         from .postprocess import parse_ratio

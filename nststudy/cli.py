@@ -142,8 +142,16 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
     add("--mask", metavar="MASK.png", help="white = paint, black = keep the photo")
     add(
         "--background-only",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="paint only the background (subject guessed, or the white of --mask)",
+    )
+    add(
+        "--strength",
+        type=float,
+        metavar="F",
+        help="style strength: multiplies the preset's style weight (0.1 = mostly photo, "
+        "10 = mostly style; the studio's slider)",
     )
     add("--style-scale", type=float, help="style size relative to the picture (>1 finer)")
     add("--seed", type=int, help="random seed (same seed, same machine: same painting)")

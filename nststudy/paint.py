@@ -127,12 +127,12 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
             continue
         if getattr(args, field, None) is None and stored.get(field) is not None:
             setattr(args, field, stored[field])
-    if stored.get("background_only"):
-        args.background_only = True
-    if painting and stored.get("mask") == "file" and not args.mask:  # its tiles need it too
+    if getattr(args, "background_only", None) is None:  # --[no-]background-only wins
+        args.background_only = bool(stored.get("background_only"))
+    if stored.get("mask") == "file" and not args.mask:  # the drawn mask, not a guess
         raise ValueError(
-            f"{painting}: was painted with a --mask file; give the same mask again with "
-            "--mask MASK.png (the file's path is not stored)"
+            f"{args.from_settings}: was painted with a --mask file; give the same mask again "
+            "with --mask MASK.png (the file's path is not stored)"
         )
     args.format = args.format or "png"
     args.dpi = 300 if args.dpi is None else args.dpi
@@ -161,6 +161,14 @@ def build_config(args: argparse.Namespace) -> Config:
     changed = args.size is not None or args.steps is not None
     config = base.at_size(size, steps=args.steps) if changed else base
     changes: dict[str, Any] = {}
+    strength = getattr(args, "strength", None)
+    if strength is not None:
+        if not 0 < strength <= 1000:
+            raise ValueError(
+                f"--strength {strength}: give a factor above 0 (1 = the preset's style weight; "
+                "0.1 mostly photo, 10 mostly style)"
+            )
+        changes["style_weight"] = base.style_weight * strength
     for field in ("seed", "style_scale", "preserve_colors", "strokes"):
         value = getattr(args, field, None)
         if value is not None:
@@ -233,6 +241,7 @@ class Job:
             raise ValueError(f"--tile {self.tile}: tiles must be at least 32 px (default: auto)")
         self.mask_image: np.ndarray | None = None  # --mask, read once by run_paint
         self.painting: np.ndarray | None = None  # --painting, read once by run_paint
+        self.painted_strokes = 0.0  # the strokes already applied to that painting
         self.extra = {
             "preserve_colors": self.config.preserve_colors,
             "strokes": self.config.strokes,

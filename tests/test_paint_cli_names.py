@@ -80,6 +80,7 @@ def test_clashing_and_unsafe_names_resume_and_overwrite(tmp_path: Path, weights:
         (["--size", "0"], "--size 0: the painting needs at least 32 px"),
         (["--preset", "preview", "--size", "8"], "leave it out for the preset's 256"),
         (["--style-scale", "0"], "--style-scale 0.0: give a factor above 0"),
+        (["--strength", "0"], "--strength 0.0: give a factor above 0"),
         (["--print-size", "2048", "--dpi", "-300"], "--dpi -300"),
         (["--print", "30x40cm", "--dpi", "0"], "--dpi 0"),
         (["--print-size", "0"], "--print-size 0"),
@@ -135,6 +136,13 @@ def test_print_of_a_masked_painting_keeps_its_mask(tmp_path: Path) -> None:
             assert args.mask == "m.png" and args.background_only
         else:
             assert _args(*argv).background_only
+            assert not _args(*argv, "--no-background-only").background_only  # yours wins
+        again = ("p.png", "--from-settings", str(painting))  # other photos, same settings
+        if extra.get("mask"):  # the drawn mask, not the automatic guess in its place
+            with pytest.raises(ValueError, match="give the same mask again with --mask"):
+                _args(*again)
+        else:
+            assert _args(*again).background_only
     assert not _args("p.png", "--style", "swirl").background_only
 
 
@@ -277,3 +285,50 @@ def test_print_in_cm_says_when_the_photo_will_not_fill_the_frame(
     with pytest.raises(WentOn):  # cropped to the frame: nothing to say
         main([*argv, "--print", "30x40cm", "--crop", "3:4", "--out", str(tmp_path / "o")])
     assert "note" not in capsys.readouterr().err
+
+
+def test_a_paintings_own_strokes_are_not_applied_again_to_its_print(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weights: Path
+) -> None:
+    """``--painting`` starts from the saved file, whose strokes are already in it: the print
+    is finished without smoothing it a second time (colours still follow the settings)."""
+    import sys
+
+    import nststudy.tiles
+    from nststudy.config import PRESETS
+    from nststudy.images import load_image, resize_longest
+
+    def upscale(painting, photo, styles, config, size, *args, **kwargs):  # no VGG: the test
+        return resize_longest(load_image(painting), size)  # is about what comes after
+
+    seen: list[tuple[float, str | None, int | None]] = []
+
+    def finish(image, photo, config, mask=None, work_size=None):
+        seen.append((config.strokes, config.preserve_colors, work_size))
+        return image
+
+    monkeypatch.setattr(nststudy.tiles, "refine_tiled", upscale)
+    monkeypatch.setattr(sys.modules["nststudy.stylize"], "finish_painting", finish)
+    _photo(tmp_path / "p.png", size=(48, 32))
+    styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
+    for strokes, expect in ((0.4, 0.0), (0.0, 0.0)):
+        cfg = PRESETS["default"].replace(strokes=strokes, preserve_colors="luminance")
+        painting = tmp_path / f"painted{strokes}.png"
+        settings = metadata.settings_for(cfg, styles)
+        metadata.save_painting(painting, np.zeros((32, 48, 3), np.float32), settings)
+        argv = ["paint", str(tmp_path / "p.png"), "--painting", str(painting)]
+        out = str(tmp_path / f"out{strokes}")
+        assert main([*argv, "--print-size", "96", "--out", out]) == 0
+        assert seen[-1] == (expect, "luminance", 48)  # strokes at the painting's own size
+    assert main([*argv, "--print-size", "96", "--strokes", "0.3", "--out", out]) == 0
+    assert seen[-1] == (0.3, "luminance", 48)  # none in it yet: asked for, applied once
+
+
+def test_strength_scales_the_style_weight_like_the_studio_slider(tmp_path: Path) -> None:
+    from nststudy.config import PRESETS
+    from nststudy.paint import build_config
+
+    base = PRESETS["default"]
+    half = build_config(_args("p.png", "--style", "swirl", "--strength", "0.5"))
+    assert half.style_weight == pytest.approx(base.style_weight * 0.5)
+    assert build_config(_args("p.png", "--style", "swirl")).style_weight == base.style_weight
