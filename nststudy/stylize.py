@@ -122,7 +122,11 @@ def _init(content: np.ndarray, config: Config) -> np.ndarray:
 
 
 def finish_painting(
-    image: np.ndarray, photo: np.ndarray, config: Config, mask: np.ndarray | None = None
+    image: np.ndarray,
+    photo: np.ndarray,
+    config: Config,
+    mask: np.ndarray | None = None,
+    work_size: int | None = None,
 ) -> np.ndarray:
     """Post-process a finished painting, in this order: ``config.preserve_colors``,
     ``config.strokes``, then the feathered blend with ``photo`` outside ``mask``.
@@ -132,11 +136,14 @@ def finish_painting(
         photo: the content photo, float32 ``(h, w, 3)`` in [0, 1] (resized as needed).
         config: supplies ``preserve_colors`` and ``strokes``.
         mask: ``(H, W)`` in [0, 1], white = stylized; ``None`` for no blend.
+        work_size: the longest side the painting was made at, when ``image`` is its print
+            (default ``config.size``): the strokes are those of that size
+            (:func:`nststudy.postprocess.enhance_strokes`).
     """
     if config.preserve_colors:
         image = preserve_colors(image, photo, method=config.preserve_colors)
-    if config.strokes > 0:  # at print size: the strokes of the painting's size (work_size)
-        image = enhance_strokes(image, config.strokes, work_size=config.size)
+    if config.strokes > 0:  # at print size: the strokes of the painting's size
+        image = enhance_strokes(image, config.strokes, work_size=work_size or config.size)
     if mask is not None:
         image = blend_with_mask(image, photo, mask)
     return image
@@ -276,5 +283,11 @@ def progress_bar(config: Config, desc: str = "painting", **tqdm_kwargs: Any) -> 
         if step >= config.total_steps:
             bar.close()
 
-    update.close = bar.close  # type: ignore[attr-defined]  # stylize closes it at the end
+    def close() -> None:  # ended early (converged, stopped): done, not red as an error
+        if bar.n < bar.total:
+            bar.total = bar.n
+            bar.refresh()
+        bar.close()
+
+    update.close = close  # type: ignore[attr-defined]  # stylize calls it at the end
     return update

@@ -302,8 +302,8 @@ def paint_print(
     if crop is not None:
         img = crop_to_ratio(img, crop)
         full_mask = None if full_mask is None else crop_to_ratio(full_mask, crop)
-    if max(img.shape[:2]) > print_size:  # no output uses more (a 48 Mpx photo: 576 MB)
-        img = resize_longest(img, print_size)
+    if max(img.shape[:2]) > max(print_size, config.size):  # no output uses more (48 Mpx: 576 MB)
+        img = resize_longest(img, max(print_size, config.size))
         full_mask = None if full_mask is None else resize_to(full_mask, img.shape[:2], "bilinear")
     tile = auto_tile(img.shape, print_size, overlap) if tile is None else tile
     aspect = min(img.shape[:2]) / max(img.shape[:2])
@@ -332,4 +332,4 @@ def paint_print(
         )  # fmt: skip
     else:
         out = resize_longest(load_image(painting), print_size)
-    return finish_painting(out, img, config, full_mask)
+    return finish_painting(out, img, config, full_mask, max(painting.shape[:2]))

@@ -118,4 +118,5 @@ def test_progress_bar_is_closed_when_the_run_stops_early(
     stop_at_two.close = bar.close
     result = stylize(photo, texture, cfg, callback=stop_at_two)
     assert result.stopped == "callback" and calls[-1] == 2 < cfg.total_steps
-    assert bar.close.__self__.disable  # tqdm's close() marks the bar done: it was called
+    closed = bar.close.__closure__[0].cell_contents  # the tqdm bar behind it
+    assert closed.disable and closed.total == closed.n == 2  # closed, complete (not red)
