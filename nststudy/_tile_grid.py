@@ -27,10 +27,11 @@ __all__ = [
 #: grid fit the print tightly: 2048×1536 in 12 tiles of 560 px (3.76 Mpx) where the sides
 #: in steps of 32 allowed no better than 576 px (3.98 Mpx).
 AUTO_TILES = tuple(range(384, 769, 16))
-#: :func:`auto_tile` keeps the estimated peak under this even where more memory is free, and
-#: under the available memory; a print whose canvas alone is past it (over ≈ 4000 px) may add
-#: that canvas's growth beyond a 2048 px print's. The studio promises a 2048 px print within
-#: 4 GB; a 2048×1536 print in 576 px tiles peaked at 2.51 GB (estimate 2.53 GB).
+#: :func:`auto_tile` keeps the estimated peak of a print up to 2048 px under this even where
+#: more memory is free, and under the available memory; a larger print adds its canvas's
+#: growth over a 2048 px one, so that its tiles may take as much as a 2048 px print's. The
+#: studio promises a 2048 px print within 4 GB; a 2048×1536 print in 576 px tiles peaked at
+#: 2.51 GB (estimate 2.53 GB).
 AUTO_TILE_BUDGET = 3.2e9
 
 
@@ -97,8 +98,8 @@ def auto_tile(
         size: the print's longest side in pixels.
         overlap: feathered overlap between tiles in pixels.
         budget: bytes the estimated peak (:func:`nststudy.resources.estimate_print_memory`)
-            must stay under; default ``min(available memory, AUTO_TILE_BUDGET)``, raised by
-            the print's extra canvas over a 2048 px one when even the smallest side is over.
+            must stay under; default ``min(available memory, AUTO_TILE_BUDGET + the print's
+            canvas bytes over a 2048 px print's)``.
 
     Returns:
         A side from :data:`AUTO_TILES` (the smallest allowing ``overlap`` when none fits the
@@ -115,12 +116,11 @@ def auto_tile(
     h, w = print_shape(shape, size)
     aspect = min(h, w) / max(h, w)
     if budget is None:
-        budget, least = min(available_memory(), AUTO_TILE_BUDGET), AUTO_TILES[0]
-        if estimate_memory(size, least, aspect) > budget:
-            # the print's own canvas, which no tile side changes, is past the cap (a 30x40 cm
-            # print at 300 dpi): the cap then holds for what the tiles add, as at 2048 px
-            canvas = estimate_memory(size, least, aspect) - estimate_memory(2048, least, aspect)
-            budget = min(available_memory(), AUTO_TILE_BUDGET + max(0, canvas))
+        # a print over 2048 px adds its larger canvas, which no tile side changes, to the cap:
+        # what the tiles may add stays the same (else a 30x40 cm print at 300 dpi got 384 px)
+        least = AUTO_TILES[0]
+        canvas = estimate_memory(size, least, aspect) - estimate_memory(2048, least, aspect)
+        budget = min(available_memory(), AUTO_TILE_BUDGET + max(0, canvas))
     best: tuple[int, int] | None = None
     for tile in AUTO_TILES:
         if overlap >= tile // 2 or estimate_memory(size, tile, aspect) > budget:

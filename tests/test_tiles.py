@@ -98,9 +98,15 @@ def test_auto_tile_default_budget_lets_a_big_print_use_more_than_the_smallest_ti
     assert big > AUTO_TILES[0] and _tile_pixels(shape, 4724, big) < 0.9 * _tile_pixels(
         shape, 4724, AUTO_TILES[0]
     )
-    # prints whose smallest tile fits the cap choose as before (the measured 3000 px: 432)
-    assert auto_tile((2250, 3000), 3000) == 432
+    # 2048 px prints choose as before; larger ones may add their larger canvas to the cap, so
+    # that the choice does not jump at the size where the canvas alone would fill it
     assert auto_tile((1536, 2048), 2048) == 560
+    assert auto_tile((2250, 3000), 3000) == 656  # 20 tiles, not 48 of 432
+    works = [
+        _tile_pixels((3 * s // 4, s), s, auto_tile((3 * s // 4, s), s))
+        for s in range(3400, 4100, 40)
+    ]
+    assert all(b >= a for a, b in itertools.pairwise(works))  # larger prints, never less work
     small = estimate_memory(4724, AUTO_TILES[0], 0.75) + 10**7  # little memory: smallest
     monkeypatch.setattr(grid, "available_memory", lambda: small)
     assert auto_tile(shape, 4724) == AUTO_TILES[0]
