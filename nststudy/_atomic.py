@@ -10,6 +10,7 @@ refuses atomically where the disk has them).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -33,19 +34,22 @@ def check_writable(folder: str | os.PathLike) -> None:
         pass
 
 
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def replace_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
     """Write ``path`` through ``write(file)`` into a temporary ``.part`` file beside it, then
     rename that into place, replacing any older file in one step.
 
     On any error — Ctrl-C included — the temporary file is removed and the old file (if any)
-    is left as it was. Errors propagate; an ``OSError`` that names no file (a full disk while
-    writing) is raised again naming ``path``, so that its message says which file failed.
+    is left as it was. Errors propagate; a full disk (which names no file) is raised again
+    naming ``path``, so that its message says which file could not be written.
     """
     path = Path(path)
     try:
         _staged(path, write, lambda tmp: os.replace(tmp, path))
-    except OSError as err:
-        if err.filename is not None or err.errno is None:
+    except OSError as err:  # a full disk names no file: say which one could not be written
+        if err.filename is not None or err.errno not in _DISK_FULL:
             raise
         raise type(err)(err.errno, err.strerror, str(path)) from err
     return path

@@ -54,13 +54,16 @@ def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if im.mode != "CMYK" and "srgb" in ImageCms.getProfileDescription(source).lower():
             return im  # already sRGB: no round trip through the colour engine
-        return ImageCms.profileToProfile(
+        out = ImageCms.profileToProfile(
             im,
             source,
             ImageCms.createProfile("sRGB"),
             renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
             outputMode="RGBA" if im.mode == "RGBA" else "RGB",
         )
+        if "transparency" in im.info and out.mode == im.mode:  # a PNG's colour key
+            out.info["transparency"] = im.info["transparency"]
+        return out
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         warnings.warn(
             f"{name}: its embedded colour profile cannot be read; colours are taken as sRGB",

@@ -59,3 +59,10 @@ def test_a_full_disk_names_the_file(tmp_path: Path) -> None:
         replace_atomically(target, full)
     assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
     assert list(tmp_path.iterdir()) == []
+
+    def unreadable(fh: object) -> None:  # e.g. the USB stick being copied from: not ours
+        raise OSError(errno.EIO, "Input/output error")
+
+    with pytest.raises(OSError) as info:
+        replace_atomically(target, unreadable)
+    assert info.value.filename is None
