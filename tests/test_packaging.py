@@ -71,8 +71,12 @@ def test_wheel_installs_and_paints(wheel: Path, weights: Path, tmp_path: Path) -
     outer = dict.fromkeys([sysconfig.get_paths()["purelib"], *site.getsitepackages()])
     (Path(inner) / "zz_outer_packages.pth").write_text("\n".join(outer) + "\n")
     env = {**os.environ, "NSTSTUDY_VGG19_WEIGHTS": str(weights), "PYTHONPATH": ""}
-    check = subprocess.run(
-        [str(py), "-m", "pip", "check", *quiet], capture_output=True, text=True, env=env
+    check = subprocess.run(  # from tmp_path: the checkout's egg-info must not stand in for it
+        [str(py), "-m", "pip", "check", *quiet],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     problems = [line for line in check.stdout.splitlines() if line.startswith("nststudy ")]
     assert not problems, problems  # the wheel's own requirements are all met

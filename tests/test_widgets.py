@@ -80,6 +80,7 @@ def test_feature_maps_keep_each_precision_apart(W, small):
     from nststudy.vgg import FeatureExtractor
 
     photo, _ = small
+    W.feature_maps(photo, "block2_conv1")  # computed (or already cached): now in the cache
     f32 = W.feature_maps(photo, "block2_conv1")
     bf16 = W.feature_maps(photo, "block2_conv1", FeatureExtractor((), ["conv2_1"], "bfloat16"))
     assert bf16 is not f32 and not np.array_equal(bf16, f32)
