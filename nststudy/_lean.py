@@ -1,4 +1,4 @@
-"""Keeping a style-transfer step lean in memory: the convolutions' image gradient, the heap.
+"""Keeping a style-transfer step lean in memory: the convolutions' image gradient.
 
 **The convolutions.** Style transfer differentiates the loss with respect to the *image*, never
 the weights. For a 3×3 "same" convolution with stride 1, that gradient is itself a convolution:
@@ -10,41 +10,20 @@ convolution (which oneDNN runs without that scratch) gives the same numbers to f
 rounding, and a 512 px painting peaks ≈ 330 MB lower and runs ≈ 13 % faster
 (``benchmarks/README.md``).
 
-**The heap.** glibc's ``malloc`` keeps freed blocks below its (self-raising) mmap threshold in
-the heap, where the next step's different-sized tensors cannot always reuse them. Fixing the
-threshold at 16 MiB hands the big activation buffers back to the system when they are freed:
-another ≈ 120 MB off the peak at 512 px, at no measurable cost (lower thresholds save a little
-more but cost 12–17 % more time in page faults).
+The heap's part of it is :mod:`nststudy._heap` (:func:`return_large_blocks` is re-exported
+here, where it lived first).
 """
 
 from __future__ import annotations
 
-import ctypes
-import sys
 from collections.abc import Sequence
 from typing import Any
 
 import tensorflow as tf
 
+from ._heap import MMAP_THRESHOLD, return_large_blocks
+
 __all__ = ["MMAP_THRESHOLD", "conv3x3_same", "return_large_blocks", "run_taps"]
-
-#: Bytes from which glibc serves (and, when freed, returns) memory straight from the system.
-MMAP_THRESHOLD = 16 * 2**20
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
-
-
-def return_large_blocks() -> bool:
-    """Fix glibc's mmap threshold at :data:`MMAP_THRESHOLD` (once per process).
-
-    Returns:
-        ``True`` where it was set (Linux with glibc), ``False`` elsewhere (nothing changes).
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-    except (OSError, AttributeError):  # musl (Alpine) and others: no mallopt
-        return False
 
 
 @tf.custom_gradient

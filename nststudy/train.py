@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from ._heap import trim_heap
 from .config import Config
 from .images import from_vgg, to_vgg
 from .lbfgs import minimize_box
@@ -125,6 +126,7 @@ class _Tracker:
 
     def record(self, x: np.ndarray, losses: dict[str, float]) -> bool:
         """Log one step; True when the callback asks to stop."""
+        trim_heap()  # between steps: the heap's free pages back to the system (_heap)
         self.step += 1
         self.history.append({"step": self.step, **losses})
         if self.callback is None:

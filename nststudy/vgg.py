@@ -83,11 +83,11 @@ def load_vgg19(precision: str = "float32") -> Any:
             compute, float32 variables).
 
     The first call also fixes glibc's mmap threshold so that freed activation buffers go back
-    to the system (``nststudy._lean.return_large_blocks``: ≈ 120 MB lower peak at 512 px).
+    to the system (``nststudy._heap.return_large_blocks``: ≈ 120 MB lower peak at 512 px).
     """
     import keras
 
-    from ._lean import return_large_blocks
+    from ._heap import return_large_blocks
 
     if precision not in ("float32", "bfloat16"):
         raise ValueError(f"precision must be 'float32' or 'bfloat16', got {precision!r}")

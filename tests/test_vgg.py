@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -94,35 +92,3 @@ def test_bfloat16_precision_close_to_float32(weights: Path) -> None:
     assert bf16.dtype.name == "float32"  # cast back for the losses
     rel = np.abs(bf16.numpy() - f32).mean() / np.abs(f32).mean()
     assert 0 < rel < 0.05  # bf16 has ~3 significant digits: different, but close
-
-
-_HEAP_PROBE = """
-import ctypes, sys
-from nststudy import _lean
-libc = ctypes.CDLL("libc.so.6")
-libc.malloc.restype = ctypes.c_void_p
-libc.malloc.argtypes = [ctypes.c_size_t]
-libc.free.argtypes = [ctypes.c_void_p]
-if sys.argv[1] == "set":
-    assert _lean.return_large_blocks()
-def rss():
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * 4096
-warm = libc.malloc(30 << 20)  # freeing it raises glibc's own threshold to 30 MB ...
-libc.free(warm)
-block, guard = libc.malloc(20 << 20), libc.malloc(4096)  # ... so a 20 MB block stays in the heap
-ctypes.memset(block, 1, 20 << 20)
-before = rss()
-libc.free(block)
-print(before - rss())
-"""
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
-def test_freed_activation_sized_blocks_go_back_to_the_system() -> None:
-    def returned(mode: str) -> int:
-        cmd = [sys.executable, "-c", _HEAP_PROBE, mode]
-        return int(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
-
-    assert returned("set") > 18 * 2**20  # nststudy's threshold: handed back when freed
-    assert returned("default") < 2 * 2**20  # glibc's own: kept in the heap
