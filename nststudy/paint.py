@@ -103,7 +103,7 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
 def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
     """Fill options left out from ``--from-settings PAINTING`` (styles, crop, print, format,
     background only) and the defaults; the command line wins over the stored settings. A
-    painting printed with ``--painting`` that was masked needs its ``--mask`` file again."""
+    painting made with a ``--mask`` file needs the file again (its path is not stored)."""
     painting = getattr(args, "painting", None)
     stored = metadata.read_settings(args.from_settings) if args.from_settings else {}
     if painting and not args.from_settings:
