@@ -28,7 +28,7 @@ import numpy as np
 from . import metadata
 from ._atomic import check_writable
 from ._checkpoints import load_checkpoint, save_interrupted, save_result, saving
-from .images import load_image
+from .images import load_image, shrink_longest
 from .paint import (
     Job,
     PaintInterrupted,
@@ -63,7 +63,8 @@ def _paint_one(job: Job, path: Path, name: str, bar_position: int) -> Path | Non
         from .postprocess import crop_to_ratio
 
         photo = crop_to_ratio(photo, job.args.crop)
-    photo = _fit_photo(photo, job.print_size or max(job.config.sizes))
+    # no output uses more than the largest: a 48 Mpx phone photo would hold 576 MB all along
+    photo = shrink_longest(photo, job.print_size or max(job.config.sizes))
     if job.painting is not None and start_image is None:  # --painting: refine it, no painting
         start_image, done = job.painting, job.config.total_steps
     target = target or job.target(name)
@@ -138,16 +139,6 @@ def _given_painting(job: Job, photos: list[Path]) -> np.ndarray:
             "painting made from this photo (with the same --crop)"
         )
     return painting
-
-
-def _fit_photo(photo: np.ndarray, limit: int) -> np.ndarray:
-    """The photo shrunk to the largest output's longest side when it is larger: no output
-    uses more, and a 48 Mpx phone photo would otherwise hold 576 MB for the whole job."""
-    if max(photo.shape[:2]) <= limit:
-        return photo
-    from .images import resize_longest
-
-    return resize_longest(photo, limit)
 
 
 def _mask(job: Job, photo: np.ndarray, full_shape: tuple[int, ...]) -> np.ndarray | None:

@@ -42,6 +42,7 @@ __all__ = [
     "resize_longest",
     "save_image",
     "scaled_shape",
+    "shrink_longest",
     "to_uint8",
     "to_vgg",
 ]
@@ -82,6 +83,12 @@ def resize_longest(img: np.ndarray, size: int) -> np.ndarray:
         for c in range(img.shape[2])
     ]
     return np.clip(np.stack(channels, axis=2), 0.0, 1.0).astype(np.float32)
+
+
+def shrink_longest(img: np.ndarray, max_dim: int) -> np.ndarray:
+    """:func:`resize_longest` to ``max_dim`` when the longest side is larger, else ``img``
+    itself (never enlarged, never copied): no output uses more than its own size."""
+    return resize_longest(img, max_dim) if max(img.shape[:2]) > max_dim else img
 
 
 def scaled_shape(shape: tuple[int, ...], size: int) -> tuple[int, int]:
@@ -174,9 +181,7 @@ def load_image(
         )
     if img.shape[0] == 0 or img.shape[1] == 0:
         raise ImageError(f"{name}: is empty; pass an image with pixels")
-    if max_dim is not None and max(img.shape[:2]) > max_dim:
-        img = resize_longest(img, max_dim)
-    return img
+    return img if max_dim is None else shrink_longest(img, max_dim)
 
 
 def to_vgg(img: Any) -> Any:

@@ -37,7 +37,7 @@ from ._studio_jobs import (
 )
 from .config import Config
 from .i18n import t
-from .images import load_image, resize_longest
+from .images import load_image, resize_longest, shrink_longest
 
 __all__ = [
     "MODES",
@@ -177,7 +177,7 @@ class Studio:
             if self._upload[0] != key:  # decoded once per upload, not per button press
                 # JPEGs are decoded at a reduced scale when large; over Pillow's limit, refused
                 photo = open_bytes(data, item["name"], 4096, False)
-                photo = resize_longest(photo, 4096) if max(photo.shape[:2]) > 4096 else photo
+                photo = shrink_longest(photo, 4096)
                 self._upload = (key, photo)
             return self._upload[1]
         if self._photo is not None:
@@ -258,8 +258,7 @@ class Studio:
         def show(img: np.ndarray) -> None:  # a preview every second at most, ≤ 1024 px
             if time.monotonic() - last[0] > 1.0:
                 last[0] = time.monotonic()
-                big = max(img.shape[:2]) > 1024
-                self.image.value = png_bytes(resize_longest(img, 1024) if big else img)
+                self.image.value = png_bytes(shrink_longest(img, 1024))
 
         def callback(step: int, losses: dict[str, float], img: np.ndarray) -> bool:
             self.progress.value = min(step, self.progress.max)

@@ -45,7 +45,7 @@ from ._tile_grid import (
 )
 from .config import PRESETS, Config
 from .grams import style_targets, tiled_grams
-from .images import ImageInput, load_image, resize_longest, to_vgg
+from .images import ImageInput, load_image, resize_longest, shrink_longest, to_vgg
 from .objective import Targets, bounds, compute_losses, layer_masks
 from .postprocess import crop_to_ratio, resize_to
 from .resources import available_memory  # the container's limit, not the host's
@@ -302,9 +302,9 @@ def paint_print(
     if crop is not None:
         img = crop_to_ratio(img, crop)
         full_mask = None if full_mask is None else crop_to_ratio(full_mask, crop)
-    if max(img.shape[:2]) > max(print_size, config.size):  # no output uses more (48 Mpx: 576 MB)
-        img = resize_longest(img, max(print_size, config.size))
-        full_mask = None if full_mask is None else resize_to(full_mask, img.shape[:2], "bilinear")
+    img = shrink_longest(img, max(print_size, config.size))  # a 48 Mpx photo: 576 MB less
+    if full_mask is not None and full_mask.shape != img.shape[:2]:
+        full_mask = resize_to(full_mask, img.shape[:2], "bilinear")
     tile = auto_tile(img.shape, print_size, overlap) if tile is None else tile
     aspect = min(img.shape[:2]) / max(img.shape[:2])
     if check_memory and (short := print_shortfall(print_size, tile, aspect)):

@@ -119,12 +119,13 @@ def test_a_big_photo_and_its_mask_are_fitted_to_the_largest_output(tmp_path: Pat
     a mask drawn on the whole photo follows (left half kept, right half painted)."""
     from types import SimpleNamespace
 
-    from nststudy.batch import _fit_photo, _mask
+    from nststudy.batch import _mask
+    from nststudy.images import shrink_longest
     from nststudy.masks import read_mask
 
     photo = np.random.default_rng(0).random((300, 480, 3), dtype=np.float32)
-    small = _fit_photo(photo, 64)
-    assert small.shape == (40, 64, 3) and _fit_photo(small, 64) is small
+    small = shrink_longest(photo, 64)  # what the job does to it
+    assert small.shape == (40, 64, 3) and shrink_longest(small, 64) is small
     args = SimpleNamespace(mask="m.png", crop=None, background_only=False)
     job = SimpleNamespace(
         args=args, mask_image=read_mask(_half_mask(tmp_path / "m.png", (480, 300)))
