@@ -15,6 +15,7 @@ import hashlib
 import json
 import signal
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,16 @@ from ._atomic import replace_atomically
 from .images import load_image
 from .paint import Job, PaintInterrupted
 
-__all__ = ["digest", "load_checkpoint", "no_sigint", "save_interrupted", "save_result", "saving"]
+__all__ = [
+    "checkpoint_path",
+    "digest",
+    "load_checkpoint",
+    "no_sigint",
+    "resume_state",
+    "save_interrupted",
+    "save_result",
+    "saving",
+]
 
 
 def digest(path: Path) -> str:
@@ -35,29 +45,69 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+def checkpoint_path(job: Job, name: str, photo: Path) -> Path:
+    """Where the photo ``photo``, called ``name`` in the outputs, keeps its checkpoint for
+    this job: ``<out>/.nststudy/<photo>__<style>.<key>.npz``, the key from the settings, the
+    input files (:meth:`Job.inputs_key`) and the photo's bytes. Another run's checkpoint
+    (other settings, an edited style file, another photo of that name) is never read,
+    replaced or deleted by this one."""
+    base = metadata.base_name(name, job.label)
+    key = hashlib.sha256(f"{job.inputs_key()}:{digest(photo)}".encode()).hexdigest()[:16]
+    return job.out / ".nststudy" / f"{base}.{key}.npz"
+
+
+def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
+    """What ``--resume`` does with a photo, decided before anything is painted:
+    ``("checkpoint", path)`` continue it, ``("finished", output)`` skip the photo, or
+    ``("fresh", None)`` paint it. Refused (``ValueError`` naming the file) when only other
+    runs' checkpoints of it are there: resuming with changed options is a mistake to report,
+    not a reason to start over."""
+    ckpt = checkpoint_path(job, name, photo)
+    if ckpt.exists():
+        _read_meta(job, ckpt, photo)  # readable and ours
+        return "checkpoint", ckpt
+    if (found := job.finished(name)) is not None:
+        return "finished", found
+    if others := job.checkpoints(name):
+        raise ValueError(
+            f"{others[0]}: the checkpoint of {photo.name} was made with other options, style or "
+            "mask files (or from another photo of that name); repeat the interrupted command "
+            "exactly with --resume, leave out --resume to paint anew, or delete the checkpoint"
+        )
+    return "fresh", None
+
+
+def _read_meta(job: Job, ckpt: Path, photo: Path) -> dict[str, Any]:
+    try:
+        with np.load(ckpt) as data:
+            meta = json.loads(str(data["meta"]))
+        meta["steps_done"], meta["output"] = int(meta["steps_done"]), str(meta["output"])
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(
+            f"{ckpt}: this checkpoint cannot be read ({type(err).__name__}); delete it and "
+            "paint again without --resume"
+        ) from None
+    if meta.get("key") != job.inputs_key() or meta.get("photo") != digest(photo):
+        raise ValueError(
+            f"{ckpt}: this checkpoint belongs to another job; repeat the interrupted command "
+            "exactly with --resume, or delete the checkpoint"
+        )
+    return meta
+
+
 def load_checkpoint(
     job: Job, ckpt: Path, photo: Path
 ) -> tuple[np.ndarray, int, Path, tuple[np.ndarray, int, int | None] | None]:
     """``(working-size image, steps done, output, (print canvas, tiles done, tile side) or
-    None)``; refused when the checkpoint was made with other settings or of another photo."""
+    None)``; refused when the checkpoint belongs to another job (see :func:`resume_state`)."""
+    meta = _read_meta(job, ckpt, photo)
     with np.load(ckpt) as data:
-        meta = json.loads(str(data["meta"]))
         image = data["image"].astype(np.float32)
         tiles = None
         if "canvas" in data.files:  # a print job stopped while refining tiles
             canvas = data["canvas"].astype(np.float32) / 65535.0
             tiles = (canvas, int(meta["tiles_done"]), meta.get("tile_side"))
-    if meta["key"] != job.key:
-        raise ValueError(
-            f"{ckpt}: this checkpoint was made with other settings; repeat the interrupted "
-            "command's options with --resume, or delete the checkpoint"
-        )
-    if "photo" in meta and meta["photo"] != digest(photo):
-        raise ValueError(
-            f"{ckpt}: this checkpoint was made from another photo named {photo.name}; paint "
-            "into another --out, or delete the checkpoint"
-        )
-    return image, int(meta["steps_done"]), job.out / meta["output"], tiles
+    return image, meta["steps_done"], job.out / meta["output"], tiles
 
 
 def save_interrupted(
@@ -71,7 +121,7 @@ def save_interrupted(
     with no_sigint():  # a second Ctrl-C must not tear the files
         target = save_result(job, name, target, resumed, image, photo, result, t0, done, **extra)
         ckpt.parent.mkdir(exist_ok=True)
-        meta = {"key": job.key, "steps_done": done, "output": target.name, **extra}
+        meta = {"key": job.inputs_key(), "steps_done": done, "output": target.name, **extra}
         meta["photo"] = digest(path)
         arrays = {"image": load_image(image if raw is None else raw), "meta": json.dumps(meta)}
         if stop is not None:
@@ -118,6 +168,8 @@ def save_result(
     settings = dict(job.settings)
     if interrupted is not None:
         settings.update(interrupted=True, steps_done=interrupted, **extra)
+    elif result is not None and result.stopped == "diverged":  # the best image before it
+        settings["stopped"] = "diverged"
     overwrite = bool(job.args.overwrite) or resumed
     with no_sigint():  # a second Ctrl-C must not tear it
         while True:

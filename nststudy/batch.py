@@ -27,7 +27,15 @@ import numpy as np
 
 from . import metadata
 from ._atomic import check_writable
-from ._checkpoints import load_checkpoint, save_interrupted, save_result, saving
+from ._checkpoints import (
+    checkpoint_path,
+    load_checkpoint,
+    resume_state,
+    save_interrupted,
+    save_result,
+    saving,
+)
+from .config import Config
 from .images import load_image, shrink_longest
 from .paint import (
     Job,
@@ -43,19 +51,22 @@ from .paint import (
 __all__ = ["run_paint"]
 
 
-def _paint_one(job: Job, path: Path, name: str, bar_position: int) -> Path | None:
-    """Paint one photo (its outputs named after ``name``, see :func:`photo_names`); returns
-    the output path (``None`` when skipped by ``--resume``)."""
+def _paint_one(
+    job: Job, path: Path, name: str, bar_position: int, state: tuple[str, Path | None]
+) -> Path | None:
+    """Paint one photo (its outputs named after ``name``, see :func:`photo_names`; ``state``
+    from :func:`resume_state`); returns the output path (``None`` when skipped by
+    ``--resume``)."""
     from tqdm.auto import tqdm
 
     from .stylize import finish_painting, stylize
 
-    ckpt = job.checkpoint(name)
+    ckpt = checkpoint_path(job, name, path)
     start_image, done, target, tiles = None, 0, None, None
-    if job.args.resume and ckpt.exists():
+    if state[0] == "checkpoint":
         start_image, done, target, tiles = load_checkpoint(job, ckpt, path)
-    elif job.args.resume and (found := job.finished(name)) is not None:
-        tqdm.write(f"{path} -> {found} (already painted)")
+    elif state[0] == "finished":
+        tqdm.write(f"{path} -> {state[1]} (already painted)")
         return None
     resumed = target is not None  # the interrupted file is ours to replace
     photo = full = load_image(path)
@@ -89,15 +100,17 @@ def _paint_one(job: Job, path: Path, name: str, bar_position: int) -> Path | Non
             photo, styles, config, callback=progress, mask=mask, init_image=start_image
         )
         bar.close()
-        done += len(result.history)
+        done += _steps_done(config, result.history)
         if result.stopped == "interrupt":
             image = result.image
             if job.print_size:  # a print job's file is print-sized: the painting upscaled
                 with saving():
-                    image = _upscaled(job, image, photo, mask)
+                    image = _upscaled(job, result.raw, photo, mask)
             args = (image, raw, photo, result, t0, done, resumed)
             save_interrupted(job, path, name, target, ckpt, *args)
-        raw = result.image if job.print_size else raw
+        # a print refines the painting before its mask blend (the print blends once, at
+        # full size), as paint_print and the studio do
+        raw = result.raw if job.print_size else raw
     assert raw is not None
     if result is not None and not job.print_size:
         image = result.image
@@ -111,6 +124,20 @@ def _paint_one(job: Job, path: Path, name: str, bar_position: int) -> Path | Non
     target = save_result(job, name, target, resumed, image, photo, result, t0, interrupted=None)
     ckpt.unlink(missing_ok=True)
     return target
+
+
+def _steps_done(config: Config, history: list[dict[str, float]]) -> int:
+    """Steps of ``config``'s schedule a run got through: the whole stages before the one its
+    ``history`` (entries carry their stage's ``"size"``) ends in, plus that stage's steps; a
+    stage L-BFGS ended early (converged) counts whole."""
+    if not history:
+        return 0
+    done, last = 0, history[-1]["size"]
+    for size, steps in zip(config.sizes, config.steps, strict=True):
+        if size == last:
+            return done + sum(1 for h in history if h["size"] == size)
+        done += steps
+    return len(history)
 
 
 def _given_painting(job: Job, photos: list[Path]) -> np.ndarray:
@@ -187,8 +214,9 @@ def _print(
 
     from tqdm.auto import tqdm
 
+    from .postprocess import resize_to
     from .stylize import finish_painting
-    from .tiles import TilingStopped, auto_tile, count_tiles, refine_tiled
+    from .tiles import TilingStopped, auto_tile, count_tiles, print_shape, refine_tiled
 
     styles = [(s.image, s.weight) for s in job.styles]
     plain = job.config.replace(preserve_colors=None, strokes=0.0)
@@ -207,14 +235,20 @@ def _print(
     def progress(done: int, _total: int, _canvas: np.ndarray) -> None:
         bar.update(done - bar.n)  # (tqdm's update returns True when it redraws: not a stop)
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        out = refine_tiled(
-            painting, photo, styles, plain, job.print_size, tile, job.overlap,
-            callback=progress, mask=mask, start=None if start is None else start[:2],
-        )  # fmt: skip
+    stop, caught = None, []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = refine_tiled(
+                painting, photo, styles, plain, job.print_size, tile, job.overlap,
+                callback=progress, mask=mask, start=None if start is None else start[:2],
+            )  # fmt: skip
+    except KeyboardInterrupt:  # before the first tile began (upscaling, masks, style Grams)
+        with saving():
+            out = start[0] if start is not None else resize_to(painting, print_shape(
+                painting.shape, job.print_size))  # fmt: skip
+        stop = (out, first, tile)
     bar.close()
-    stop = None
     for w in caught:
         if isinstance(w.message, TilingStopped):
             stop = (out, w.message.complete, tile)
@@ -334,10 +368,12 @@ def run_paint(args: argparse.Namespace) -> int:
             flush=True,
         )
     names = photo_names(list(good))
+    fresh = ("fresh", None)  # --resume: every photo's checkpoint checked before any painting
+    states = {p: resume_state(job, names[p], p) if args.resume else fresh for p in good}
     with tqdm(total=len(good), desc="photos", position=0, unit="photo") as overall:
         for path in good:
             try:
-                out = _paint_one(job, path, names[path], bar_position=1)
+                out = _paint_one(job, path, names[path], 1, states[path])
             except PaintInterrupted as stop:
                 tqdm.write(str(stop))
                 tqdm.write("resume with the same command plus --resume")

@@ -78,7 +78,7 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
     wins over a built-in name of the same spelling.
     """
     name, weight = spec, 1.0
-    m = re.fullmatch(r"(.+):([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)", spec)
+    m = re.fullmatch(r"(.+):([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)", spec)
     if m and not Path(spec).exists():
         name, weight = m.group(1), float(m.group(2))
     if weight <= 0:
@@ -203,7 +203,8 @@ def estimate_seconds(
 
 
 def _key(settings: dict[str, Any]) -> str:
-    skip = ("interrupted", "steps_done", "tiles_done", "tile_side")
+    # what a run leaves (progress, how it stopped) and the version are not settings
+    skip = ("interrupted", "steps_done", "tiles_done", "tile_side", "stopped", "software")
     stable = {k: v for k, v in settings.items() if k not in skip}
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -235,6 +236,13 @@ class Job:
         self.styles = [parse_style(s, style_size, self.config.seed) for s in args.style]
         self.label = "+".join(s.name for s in self.styles)
         self.print_size, self.dpi = _print_size(args)
+        if args.crop:  # now, not when the first photo's turn comes
+            from .postprocess import parse_ratio
+
+            try:
+                parse_ratio(args.crop)
+            except ValueError as err:
+                raise ValueError(f"--crop {args.crop}: {err}") from None
         self.tile = getattr(args, "tile", None)  # None: auto_tile per photo
         self.overlap = 64 if self.tile is None else self.tile // 8
         if self.tile is not None and self.tile < 32:
@@ -242,6 +250,7 @@ class Job:
         self.mask_image: np.ndarray | None = None  # --mask, read once by run_paint
         self.painting: np.ndarray | None = None  # --painting, read once by run_paint
         self.painted_strokes = 0.0  # the strokes already applied to that painting
+        self._inputs_key: str | None = None
         self.extra = {
             "preserve_colors": self.config.preserve_colors,
             "strokes": self.config.strokes,
@@ -260,16 +269,36 @@ class Job:
         )
         self.key = _key(self.settings)
 
-    def checkpoint(self, name: str) -> Path:
-        """Where the photo called ``name`` (:func:`photo_names`) keeps its checkpoint."""
-        return self.out / _CKPT_DIR / f"{metadata.base_name(name, self.label)}.npz"
+    def inputs_key(self) -> str:
+        """The settings' key and the pixels of the input files (style files, ``--mask``,
+        ``--painting``; call after :func:`nststudy.batch.run_paint` read them): a checkpoint
+        is continued only by the very same job, never one with an edited style file."""
+        if self._inputs_key is None:
+            h = hashlib.sha256(self.key.encode())
+            arrays = [s.image for s in self.styles if not s.builtin]  # built-ins: by settings
+            for a in [*arrays, self.mask_image, self.painting]:
+                h.update(b"-" if a is None else np.ascontiguousarray(a).tobytes())
+            self._inputs_key = h.hexdigest()[:16]
+        return self._inputs_key
+
+    def checkpoints(self, name: str) -> list[Path]:
+        """Every checkpoint of the photo called ``name`` (:func:`photo_names`) with these
+        styles, whatever the settings: ``<out>/.nststudy/<photo>__<style>.<key>.npz``."""
+        base = metadata.base_name(name, self.label)
+        found = (self.out / _CKPT_DIR).glob(glob.escape(base) + "*.npz")
+        pattern = re.escape(base) + r"(\.[0-9a-f]{16})?\.npz"  # (no key: before session 13)
+        return sorted(p for p in found if re.fullmatch(pattern, p.name))
 
     def target(self, name: str) -> Path:
         """The output for the photo called ``name``: the plain name with ``--overwrite``, else
-        the first free one (``__2``, ``__3`` …)."""
+        the first free one (``__2``, ``__3`` …). ``--overwrite`` never replaces the sidecar
+        of a painting in another format (``cat__swirl.png`` and ``.jpg`` share ``.json``)."""
         if self.args.overwrite:
             suffix = metadata.FORMATS[self.args.format]
-            return self.out / f"{metadata.base_name(name, self.label)}{suffix}"
+            plain = self.out / f"{metadata.base_name(name, self.label)}{suffix}"
+            others = [plain.with_suffix(x) for x in set(metadata.FORMATS.values()) - {suffix}]
+            if not any(p.exists() for p in others):
+                return plain
         return metadata.output_path(self.out, name, self.label, self.args.format)
 
     def finished(self, name: str) -> Path | None:

@@ -180,9 +180,9 @@ def test_a_checkpoint_of_another_photo_is_refused(tmp_path: Path) -> None:
     photo = _photo(tmp_path / "p.png")
     job = Job(_args(str(photo), *FAST, "--out", str(tmp_path / "out")))
     ckpt = tmp_path / "p__swirl.npz"
-    meta = {"key": job.key, "steps_done": 1, "output": "p__swirl.png", "photo": "0" * 16}
+    meta = {"key": job.inputs_key(), "steps_done": 1, "output": "p__swirl.png", "photo": "0" * 16}
     np.savez(ckpt, image=np.zeros((30, 40, 3), np.float32), meta=json.dumps(meta))
-    with pytest.raises(ValueError, match=r"made from another photo named p\.png"):
+    with pytest.raises(ValueError, match=r"p__swirl\.npz: this checkpoint belongs to another job"):
         load_checkpoint(job, ckpt, photo)
     meta["photo"] = digest(photo)  # this photo's: accepted
     np.savez(ckpt, image=np.zeros((30, 40, 3), np.float32), meta=json.dumps(meta))

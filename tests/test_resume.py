@@ -1,0 +1,198 @@
+"""``nststudy paint``'s "nothing is lost" rules around Ctrl-C, checkpoints and ``--resume``,
+tested in-process on the pieces (no VGG19 pass unless marked)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nststudy import metadata
+from nststudy._checkpoints import checkpoint_path, resume_state, save_interrupted, save_result
+from nststudy.batch import _steps_done
+from nststudy.cli import build_parser, main
+from nststudy.config import PRESETS
+from nststudy.images import to_uint8
+from nststudy.paint import Job, PaintInterrupted, resolve_args
+from nststudy.stylize import Result
+
+FAST = ["--style", "swirl", "--size", "32", "--steps", "2"]
+
+
+def _job(tmp_path: Path, *argv: str) -> Job:
+    args = build_parser().parse_args(["paint", str(tmp_path / "p.png"), *argv])
+    return Job(resolve_args(args))
+
+
+def _photo(path: Path, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def _interrupt(job: Job, photo: Path) -> Path:
+    """What Ctrl-C leaves: an interrupted painting and the job's checkpoint."""
+    image = np.full((24, 32, 3), 0.5, np.float32)
+    job.out.mkdir(exist_ok=True)
+    target, ckpt = job.target("p"), checkpoint_path(job, "p", photo)
+    with pytest.raises(PaintInterrupted):
+        save_interrupted(job, photo, "p", target, ckpt, image, image, image, None, 0.0, 1, False)
+    return ckpt
+
+
+def test_another_jobs_checkpoint_is_neither_read_nor_deleted(tmp_path: Path) -> None:
+    photo = _photo(tmp_path / "p.png")
+    first = _job(tmp_path, *FAST, "--out", str(tmp_path / "out"))
+    ckpt = _interrupt(first, photo)
+    assert ckpt.parent.name == ".nststudy" and ckpt.name.startswith("p__swirl.")
+    assert resume_state(first, "p", photo) == ("checkpoint", ckpt)
+    # other settings, or another photo under the same name: other checkpoints
+    other = _job(tmp_path, *FAST, "--seed", "3", "--out", str(tmp_path / "out"))
+    assert checkpoint_path(other, "p", photo) != ckpt
+    assert checkpoint_path(first, "p", _photo(tmp_path / "q.png", seed=1)) != ckpt
+    with pytest.raises(ValueError, match=r"p__swirl\.[0-9a-f]{16}\.npz: the checkpoint of p\.png"):
+        resume_state(other, "p", photo)  # --resume with changed options: said, not ignored
+    assert first.checkpoints("p") == [ckpt]
+
+
+def test_an_edited_style_file_makes_another_checkpoint(tmp_path: Path) -> None:
+    photo, style = _photo(tmp_path / "p.png"), tmp_path / "s.png"
+    _photo(style, seed=5)
+    out = ["--size", "32", "--out", str(tmp_path / "out")]
+    before = checkpoint_path(_job(tmp_path, "--style", str(style), *out), "p", photo)
+    _photo(style, seed=6)  # same name, same settings, other pixels
+    assert checkpoint_path(_job(tmp_path, "--style", str(style), *out), "p", photo) != before
+
+
+def test_the_version_is_not_a_setting(tmp_path: Path) -> None:
+    from nststudy.paint import _key
+
+    job = _job(tmp_path, *FAST)
+    assert _key({**job.settings, "software": "nststudy 0.0.1"}) == job.key
+
+
+def test_resume_checks_every_checkpoint_before_painting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    (tmp_path / "photos").mkdir()
+    a, b = _photo(tmp_path / "photos" / "a.png"), _photo(tmp_path / "photos" / "b.png", 1)
+    out = tmp_path / "out"
+    args = build_parser().parse_args(["paint", str(b), *FAST, "--seed", "9", "--out", str(out)])
+    stale = checkpoint_path(Job(resolve_args(args)), "b", b)
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"from another run")  # b's checkpoint, other settings
+    monkeypatch.setattr("nststudy.weights.ensure_weights", lambda: None)
+    monkeypatch.setattr("nststudy.batch._paint_one", lambda *a: pytest.fail("painted first"))
+    assert main(["paint", str(a), str(b), *FAST, "--out", str(out), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "the checkpoint of b.png was made with other options" in err and err.count("\n") == 1
+    assert stale.read_bytes() == b"from another run"
+
+
+def test_a_torn_checkpoint_is_one_line(tmp_path: Path) -> None:
+    photo = _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--out", str(tmp_path / "out"))
+    ckpt = checkpoint_path(job, "p", photo)
+    ckpt.parent.mkdir(parents=True)
+    ckpt.write_bytes(b"PK\x03\x04 torn")
+    with pytest.raises(ValueError, match=r"cannot be read .*delete it"):
+        resume_state(job, "p", photo)
+
+
+def test_overwrite_never_takes_another_formats_sidecar(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "p__swirl.png").write_bytes(b"the png")
+    (out / "p__swirl.json").write_text("{}")
+    job = _job(tmp_path, *FAST, "--out", str(out), "--overwrite", "--format", "jpeg")
+    assert job.target("p").name == "p__swirl__2.jpg"
+    job = _job(tmp_path, *FAST, "--out", str(out), "--overwrite")
+    assert job.target("p").name == "p__swirl.png"  # its own format: replaced as asked
+
+
+def test_steps_done_counts_stages_that_ended_early_whole() -> None:
+    cfg = PRESETS["default"].replace(sizes=(64, 128), steps=(30, 20))
+    ran = [{"size": 64}] * 12 + [{"size": 128}] * 5  # stage 1 converged after 12 steps
+    assert _steps_done(cfg, ran) == 35
+    assert _steps_done(cfg, ran[:7]) == 7 and _steps_done(cfg, []) == 0
+
+
+def test_a_diverged_painting_says_so(tmp_path: Path) -> None:
+    job = _job(tmp_path, *FAST, "--out", str(tmp_path / "out"))
+    job.out.mkdir()
+    image = np.full((24, 32, 3), 0.5, np.float32)
+    result = Result(image, [], 1.0, job.config, stopped="diverged")
+    saved = save_result(job, "p", job.target("p"), False, image, image, result, 0.0, None)
+    assert metadata.read_settings(saved)["stopped"] == "diverged"
+    assert json.loads(metadata.sidecar_path(saved).read_text())["stopped"] == "diverged"
+
+
+def test_a_print_refines_the_painting_before_its_mask_blend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The working-size painting a print job refines is ``Result.raw`` (as paint_print and
+    the studio refine), not the mask-blended, rounded ``Result.image``: blended twice, the
+    seam would take m² of the painting instead of m."""
+    from nststudy import batch
+
+    photo = _photo(tmp_path / "p.png")
+    Image.fromarray(np.full((30, 40), 255, np.uint8)).save(tmp_path / "m.png")
+    mask = ["--mask", str(tmp_path / "m.png"), "--out", str(tmp_path / "out")]
+    job = _job(tmp_path, *FAST, "--print-size", "64", *mask)
+    job.out.mkdir()
+    job.mask_image = np.asarray(Image.open(tmp_path / "m.png"))
+    raw = np.full((24, 32, 3), 0.25, np.float32)
+
+    def painted(*args: object, **kwargs: object) -> Result:
+        return Result(np.zeros((24, 32, 3), np.uint8), [{"size": 32}] * 2, 1.0, job.config,
+                      raw=raw)  # fmt: skip
+
+    refined = []
+
+    def printed(job_: Job, name: str, painting: np.ndarray, *rest: object) -> tuple:
+        refined.append(painting)
+        return np.zeros((48, 64, 3), np.float32), None
+
+    monkeypatch.setattr(sys.modules["nststudy.stylize"], "stylize", painted)
+    monkeypatch.setattr(batch, "_print", printed)
+    batch._paint_one(job, photo, "p", 0, ("fresh", None))
+    assert refined[0] is raw
+
+
+def test_ctrl_c_before_the_first_tile_keeps_the_painting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nststudy import batch
+
+    _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--print-size", "64")
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # e.g. while the painting is upscaled to the print
+
+    monkeypatch.setattr("nststudy.tiles.refine_tiled", interrupted)
+    painting = np.full((24, 32, 3), 0.4, np.float32)
+    image, stop = batch._print(job, "p", painting, painting, None, None, 0)
+    assert image.shape == (48, 64, 3) and np.allclose(image, 0.4, atol=0.02)
+    assert stop[1] == 0  # no tile done: --resume refines them all
+
+
+@pytest.mark.usefixtures("weights")
+def test_ctrl_c_during_post_processing_returns_the_painting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module = sys.modules["nststudy.stylize"]  # (the package's `stylize` is the function)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "finish_painting", interrupted)
+    photo = np.random.default_rng(0).random((32, 32, 3), dtype=np.float32)
+    cfg = PRESETS["default"].replace(sizes=(32,), steps=(2,), strokes=0.5)
+    result = module.stylize(photo, photo[::-1], cfg)
+    assert result.stopped == "interrupt" and len(result.history) == 2
+    np.testing.assert_array_equal(result.image, to_uint8(result.raw))
