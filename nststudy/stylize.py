@@ -183,7 +183,8 @@ def stylize(
 
     Returns:
         A :class:`Result`. Ctrl-C (KeyboardInterrupt) ends the run the same way as the
-        callback: the best image so far is returned with ``stopped="interrupt"``. A
+        callback: the best image so far is returned with ``stopped="interrupt"`` (between
+        stages: the last stage's; during post-processing: the picture before it). A
         non-finite loss rolls back to the best image (Adam retries at a lower learning rate,
         see :mod:`nststudy.train`) and ends with ``stopped="diverged"`` and a warning.
 
@@ -218,7 +219,7 @@ def stylize(
     else:
         image = _init(first, config)
     outcome: StageResult | None = None
-    evaluations, initial_loss = 0, float("nan")
+    evaluations, initial_loss, stopped = 0, float("nan"), None
     try:
         for size, steps in zip(config.sizes, config.steps, strict=True):
             t0 = time.perf_counter()
@@ -247,21 +248,29 @@ def stylize(
             if not stage_seconds:
                 initial_loss = outcome.initial_loss
             stage_seconds.append(time.perf_counter() - t0)
-            image = outcome.image
-            if outcome.stopped:
+            image, stopped = outcome.image, outcome.stopped
+            if stopped:
                 break
+    except KeyboardInterrupt:  # between stages (resizing, style targets): keep what is done
+        if outcome is None:
+            raise
+        stopped = "interrupt"
     finally:  # a bar with close() (progress_bar's) ends where the run did, also early
         close = getattr(callback, "close", None)
         if callable(close):
             close()
     assert outcome is not None  # config guarantees at least one stage
+    try:
+        final = finish_painting(image, photo, config, full_mask)
+    except KeyboardInterrupt:  # during post-processing: the picture as painted, unfinished
+        final, stopped = image, "interrupt"
     return Result(
-        image=to_uint8(finish_painting(image, photo, config, full_mask)),
+        image=to_uint8(final),
         history=history,
         seconds=time.perf_counter() - start,
         config=config,
         stage_seconds=stage_seconds,
-        stopped=outcome.stopped,
+        stopped=stopped,
         evaluations=evaluations,
         final_loss=outcome.best_loss,
         initial_loss=initial_loss,

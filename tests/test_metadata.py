@@ -47,8 +47,15 @@ def test_png_chunk_is_itxt_under_the_key(tmp_path: Path) -> None:
 
 
 def test_no_paths_and_no_folder_style_names(tmp_path: Path) -> None:
-    path = metadata.save_painting(tmp_path / "a.png", IMG, _settings())
-    assert str(tmp_path) not in Image.open(path).info[metadata.KEY]
+    from nststudy.paint import parse_style
+
+    (tmp_path / "secret_folder").mkdir()
+    Image.fromarray(IMG).resize((64, 64)).save(tmp_path / "secret_folder" / "my style.png")
+    style = parse_style(str(tmp_path / "secret_folder" / "my style.png:2"))  # a file in a folder
+    settings = metadata.settings_for(PRESETS["preview"], [style.describe()], crop="4:5")
+    path = metadata.save_painting(tmp_path / "a.png", IMG, settings)
+    chunk = Image.open(path).info[metadata.KEY]
+    assert "my style" in chunk and "secret_folder" not in chunk and str(tmp_path) not in chunk
     with pytest.raises(ValueError, match="folder"):
         metadata.settings_for(PRESETS["default"], [{"name": "/home/me/secret.jpg", "weight": 1}])
 
