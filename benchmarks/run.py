@@ -86,11 +86,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     "long-f32@tutorial-loss": _history(10, "float32", "session 7's: 10 pairs in float32"),
     "long-h16@tutorial-loss": _history(10, "float16", "10 pairs in float16 (rounding alone)"),
     "long-m20h16@tutorial-loss": _history(
-        20, "float16", "20 pairs in float16 (the default since session 8: = long@tutorial-loss)"
+        20, "float16", "20 pairs in float16 (the default in sessions 8-12)"
     ),
     "long-m30h16@tutorial-loss": _history(30, "float16", "30 pairs in float16 (+24 MB)"),
     "long-m40h16@tutorial-loss": _history(
-        40, "float16", "40 pairs in float16 (the memory of 20 float32 pairs)"
+        40, "float16", "40 pairs in float16 (the default since session 13: = long@tutorial-loss)"
     ),
     "c2f@tutorial-loss": {
         "preset": "default",

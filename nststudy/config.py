@@ -72,8 +72,9 @@ class Config:
         lbfgs_memory: curvature pairs L-BFGS keeps (each pair: two copies of the image).
         lbfgs_history: how L-BFGS stores them: ``"float16"`` (each vector scaled by its
             largest value; see :mod:`nststudy.lbfgs`) or ``"float32"`` (twice the memory).
-            The default, 20 pairs in float16, takes the memory of 10 in float32 and reaches
-            the tutorial's loss in 8 % fewer evaluations at 512 px (``benchmarks/README.md``).
+            The default, 40 pairs in float16, takes the memory of 20 in float32 and reaches
+            the tutorial's loss in 13 % fewer evaluations at 512 px than 10 float32 pairs
+            (255 against 294; ``benchmarks/README.md``, sessions 9 and 12).
         sizes: coarse-to-fine schedule, longest side in pixels, e.g. ``(256, 512)``; the last
             is the output size.
         steps: optimiser steps (L-BFGS: iterations) at each size; same length as ``sizes``.
@@ -107,7 +108,7 @@ class Config:
     lr_decay_rate: float = 1.0
     adam_beta1: float = 0.9
     adam_epsilon: float = 1e-7
-    lbfgs_memory: int = 20
+    lbfgs_memory: int = 40
     lbfgs_history: Literal["float32", "float16"] = "float16"
     sizes: tuple[int, ...] = (256, 512)
     steps: tuple[int, ...] = (60, 40)

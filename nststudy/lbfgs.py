@@ -25,13 +25,14 @@ box-constrained optimization via a new projected quasi-Newton approach", 2010):
 
 The pairs can be stored in float16 (``history="float16"``): each vector divided by its largest
 magnitude, so float16's range always fits, with that scale kept aside. Half the memory buys
-twice the pairs, and painting uses that (``Config.lbfgs_memory=20``, ``lbfgs_history=
+more pairs, and painting uses that (``Config.lbfgs_memory=40``, ``lbfgs_history=
 "float16"``): rounding the pairs alone costs nothing measurable (256 px: 301 evaluations to the
-reference loss against 298 in float32), while 20 pairs instead of 10 need fewer.
+reference loss against 298 in float32), while more pairs need fewer.
 
 Measured on the tutorial's loss (``benchmarks/README.md``): to the reference loss at 384×512,
 scipy's L-BFGS-B needed 388 evaluations (1636 MiB peak), this module with 10 float32 pairs 294
-(1472 MiB, session 7), with 20 float16 pairs 271 (session 8; 1364 MiB without JAX installed).
+(1472 MiB, session 7), with 20 float16 pairs 271 (session 8), with 40 float16 pairs 255
+(session 9; 1368 MiB without JAX, with ``malloc_trim`` after every step, session 12).
 
 Everything is a NumPy array of ``x``'s shape; the objective is any function returning the loss
 and its gradient, so the module does not know about TensorFlow.
@@ -201,7 +202,9 @@ def minimize_box(
     x = np.clip(np.asarray(x0, np.float32), low, high)
     f, g = fun(x)
     evaluations, iterations = 1, 0
-    pairs = _Memory(memory, x.shape, np.float16 if history == "float16" else np.float32)
+    # a run of n iterations keeps at most n pairs (a 10-step print tile: 10, not 40)
+    slots = min(memory, max(max_iterations, 1))
+    pairs = _Memory(slots, x.shape, np.float16 if history == "float16" else np.float32)
 
     def end(stopped: str) -> LbfgsResult:
         return LbfgsResult(x, f, iterations, evaluations, stopped, pairs.gamma())

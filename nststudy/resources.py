@@ -202,7 +202,7 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
       reordered copies. The style image's forward pass (no gradient, at ``style_scale`` × the
       size, assumed square) is counted at ``F = 1`` when larger;
     - optimiser: L-BFGS keeps ``2 × lbfgs_memory`` history vectors of the image (float16 or
-      float32: 240 bytes per pixel for the default 20 in float16) plus eight float32 working
+      float32: 480 bytes per pixel for the default 40 in float16) plus eight float32 working
       copies (96 bytes per pixel); Adam two float32 moments;
     - images: photo, start, best and callback copies (96 bytes per pixel);
     - overhead: 200 MiB for graph tracing, oneDNN scratch and allocator slack.
@@ -224,7 +224,8 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
     style = 4 * _activation_values(side, side, layers)
     pixels = height * width * 3
     if config.optimizer == "lbfgs":
-        history = 2 * config.lbfgs_memory * _HISTORY_BYTES[config.lbfgs_history]
+        pairs = min(config.lbfgs_memory, max(config.steps))  # n steps keep ≤ n pairs
+        history = 2 * pairs * _HISTORY_BYTES[config.lbfgs_history]
         optimiser = (history + 8 * 4) * pixels  # pairs (s, y) + x, g, d, trial, work
     else:
         optimiser = 4 * 4 * pixels  # two moments, variable, gradient
