@@ -24,6 +24,7 @@ import numpy as np
 
 from . import metadata
 from ._atomic import replace_atomically
+from .config import Config
 from .images import load_image
 from .paint import Job, PaintInterrupted
 
@@ -36,6 +37,7 @@ __all__ = [
     "save_interrupted",
     "save_result",
     "saving",
+    "steps_done",
 ]
 
 
@@ -69,6 +71,12 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
     if (found := job.finished(name)) is not None:
         return "finished", found
     if others := job.checkpoints(name):
+        old = others[0].name == f"{metadata.base_name(name, job.label)}.npz"  # no key in it
+        if old and len(others) == 1:
+            raise ValueError(
+                f"{others[0]}: this checkpoint of {photo.name} was made by an older nststudy "
+                "and cannot be continued; delete it and paint without --resume"
+            )
         raise ValueError(
             f"{others[0]}: the checkpoint of {photo.name} was made with other options, style or "
             "mask files (or from another photo of that name); repeat the interrupted command "
@@ -77,16 +85,23 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
     return "fresh", None
 
 
+_BROKEN = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)
+
+
+def _unreadable(ckpt: Path, err: Exception) -> ValueError:
+    return ValueError(
+        f"{ckpt}: this checkpoint cannot be read ({type(err).__name__}); delete it and paint "
+        "again without --resume"
+    )
+
+
 def _read_meta(job: Job, ckpt: Path, photo: Path) -> dict[str, Any]:
     try:
         with np.load(ckpt) as data:
             meta = json.loads(str(data["meta"]))
         meta["steps_done"], meta["output"] = int(meta["steps_done"]), str(meta["output"])
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(
-            f"{ckpt}: this checkpoint cannot be read ({type(err).__name__}); delete it and "
-            "paint again without --resume"
-        ) from None
+    except _BROKEN as err:  # torn, or not nststudy's
+        raise _unreadable(ckpt, err) from None
     if meta.get("key") != job.inputs_key() or meta.get("photo") != digest(photo):
         raise ValueError(
             f"{ckpt}: this checkpoint belongs to another job; repeat the interrupted command "
@@ -101,13 +116,27 @@ def load_checkpoint(
     """``(working-size image, steps done, output, (print canvas, tiles done, tile side) or
     None)``; refused when the checkpoint belongs to another job (see :func:`resume_state`)."""
     meta = _read_meta(job, ckpt, photo)
-    with np.load(ckpt) as data:
-        image = data["image"].astype(np.float32)
-        tiles = None
-        if "canvas" in data.files:  # a print job stopped while refining tiles
-            canvas = data["canvas"].astype(np.float32) / 65535.0
-            tiles = (canvas, int(meta["tiles_done"]), meta.get("tile_side"))
+    try:
+        with np.load(ckpt) as data:
+            image = data["image"].astype(np.float32)
+            tiles = None
+            if "canvas" in data.files:  # a print job stopped while refining tiles
+                canvas = data["canvas"].astype(np.float32) / 65535.0
+                tiles = (canvas, int(meta["tiles_done"]), meta.get("tile_side"))
+    except _BROKEN as err:  # a damaged array behind a readable "meta"
+        raise _unreadable(ckpt, err) from None
     return image, meta["steps_done"], job.out / meta["output"], tiles
+
+
+def steps_done(config: Config, result: Any) -> int:
+    """Steps of ``config``'s schedule a :func:`nststudy.stylize` ``result`` got through: its
+    whole stages (``result.stages_done``; one L-BFGS ended early counts whole) and the steps
+    of the stage it was stopped in (``history`` entries carry their stage's ``"size"``)."""
+    whole = sum(config.steps[: result.stages_done])
+    if result.stages_done >= len(config.steps):
+        return whole
+    size = config.sizes[result.stages_done]
+    return whole + sum(1 for h in result.history if h["size"] == size)
 
 
 def save_interrupted(

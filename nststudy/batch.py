@@ -34,8 +34,8 @@ from ._checkpoints import (
     save_interrupted,
     save_result,
     saving,
+    steps_done,
 )
-from .config import Config
 from .images import load_image, shrink_longest
 from .paint import (
     Job,
@@ -90,8 +90,6 @@ def _paint_one(
         bar = tqdm(total=config.total_steps, desc=name, position=bar_position, leave=False)
 
         def progress(step: int, losses: dict[str, float], img: np.ndarray) -> None:
-            nonlocal raw
-            raw = img  # before post-processing: what a resumed run starts from
             bar.update(step - bar.n)
             bar.set_postfix(loss=f"{losses['total']:.3g}", refresh=False)
 
@@ -100,7 +98,8 @@ def _paint_one(
             photo, styles, config, callback=progress, mask=mask, init_image=start_image
         )
         bar.close()
-        done += _steps_done(config, result.history)
+        done += steps_done(config, result)
+        raw = result.raw  # the best image, before post-processing: what --resume starts from
         if result.stopped == "interrupt":
             image = result.image
             if job.print_size:  # a print job's file is print-sized: the painting upscaled
@@ -108,9 +107,8 @@ def _paint_one(
                     image = _upscaled(job, result.raw, photo, mask)
             args = (image, raw, photo, result, t0, done, resumed)
             save_interrupted(job, path, name, target, ckpt, *args)
-        # a print refines the painting before its mask blend (the print blends once, at
-        # full size), as paint_print and the studio do
-        raw = result.raw if job.print_size else raw
+        # (a print refines ``raw``, the painting before its mask blend: the print blends once,
+        # at full size, as paint_print and the studio do)
     assert raw is not None
     if result is not None and not job.print_size:
         image = result.image
@@ -124,20 +122,6 @@ def _paint_one(
     target = save_result(job, name, target, resumed, image, photo, result, t0, interrupted=None)
     ckpt.unlink(missing_ok=True)
     return target
-
-
-def _steps_done(config: Config, history: list[dict[str, float]]) -> int:
-    """Steps of ``config``'s schedule a run got through: the whole stages before the one its
-    ``history`` (entries carry their stage's ``"size"``) ends in, plus that stage's steps; a
-    stage L-BFGS ended early (converged) counts whole."""
-    if not history:
-        return 0
-    done, last = 0, history[-1]["size"]
-    for size, steps in zip(config.sizes, config.steps, strict=True):
-        if size == last:
-            return done + sum(1 for h in history if h["size"] == size)
-        done += steps
-    return len(history)
 
 
 def _given_painting(job: Job, photos: list[Path]) -> np.ndarray:
@@ -355,6 +339,9 @@ def run_paint(args: argparse.Namespace) -> int:
         raise ValueError(
             f"{job.out}: cannot write the results there ({err.strerror}); choose another --out"
         ) from None
+    names = photo_names(list(good))
+    fresh = ("fresh", None)  # --resume: every photo's checkpoint checked before any work
+    states = {p: resume_state(job, names[p], p) if args.resume else fresh for p in good}
     ensure_weights()
     seconds = sum(
         estimate_seconds(job.config, shape, job.print_size, job.tile, overlap=job.overlap)
@@ -367,9 +354,6 @@ def run_paint(args: argparse.Namespace) -> int:
             "(rough, from a 2-core CPU)",
             flush=True,
         )
-    names = photo_names(list(good))
-    fresh = ("fresh", None)  # --resume: every photo's checkpoint checked before any painting
-    states = {p: resume_state(job, names[p], p) if args.resume else fresh for p in good}
     with tqdm(total=len(good), desc="photos", position=0, unit="photo") as overall:
         for path in good:
             try:

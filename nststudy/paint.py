@@ -291,15 +291,19 @@ class Job:
 
     def target(self, name: str) -> Path:
         """The output for the photo called ``name``: the plain name with ``--overwrite``, else
-        the first free one (``__2``, ``__3`` …). ``--overwrite`` never replaces the sidecar
-        of a painting in another format (``cat__swirl.png`` and ``.jpg`` share ``.json``)."""
-        if self.args.overwrite:
-            suffix = metadata.FORMATS[self.args.format]
-            plain = self.out / f"{metadata.base_name(name, self.label)}{suffix}"
-            others = [plain.with_suffix(x) for x in set(metadata.FORMATS.values()) - {suffix}]
-            if not any(p.exists() for p in others):
-                return plain
-        return metadata.output_path(self.out, name, self.label, self.args.format)
+        the first free one (``__2``, ``__3`` …). ``--overwrite`` replaces the first name not
+        held by a painting in another format, whose sidecar it would take (``cat__swirl.png``
+        and ``cat__swirl.jpg`` share ``cat__swirl.json``)."""
+        if not self.args.overwrite:
+            return metadata.output_path(self.out, name, self.label, self.args.format)
+        suffix, base = metadata.FORMATS[self.args.format], metadata.base_name(name, self.label)
+        others = set(metadata.FORMATS.values()) - {suffix}
+        n = 1
+        while True:
+            stem = self.out / (base if n == 1 else f"{base}__{n}")
+            if not any(stem.with_name(stem.name + x).exists() for x in others):
+                return stem.with_name(stem.name + suffix)
+            n += 1
 
     def finished(self, name: str) -> Path | None:
         """An earlier complete output of this photo with exactly these settings."""

@@ -50,6 +50,8 @@ class Result:
         initial_loss: total loss of the starting image at the first stage.
         raw: the painting before post-processing, float32 ``(H, W, 3)`` in [0, 1] — what
             :func:`nststudy.tiles.paint_print` refines for print (``painting=``).
+        stages_done: stages that ran to their end (every step, or L-BFGS converged); with
+            ``history``, how far an interrupted run got (``nststudy paint --resume``).
     """
 
     image: np.ndarray
@@ -62,6 +64,7 @@ class Result:
     final_loss: float = float("nan")
     initial_loss: float = float("nan")
     raw: np.ndarray | None = None
+    stages_done: int = 0
 
     @property
     def interrupted(self) -> bool:
@@ -219,7 +222,7 @@ def stylize(
     else:
         image = _init(first, config)
     outcome: StageResult | None = None
-    evaluations, initial_loss, stopped = 0, float("nan"), None
+    evaluations, initial_loss, stopped, stages_done = 0, float("nan"), None, 0
     try:
         for size, steps in zip(config.sizes, config.steps, strict=True):
             t0 = time.perf_counter()
@@ -251,6 +254,7 @@ def stylize(
             image, stopped = outcome.image, outcome.stopped
             if stopped:
                 break
+            stages_done += 1
     except KeyboardInterrupt:  # between stages (resizing, style targets): keep what is done
         if outcome is None:
             raise
@@ -275,6 +279,7 @@ def stylize(
         final_loss=outcome.best_loss,
         initial_loss=initial_loss,
         raw=image,
+        stages_done=stages_done,
     )
 
 

@@ -12,8 +12,13 @@ import pytest
 from PIL import Image
 
 from nststudy import metadata
-from nststudy._checkpoints import checkpoint_path, resume_state, save_interrupted, save_result
-from nststudy.batch import _steps_done
+from nststudy._checkpoints import (
+    checkpoint_path,
+    resume_state,
+    save_interrupted,
+    save_result,
+    steps_done,
+)
 from nststudy.cli import build_parser, main
 from nststudy.config import PRESETS
 from nststudy.images import to_uint8
@@ -85,8 +90,7 @@ def test_resume_checks_every_checkpoint_before_painting(
     stale = checkpoint_path(Job(resolve_args(args)), "b", b)
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"from another run")  # b's checkpoint, other settings
-    monkeypatch.setattr("nststudy.weights.ensure_weights", lambda: None)
-    monkeypatch.setattr("nststudy.batch._paint_one", lambda *a: pytest.fail("painted first"))
+    monkeypatch.setattr("nststudy.weights.ensure_weights", lambda: pytest.fail("went on"))
     assert main(["paint", str(a), str(b), *FAST, "--out", str(out), "--resume"]) == 2
     err = capsys.readouterr().err
     assert "the checkpoint of b.png was made with other options" in err and err.count("\n") == 1
@@ -103,6 +107,22 @@ def test_a_torn_checkpoint_is_one_line(tmp_path: Path) -> None:
         resume_state(job, "p", photo)
 
 
+def test_old_and_damaged_checkpoints_are_one_line(tmp_path: Path) -> None:
+    from nststudy._checkpoints import digest, load_checkpoint
+
+    photo = _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--out", str(tmp_path / "out"))
+    (tmp_path / "out" / ".nststudy").mkdir(parents=True)
+    (tmp_path / "out" / ".nststudy" / "p__swirl.npz").write_bytes(b"before session 13")
+    with pytest.raises(ValueError, match=r"p__swirl\.npz: .* made by an older nststudy"):
+        resume_state(job, "p", photo)
+    ckpt = checkpoint_path(job, "p", photo)
+    meta = {"key": job.inputs_key(), "steps_done": 1, "output": "p__swirl.png"}
+    np.savez(ckpt, meta=json.dumps({**meta, "photo": digest(photo)}))  # no image in it
+    with pytest.raises(ValueError, match=r"cannot be read \(KeyError\)"):
+        load_checkpoint(job, ckpt, photo)
+
+
 def test_overwrite_never_takes_another_formats_sidecar(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -110,15 +130,23 @@ def test_overwrite_never_takes_another_formats_sidecar(tmp_path: Path) -> None:
     (out / "p__swirl.json").write_text("{}")
     job = _job(tmp_path, *FAST, "--out", str(out), "--overwrite", "--format", "jpeg")
     assert job.target("p").name == "p__swirl__2.jpg"
+    (out / "p__swirl__2.jpg").write_bytes(b"the jpeg")
+    assert job.target("p").name == "p__swirl__2.jpg"  # again: its own, replaced as asked
     job = _job(tmp_path, *FAST, "--out", str(out), "--overwrite")
     assert job.target("p").name == "p__swirl.png"  # its own format: replaced as asked
 
 
 def test_steps_done_counts_stages_that_ended_early_whole() -> None:
     cfg = PRESETS["default"].replace(sizes=(64, 128), steps=(30, 20))
+
+    def done(history: list[dict], stages: int) -> int:
+        return steps_done(cfg, Result(np.zeros(1), history, 0.0, cfg, stages_done=stages))
+
     ran = [{"size": 64}] * 12 + [{"size": 128}] * 5  # stage 1 converged after 12 steps
-    assert _steps_done(cfg, ran) == 35
-    assert _steps_done(cfg, ran[:7]) == 7 and _steps_done(cfg, []) == 0
+    assert done(ran, 1) == 35  # stopped in stage 2
+    assert done(ran[:12], 1) == 30  # stopped between the stages
+    assert done(ran + [{"size": 128}] * 3, 2) == 50  # stage 2 converged too; stopped later
+    assert done(ran[:7], 0) == 7 and done([], 0) == 0
 
 
 def test_a_diverged_painting_says_so(tmp_path: Path) -> None:
