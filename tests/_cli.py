@@ -19,6 +19,18 @@ def run_paint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([*PAINT, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
+def paint_here(*args: str, cwd: Path) -> int:
+    """Run ``nststudy paint ARGS`` in this process and return its exit code: for tests about
+    files, names and formats, where a child's TensorFlow start-up (≈ 6 s) would be most of
+    the time. Exit codes, Ctrl-C and refusals are tested on real children (above, below)."""
+    import contextlib
+
+    from nststudy.cli import main
+
+    with contextlib.chdir(cwd):
+        return main(["paint", *args])
+
+
 #: Runs ``nststudy paint`` with TensorFlow and Keras unimportable: bad input must be refused
 #: before they start (≈ 5 s here), so a typo costs a second, not a TensorFlow start-up.
 _NO_TF = (

@@ -1,4 +1,5 @@
-"""``nststudy paint`` end to end: real subprocesses, real exit codes, tiny images, few steps."""
+"""``nststudy paint`` end to end on tiny images: real subprocesses where exit codes, Ctrl-C and
+refusals matter; in-process runs (`paint_here`) for names and formats."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from nststudy.paint import (
     remaining_stages,
 )
 
-from ._cli import interrupt_paint, refuse_paint, run_paint
+from ._cli import interrupt_paint, paint_here, refuse_paint, run_paint
 
 FAST = ["--size", "40", "--steps", "3"]
 
@@ -82,16 +83,11 @@ def test_names_never_overwrite_unless_asked(batch: tuple[Path, object]) -> None:
     photo = root / "photos" / "cat.jpg"
     first = root / "o" / "cat__swirl+brush.png"
     before = first.read_bytes()
-    again = run_paint(
-        str(photo), "--style", "swirl", "--style", "brush:0.5", *FAST, "--out", "o", cwd=root
-    )
-    assert again.returncode == 0, again.stderr[-2000:]
+    styles = ["--style", "swirl", "--style", "brush:0.5"]
+    assert paint_here(str(photo), *styles, *FAST, "--out", "o", cwd=root) == 0
     assert (root / "o" / "cat__swirl+brush__2.png").is_file() and first.read_bytes() == before
-    over = run_paint(
-        str(photo), "--style", "swirl", "--style", "brush:0.5", *FAST, "--out", "o",
-        "--overwrite", "--seed", "3", cwd=root,
-    )  # fmt: skip
-    assert over.returncode == 0, over.stderr[-2000:]
+    over = [str(photo), *styles, *FAST, "--out", "o", "--overwrite", "--seed", "3"]
+    assert paint_here(*over, cwd=root) == 0
     assert not (root / "o" / "cat__swirl+brush__3.png").exists()
     assert metadata.read_settings(first)["config"]["seed"] == 3
 
@@ -135,16 +131,15 @@ def test_bad_options_are_one_line(tmp_path: Path, args: list[str], needle: str) 
 
 def test_formats_and_print_dpi(tmp_path: Path, weights: Path) -> None:
     Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "p.png")
-    out = run_paint("p.png", "--style", "mosaic", *FAST, "--format", "tiff", "--dpi", "150",
-               "--print-size", "64", cwd=tmp_path)  # fmt: skip
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = paint_here("p.png", "--style", "mosaic", *FAST, "--format", "tiff", "--dpi", "150",
+                     "--print-size", "64", cwd=tmp_path)  # fmt: skip
+    assert out == 0
     with Image.open(tmp_path / "out" / "p__mosaic.tif") as im:
         assert im.format == "TIFF" and max(im.size) == 64 and _srgb(im)
         assert tuple(round(float(d)) for d in im.info["dpi"]) == (150, 150)
     assert metadata.read_settings(tmp_path / "out" / "p__mosaic.tif")["print_size"] == 64
     args = ["--style", "mosaic", *FAST, "--format", "jpeg", "--out", "j"]
-    out = run_paint("p.png", *args, cwd=tmp_path)
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert paint_here("p.png", *args, cwd=tmp_path) == 0
     with Image.open(tmp_path / "j" / "p__mosaic.jpg") as im:
         assert im.format == "JPEG" and _srgb(im) and "dpi" not in im.info
     assert metadata.read_settings(tmp_path / "j" / "p__mosaic.jpg")["format"] == "jpeg"

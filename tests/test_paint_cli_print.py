@@ -16,7 +16,7 @@ from nststudy import metadata
 from nststudy.images import load_image
 from nststudy.postprocess import resize_to
 
-from ._cli import PAINT, interrupt_paint, refuse_paint, run_paint
+from ._cli import PAINT, interrupt_paint, paint_here, refuse_paint, run_paint
 
 # A 48 × 32 photo painted at 32 px, printed at 128 × 84 in 48 px tiles (6 px overlap):
 # tile rows start at 0 and 36, columns at 0, 42 and 80 — six tiles, a few seconds each.
@@ -85,8 +85,7 @@ def test_bad_tile_is_one_line(tmp_path: Path, tile: str) -> None:
 @pytest.mark.slow
 def test_print_from_an_earlier_painting(tmp_path: Path, weights: Path) -> None:
     Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
-    first = run_paint(*CMD[:7], cwd=tmp_path)  # the working-size painting alone
-    assert first.returncode == 0, first.stderr[-2000:]
+    assert paint_here(*CMD[:7], cwd=tmp_path) == 0  # the working-size painting alone
     # Mark the painting with a red square, keeping its embedded settings: the print must
     # start from this very picture (a print painted anew would have no red square).
     made = tmp_path / "out" / "p__swirl.png"
