@@ -51,7 +51,7 @@ format: $(STAMP_TEST)
 	$(BIN)/ruff check --fix .
 
 unit: $(STAMP_TEST)
-	$(BIN)/python -m pytest tests -m "not browser"
+	$(BIN)/python -m pytest tests -m "not browser" --durations=15
 
 browser: $(STAMP_TEST)
 	$(BIN)/python -m pytest tests/browser -m browser -p no:cacheprovider
@@ -62,7 +62,8 @@ notebooks: $(STAMP_TEST)
 test: lint unit bench-quick notebooks browser
 
 lab: $(STAMP_TEST)
-	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,) \
+	  --ServerApp.tornado_settings='{"websocket_max_message_size": 209715200}'
 
 wheelhouse: $(STAMP_TEST)
 	$(BIN)/nststudy weights install

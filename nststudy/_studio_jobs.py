@@ -73,26 +73,30 @@ def studio_config(
     )
 
 
-def print_refusal(size: int, available: int | None = None, tile: int | None = None) -> str | None:
+def print_refusal(
+    size: int, available: int | None = None, tile: int | None = None, aspect: float = 1.0
+) -> str | None:
     """Why a print of ``size`` px cannot run here, with the numbers; ``None`` when it fits.
 
-    ``available`` defaults to :func:`nststudy.paint.available_memory` (the container's limit,
-    e.g. about 2 GB on Binder, else the free memory). The refusal suggests "paint" at the
-    largest size that does fit (:func:`nststudy.resources.largest_fitting_size`).
+    ``available`` defaults to what this process can still allocate
+    (:func:`nststudy.resources.available_memory`: the container's limit, e.g. about 2 GB on
+    Binder, else the free memory), against what the print adds to what the kernel already
+    holds (:func:`nststudy.tiles.print_shortfall`); ``aspect`` is the photo's short side over
+    its long side. The refusal suggests "paint" at the largest size that does fit
+    (:func:`nststudy.resources.largest_fitting_size`). Numbers in GiB, as everywhere.
     """
-    from .paint import available_memory
     from .resources import largest_fitting_size
     from .tiles import print_shortfall
 
-    have = available_memory() if available is None else available
-    if (short := print_shortfall(size, tile, available=have)) is None:
+    if (short := print_shortfall(size, tile, aspect, available)) is None:
         return None
+    need, have, _ = short
     side = MODES["paint"][0]
     return t(
         "studio.print_refusal",
         size=size,
-        need=f"{short[0] / 1e9:.1f}",
-        have=f"{have / 1e9:.1f}",
+        need=f"{need / 2**30:.1f}",
+        have=f"{have / 2**30:.1f}",
         paint=largest_fitting_size(side, side, studio_config("paint"), have),
     )
 

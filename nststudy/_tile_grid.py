@@ -5,9 +5,11 @@ Pure functions of shapes (no TensorFlow), re-exported by :mod:`nststudy.tiles`.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from .resources import available_memory
+from .resources import IGNORE_ENV, PRINT_BASE_BYTES, available_memory, resident_bytes
 from .resources import estimate_print_memory as estimate_memory
 
 __all__ = [
@@ -146,9 +148,18 @@ def print_shortfall(
         tile: the tile side; ``None`` = automatic, checked at the smallest automatic side
             (where :func:`auto_tile` falls back when nothing larger fits).
         aspect: short side / long side (1 = square, the worst case).
-        available: bytes available; default :func:`nststudy.resources.available_memory`.
+        available: bytes available; default :func:`nststudy.resources.available_memory`,
+            and then ``need`` is what the job adds to what this process already holds.
+
+    ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1`` skips the check, as for painting.
     """
+    if os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no"):
+        return None
     tile = AUTO_TILES[0] if tile is None else tile
     need = estimate_memory(size, tile, aspect)
-    have = available_memory() if available is None else available
+    if available is None:  # measured now: what this process holds already (Python,
+        # TensorFlow and VGG19 in a notebook's kernel) is in the estimate and not free
+        have, need = available_memory(), need - min(resident_bytes(), PRINT_BASE_BYTES)
+    else:
+        have = available
     return None if need <= have else (need, have, tile)

@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 unexpected failure, 2 bad input (one line, no traceback
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -70,6 +71,10 @@ def _cmd_styles(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The largest websocket message the studio accepts: a photo of up to ≈ 150 MB, base64.
+UPLOAD_BYTES = 200 * 2**20
+
+
 def studio_command(port: int = 8866, ip: str = "127.0.0.1", browser: bool = True) -> list[str]:
     """The command ``nststudy studio`` runs: Voilà serving the studio notebook, both from this
     Python's environment (a ``voila`` found elsewhere on PATH would start a kernel that cannot
@@ -89,6 +94,9 @@ def studio_command(port: int = 8866, ip: str = "127.0.0.1", browser: bool = True
         )
     notebook = Path(str(files("nststudy") / "app" / "studio.ipynb"))
     cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", f"--Voila.ip={ip}"]
+    # a phone photo reaches the kernel as one websocket message, base64: tornado's default
+    # limit (10 MiB) would drop anything over ≈ 7 MB without a word (ipywidgets#2522)
+    cmd.append(f'--Voila.tornado_settings={{"websocket_max_message_size": {UPLOAD_BYTES}}}')
     return cmd + ([] if browser else ["--no-browser"])
 
 
@@ -97,7 +105,8 @@ def _cmd_studio(args: argparse.Namespace) -> int:
 
     cmd = studio_command(args.port, args.ip, browser=not args.no_browser)
     print(f"starting the studio: http://{args.ip}:{args.port}/  (Ctrl-C stops it)", flush=True)
-    return subprocess.call(cmd)
+    env = None if args.lang is None else {**os.environ, "NSTSTUDY_LANG": args.lang}
+    return subprocess.call(cmd, env=env)
 
 
 def _add_paint(sub: argparse._SubParsersAction) -> None:
@@ -198,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("--port", type=int, default=8866)
     studio.add_argument("--ip", default="127.0.0.1")
     studio.add_argument("--no-browser", action="store_true")
+    studio.add_argument(
+        "--lang",
+        choices=("en", "zh-CN"),
+        default=None,
+        help="the studio's language (default: $NSTSTUDY_LANG, else English)",
+    )
     studio.set_defaults(func=_cmd_studio)
     return parser
 

@@ -21,12 +21,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IGNORE_ENV",
+    "PRINT_BASE_BYTES",
     "ResourceError",
     "available_memory",
     "check_fits",
     "estimate_print_memory",
     "estimate_stylize_memory",
     "largest_fitting_size",
+    "resident_bytes",
 ]
 
 #: Set to ``1`` to skip :func:`check_fits`.
@@ -240,7 +242,7 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
 # Refitted 2026-11-26 with the lean convolution gradient (``nststudy._lean``): a whole 2048×1536
 # print job in 576 px tiles peaked at 2.51 GB (3.25 GB before), so 3.5 kB per tile pixel (was
 # 4.8 kB) puts the estimate (2.53 GB) just above it.
-_PRINT_BASE_BYTES = 900e6
+PRINT_BASE_BYTES = 900e6  # a print job's process: Python, TensorFlow, VGG19
 _GRAD_BYTES_PER_PX = 3.5e3
 _CANVAS_BYTES_PER_PX = 150.0
 
@@ -255,7 +257,7 @@ def estimate_print_memory(size: int, tile: int | None = 512, aspect: float = 1.0
         tile: tile side for :func:`nststudy.tiles.refine_tiled`; ``None`` = no tiling.
         aspect: short side / long side of the picture (1 = square, the worst case).
 
-    The numbers come from a fitted model (``_PRINT_BASE_BYTES + _GRAD_BYTES_PER_PX × optimised
+    The numbers come from a fitted model (``PRINT_BASE_BYTES + _GRAD_BYTES_PER_PX × optimised
     pixels + _CANVAS_BYTES_PER_PX × print pixels``); expect ±25 %.
     """
     if size < 32:
@@ -264,7 +266,16 @@ def estimate_print_memory(size: int, tile: int | None = 512, aspect: float = 1.0
         raise ValueError(f"aspect is short side / long side, in (0, 1]; got {aspect}")
     pixels = size * size * aspect
     optimised = pixels if tile is None else min(tile, size) * min(tile, round(size * aspect))
-    return int(_PRINT_BASE_BYTES + _GRAD_BYTES_PER_PX * optimised + _CANVAS_BYTES_PER_PX * pixels)
+    return int(PRINT_BASE_BYTES + _GRAD_BYTES_PER_PX * optimised + _CANVAS_BYTES_PER_PX * pixels)
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now, in bytes (``/proc/self/statm``; 0 if unreadable)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def _fmt(n: float) -> str:

@@ -69,7 +69,8 @@ class Studio:
     strokes aside: they are applied after), refines the painting on screen instead of
     painting it again: the print is the picture the user approved, and the 512 px painting's
     ≈ 10 of a print's ≈ 21 minutes on a 2-core CPU are saved. The stop button works in both
-    phases (during the tiles: after the current tile, the rest stays upscaled).
+    phases (while painting: the painting so far is upscaled, no tiles; during the tiles:
+    after the current tile, the rest stays upscaled).
     """
 
     def __init__(
@@ -82,6 +83,7 @@ class Studio:
         self.steps = steps or {}
         self._photo = photo
         self._upload: tuple[str | None, np.ndarray | None] = (None, None)  # (sha256, decoded)
+        self._source = "sample"  # the photo chosen last: "upload" or "sample"
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.result: np.ndarray | None = None
@@ -136,8 +138,8 @@ class Studio:
         for mode, button in self.buttons.items():
             button.on_click(lambda _, m=mode: self.start(m))
         self.stop_button.on_click(lambda _: self.stop())
-        self.upload.observe(lambda _: self._show_photo(), names="value")
-        self.sample.observe(lambda _: self._show_photo(), names="value")
+        self.upload.observe(lambda _: self._new_photo("upload"), names="value")
+        self.sample.observe(lambda _: self._new_photo("sample"), names="value")
         self.widget = w.VBox(
             [
                 w.HTML(f'<h2 class="{MARKER}">🎨 {t("studio.title")}</h2>'),
@@ -166,9 +168,24 @@ class Studio:
         }
         return names[mode]
 
+    @property
+    def running(self) -> bool:
+        """True while a button's job runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _new_photo(self, source: str) -> None:
+        """A photo was uploaded or a sample picked: that one is painted from now on, and the
+        last painting's download and message go (a running job's result still comes)."""
+        self._source = source
+        if not self.running:
+            self.download.value = ""
+            self.status.value = f'<span class="{MARKER}">{t("studio.pick")}</span>'
+        self._show_photo()
+
     def photo(self) -> np.ndarray:
-        """The photo to paint: the uploaded file, else the chosen sample (float32, ≤ 4096 px)."""
-        if self.upload.value:
+        """The photo to paint: the upload or the sample, whichever was chosen last (float32,
+        ≤ 4096 px)."""
+        if self.upload.value and self._source == "upload":
             from ._decode import open_bytes
 
             item = self.upload.value[0]
@@ -215,6 +232,14 @@ class Studio:
         fits = largest_fitting_size(h, w, config, available_memory())
         return config if fits >= size else config.at_size(fits, steps=self.steps.get(mode))
 
+    def _aspect(self) -> float:
+        """The photo's short side over its long side (1 for a bad upload: painting says why)."""
+        try:
+            h, w = self.photo().shape[:2]
+        except ValueError:
+            return 1.0
+        return min(h, w) / max(h, w)
+
     def _working_size(self, mode: str) -> int:
         """The size a button paints at before any memory limit (print: the working size)."""
         return self.sizes["paint"] if mode == "print" else self.sizes[mode]
@@ -232,9 +257,9 @@ class Studio:
 
     def start(self, mode: str) -> bool:
         """Start painting in the background (what the buttons do); ``False`` if refused."""
-        if self._thread is not None and self._thread.is_alive():
+        if self.running:
             return False
-        if mode == "print" and (why := print_refusal(self.sizes["print"])):
+        if mode == "print" and (why := print_refusal(self.sizes["print"], aspect=self._aspect())):
             self.status.value = f'<span class="{MARKER}" style="color:#b00">{why}</span>'
             return False
         self._stop.clear()
@@ -248,11 +273,14 @@ class Studio:
         )
         self.status.value = f'<span class="{MARKER}">{text}</span>'
         self.stop_button.disabled = False
-        self._thread = threading.Thread(target=self._run, args=(mode, config), daemon=True)
+        for button in self.buttons.values():  # one job at a time: no click that does nothing
+            button.disabled = True
+        name = self._file_name(self.styles())  # the photo and styles this job paints
+        self._thread = threading.Thread(target=self._run, args=(mode, config, name), daemon=True)
         self._thread.start()
         return True
 
-    def _run(self, mode: str, config: Config) -> None:
+    def _run(self, mode: str, config: Config, name: str) -> None:
         last, offset = [0.0], [config.total_steps]
 
         def show(img: np.ndarray) -> None:  # a preview every second at most, ≤ 1024 px
@@ -284,11 +312,11 @@ class Studio:
             image, settings, stopped, raw = paint_photo(
                 photo, styles, config, print_size, callback, painting=reuse, tile_callback=on_tile
             )
-            if raw is not None and not stopped:
-                self._painted = (key, raw)
+            if raw is not None:  # what "print" refines; a stopped painting is not one to print
+                self._painted = (None, None) if stopped else (key, raw)
             self.result, self.settings = image, settings
             self.image.value = png_bytes(resize_longest(load_image(image), 1024))
-            self.download.value = download_html(image, settings, self._file_name(styles))
+            self.download.value = download_html(image, settings, name)
             note = t("studio.stopped_early") if stopped else ""
             done = t("studio.done", seconds=f"{time.perf_counter() - t0:.0f}", note=note)
             self.status.value = f'<span class="{MARKER}">{done}</span>'
@@ -298,19 +326,26 @@ class Studio:
             self.status.value = f'<span class="{MARKER}" style="color:#b00">{why}</span>'
         finally:
             self.stop_button.disabled = True
+            for button in self.buttons.values():
+                button.disabled = False
 
     def _file_name(self, styles: list[tuple[str, float]]) -> str:
         """``<photo>__<style>``, as ``nststudy paint`` names its files (and the class gallery
         reads them: a learner adds ``<name>__`` in front)."""
-        if self.upload.value:
+        if self.upload.value and self._source == "upload":
             photo = Path(self.upload.value[0]["name"]).stem
         else:
             photo = "photo" if self._photo is not None else self.sample.value
         return metadata.base_name(photo, "+".join(name for name, _ in styles))
 
     def stop(self) -> None:
-        """Ask the running job to stop after the current step (the best image is kept)."""
+        """Ask the running job to stop after the current step (the best image is kept; a
+        print stopped while painting skips its tiles, one stopped during them keeps those
+        done)."""
         self._stop.set()
+        if self.running:
+            self.stop_button.disabled = True
+            self.status.value = f'<span class="{MARKER}">{t("widget.stopping")}</span>'
 
     def wait(self, timeout: float | None = None) -> np.ndarray | None:
         """Block until the running job ends; returns the result (``None`` on error/timeout)."""

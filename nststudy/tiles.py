@@ -314,8 +314,10 @@ def paint_print(
             f"but {have / 1e9:.1f} GB is available; use smaller tiles or a smaller print"
         )
     plain = config.replace(preserve_colors=None, strokes=0.0)
+    stopped = None
     if painting is None:
-        painting = stylize(img, style, plain, callback=callback, mask=full_mask).raw
+        result = stylize(img, style, plain, callback=callback, mask=full_mask)
+        painting, stopped = result.raw, result.stopped
     else:
         painting = load_image(painting)
         if not same_aspect(painting.shape, img.shape):
@@ -325,7 +327,11 @@ def paint_print(
                 f"({img.shape[1]}×{img.shape[0]}); pass the painting made from this photo "
                 "(with the same crop), or leave painting=None to paint it anew"
             )
-    if print_size > max(painting.shape[:2]):
+    if stopped in ("callback", "interrupt"):  # asked to stop while painting: no tiles
+        out = resize_to(load_image(painting), print_shape(painting.shape, print_size), "lanczos")
+        total = count_tiles(painting.shape, print_size, tile, overlap)
+        warnings.warn(TilingStopped(0, total, stopped), stacklevel=2)
+    elif print_size > max(painting.shape[:2]):
         out = refine_tiled(
             painting, img, style, plain, print_size, tile, overlap, steps, tile_callback,
             mask=full_mask,

@@ -346,7 +346,7 @@ def test_studio_speaks_the_language(lang, monkeypatch) -> None:
     assert s.error is None
     assert want["painting"] in started[0] and want["done"] in s.status.value
     assert want["download"] in s.download.value
-    why = studio.print_refusal(2048, available=15 * 10**8)
+    why = studio.print_refusal(2048, available=int(1.5 * 2**30))
     assert why.startswith(want["refusal"]) and "1.5 GB" in why
 
 

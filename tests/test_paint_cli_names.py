@@ -21,7 +21,7 @@ from nststudy import metadata
 from nststudy.cli import build_parser, main
 from nststudy.paint import Job, photo_names, resolve_args
 
-from ._cli import refuse_paint, run_paint
+from ._cli import paint_here, refuse_paint, run_paint
 
 FAST = ["--style", "swirl", "--size", "32", "--steps", "2"]
 
@@ -49,7 +49,9 @@ def test_photo_names_tell_clashing_stems_apart() -> None:
     assert len({metadata.base_name(n, "s").casefold() for n in names.values()}) == 3
 
 
-def test_clashing_and_unsafe_names_resume_and_overwrite(tmp_path: Path, weights: Path) -> None:
+def test_clashing_and_unsafe_names_resume_and_overwrite(
+    tmp_path: Path, weights: Path, capsys: pytest.CaptureFixture
+) -> None:
     """One batch: two photos with one stem, and a name files cannot hold. Then ``--resume``
     finds all three, and ``--overwrite`` replaces in place."""
     _photo(tmp_path / "a" / "IMG_0001.png", seed=1)
@@ -60,14 +62,13 @@ def test_clashing_and_unsafe_names_resume_and_overwrite(tmp_path: Path, weights:
     assert out.returncode == 0, out.stderr[-2000:]
     made = ["Holiday-2023-1__swirl.png", "a-IMG_0001__swirl.png", "b-IMG_0001__swirl.png"]
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == made
-    again = run_paint(*photos, *FAST, "--resume", cwd=tmp_path)
-    assert again.returncode == 0 and again.stdout.count("already painted") == 3
+    assert paint_here(*photos, *FAST, "--resume", cwd=tmp_path) == 0  # (in-process: faster)
+    assert capsys.readouterr().out.count("already painted") == 3
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == made
     painted = tmp_path / "out" / made[0]
     before = painted.stat().st_mtime_ns
     time.sleep(0.01)
-    over = run_paint("Holiday 2023 (1).png", *FAST, "--overwrite", cwd=tmp_path)
-    assert over.returncode == 0, over.stderr[-2000:]
+    assert paint_here("Holiday 2023 (1).png", *FAST, "--overwrite", cwd=tmp_path) == 0
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == made
     assert painted.stat().st_mtime_ns > before  # replaced in place, as asked
 
@@ -254,6 +255,7 @@ def test_print_memory_check_uses_the_photos_shape(
     need = estimate_print_memory(4724, 384, 0.75)
     assert need < estimate_print_memory(4724, 384, 1.0)
     monkeypatch.setattr("nststudy.weights.ensure_weights", stop)
+    monkeypatch.setattr("nststudy._tile_grid.resident_bytes", lambda: 0)  # (a fresh process)
     argv = ["paint", str(tmp_path / "p.png"), *FAST, "--print-size", "4724", "--out"]
     monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: need + 2**26)
     with pytest.raises(WentOn):  # fits: on to painting

@@ -44,7 +44,7 @@ def test_studio_config_follows_the_sliders() -> None:
 
 
 def test_print_is_refused_with_the_numbers_when_memory_is_short() -> None:
-    binder = 15 * 10**8  # Binder's 2 GB, less the kernel with TensorFlow loaded
+    binder = int(1.5 * 2**30)  # Binder's 2 GB, less the kernel with TensorFlow loaded
     why = studio.print_refusal(2048, available=binder)
     assert why is not None and "2048 px" in why and "1.5 GB is free" in why
     need = float(re.search(r"about ([\d.]+) GB", why).group(1))
@@ -95,10 +95,63 @@ def test_upload_too_large_or_unreadable_says_so_as_text(monkeypatch: pytest.Monk
 
 
 def test_print_button_refuses_when_it_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("nststudy.paint.available_memory", lambda: 10**9)
+    monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: 5 * 10**8)
     s = studio.Studio()
     s.buttons["print"].click()
     assert "needs about" in s.status.value and s._thread is None
+
+
+def test_print_check_counts_the_kernel_once_and_can_be_overridden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The print estimate is a whole process's peak; a notebook's kernel already holds
+    TensorFlow and VGG19, so what it holds of that is not asked for again."""
+    from nststudy.resources import PRINT_BASE_BYTES
+    from nststudy.tiles import estimate_memory, print_shortfall
+
+    monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: 10**8)
+    monkeypatch.setattr("nststudy._tile_grid.resident_bytes", lambda: 7 * 10**8)
+    need, have, _ = print_shortfall(2048, 512, 0.75)
+    assert need == estimate_memory(2048, 512, 0.75) - 7 * 10**8 and have == 10**8
+    monkeypatch.setattr("nststudy._tile_grid.resident_bytes", lambda: 5 * 10**9)
+    assert print_shortfall(2048, 512)[0] == estimate_memory(2048, 512) - PRINT_BASE_BYTES
+    monkeypatch.setenv("NSTSTUDY_IGNORE_MEMORY_LIMIT", "1")
+    assert print_shortfall(2048, 512) is None and studio.print_refusal(2048) is None
+
+
+def test_buttons_wait_for_the_running_job_and_stop_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    entered = threading.Event()
+
+    def slow_paint(photo, styles, config, *args, **kwargs):  # runs until stopped
+        entered.set()
+        for _ in range(2000):
+            if s._stop.is_set():
+                break
+            threading.Event().wait(0.01)
+        settings = metadata.settings_for(config, [{"name": "swirl", "weight": 1.0}])
+        return studio.Painted(np.zeros((8, 8, 3), np.uint8), settings, True, None)
+
+    monkeypatch.setattr(studio, "paint_photo", slow_paint)
+    s = studio.Studio()
+    s.upload.value = _upload("first.png", _png())
+    assert s.start("paint") and entered.wait(10)
+    assert all(b.disabled for b in s.buttons.values()) and not s.stop_button.disabled
+    assert not s.start("preview")  # one job at a time
+    s.upload.value = _upload("second.png", _png((20, 20)))  # chosen while the first paints
+    s.stop()
+    assert s.stop_button.disabled and "stopping" in s.status.value
+    s.wait(timeout=30)
+    assert not any(b.disabled for b in s.buttons.values())
+    assert 'download="first__swirl.png"' in s.download.value  # the photo it painted
+    s.sample.value = "astronaut"  # a sample picked after an upload: the sample is painted
+    assert s.download.value == "" and s.photo().shape != (20, 20, 3)
+    assert s._file_name(s.styles()) == "astronaut__swirl"
+    s.upload.value = _upload("third.png", _png((20, 20)))
+    assert s.photo().shape == (20, 20, 3)
 
 
 def test_preview_paints_and_offers_a_download(weights: Path) -> None:
@@ -139,7 +192,7 @@ def test_paint_shrinks_to_what_fits_in_memory(monkeypatch: pytest.MonkeyPatch) -
     s = studio.Studio(photo=np.zeros((300, 400, 3), np.float32))
     fits = largest_fitting_size(384, 512, studio.studio_config("paint"), small)
     assert 64 <= fits < 512 and s.config("paint").size == fits
-    monkeypatch.setattr(s, "_run", lambda mode, config: None)  # no painting: just the start
+    monkeypatch.setattr(s, "_run", lambda *args: None)  # no painting: just the start
     assert s.start("paint")
     assert f"at {fits} px, the most this machine's memory holds" in s.status.value
     monkeypatch.setattr("nststudy.paint.available_memory", lambda: 10**13)
@@ -198,6 +251,15 @@ def test_stop_ends_a_print_after_the_current_tile(weights: Path, monkeypatch) ->
         studio.paint_photo(raw, [("swirl", 1.0)], cfg, 160, painting=np.zeros((48, 48, 3)))
 
 
+def test_stop_while_painting_a_print_skips_the_tiles(weights: Path, monkeypatch) -> None:
+    monkeypatch.setattr("nststudy.tiles.refine_tiled", lambda *a, **k: pytest.fail("tiles"))
+    photo = np.random.default_rng(1).random((36, 48, 3), dtype=np.float32)
+    cfg = studio.studio_config("paint", size=48, steps=5)
+    with pytest.warns(RuntimeWarning, match="stopped after 0 of"):
+        out = studio.paint_photo(photo, [("swirl", 1.0)], cfg, 160, callback=lambda *a: True)
+    assert out.stopped and out.settings["interrupted"] and out.image.shape == (120, 160, 3)
+
+
 def test_studio_command_uses_this_environment_and_names_what_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -207,13 +269,22 @@ def test_studio_command_uses_this_environment_and_names_what_is_missing(
 
     cmd = studio_command(8901, "0.0.0.0", browser=False)
     assert cmd[:3] == [sys.executable, "-m", "voila"] and cmd[3].endswith("studio.ipynb")
-    assert cmd[4:] == ["--port=8901", "--Voila.ip=0.0.0.0", "--no-browser"]
+    assert cmd[4:6] == ["--port=8901", "--Voila.ip=0.0.0.0"] and cmd[-1] == "--no-browser"
+    big = '--Voila.tornado_settings={"websocket_max_message_size": 209715200}'
+    assert big in cmd  # a 20 MB phone photo reaches the kernel (tornado's default: 10 MiB)
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "ipykernel" else real(name)
     )
     with pytest.raises(ValueError, match=r"ipykernel not installed .*nststudy\[studio\]"):
         studio_command()
+    monkeypatch.undo()
+    calls = []
+    monkeypatch.setattr("subprocess.call", lambda cmd, env=None: calls.append(env) or 0)
+    from nststudy.cli import main
+
+    assert main(["studio", "--no-browser", "--lang", "zh-CN"]) == 0
+    assert calls[0]["NSTSTUDY_LANG"] == "zh-CN"
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
