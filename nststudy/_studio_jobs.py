@@ -20,6 +20,7 @@ from .i18n import t
 from .images import to_uint8
 
 __all__ = [
+    "AREAS",
     "MARKER",
     "MODES",
     "Painted",
@@ -29,10 +30,16 @@ __all__ = [
     "png_bytes",
     "print_refusal",
     "studio_config",
+    "studio_mask",
 ]
 
 #: The three buttons: name → (longest side in px, preset it starts from).
 MODES = {"preview": (256, "preview"), "paint": (512, "default"), "print": (2048, "default")}
+
+#: What the style covers: the whole photo, the background (the automatic guess of the subject
+#: stays a photo, as ``nststudy paint --background-only``) or a mask of the user's (white =
+#: paint, as ``--mask``).
+AREAS = ("all", "background", "mask")
 
 #: Marker in the page (tests and Voilà check that the studio rendered).
 MARKER = "nststudy-studio"
@@ -101,6 +108,31 @@ def print_refusal(
     )
 
 
+def studio_mask(
+    photo: np.ndarray, area: str = "all", mask: np.ndarray | None = None
+) -> np.ndarray | None:
+    """What the style covers for the studio's "paint" choice: float32 ``(H, W)``, 1 = paint,
+    0 = keep the photo, at the photo's size; ``None`` for the whole photo.
+
+    Args:
+        photo: float32 ``(H, W, 3)``.
+        area: one of :data:`AREAS`. ``"background"`` keeps the automatic guess of the subject
+            (:func:`nststudy.masks.auto_foreground_mask`) as photo; ``"mask"`` uses ``mask``.
+        mask: the user's mask at its own size (:func:`nststudy.masks.read_mask`).
+    """
+    from .masks import auto_foreground_mask, load_mask
+
+    if area not in AREAS:
+        raise ValueError(f"area must be one of {', '.join(AREAS)}; got {area!r}")
+    if area == "all":
+        return None
+    if area == "background":
+        return 1.0 - auto_foreground_mask(photo)
+    if mask is None:
+        raise ValueError(t("studio.mask_missing"))
+    return load_mask(mask, photo.shape[:2])
+
+
 class Painted(NamedTuple):
     """What :func:`paint_photo` returns."""
 
@@ -118,6 +150,8 @@ def paint_photo(
     callback: Any = None,
     painting: np.ndarray | None = None,
     tile_callback: Any = None,
+    mask: np.ndarray | None = None,
+    area: str = "all",
 ) -> Painted:
     """Paint ``photo`` in a blend of built-in styles.
 
@@ -132,6 +166,8 @@ def paint_photo(
         painting: with ``print_size``, the ``raw`` of an earlier call with the same photo,
             styles and settings (apart from the post-processing): refined instead of painting
             the working size again.
+        mask, area: what the style covers (:func:`studio_mask`) and how it was chosen (for
+            the settings, as ``nststudy paint`` writes them: ``--background-only``, ``--mask``).
 
     Returns:
         A :class:`Painted`.
@@ -155,23 +191,35 @@ def paint_photo(
 
         out = paint_print(
             photo, images, config, print_size, callback=watch(callback),
-            tile_callback=watch(tile_callback), painting=painting,
+            tile_callback=watch(tile_callback), painting=painting, mask=mask,
         )  # fmt: skip
         image, stopped = to_uint8(out), any(asked)
     else:
-        result = stylize(photo, images, config, callback=callback)
+        result = stylize(photo, images, config, callback=callback, mask=mask)
         image, stopped, raw = result.image, result.stopped is not None, result.raw
-    settings = metadata.settings_for(config, described, print_size=print_size)
+    chosen = {"background_only": area == "background", "mask": "file" if area == "mask" else None}
+    settings = metadata.settings_for(config, described, print_size=print_size, **chosen)
     if stopped:
         settings["interrupted"] = True
     return Painted(image, settings, stopped, raw)
 
 
-def painting_key(photo: np.ndarray, styles: list[tuple[str, float]], config: Config) -> tuple:
-    """What a working-size painting depends on: the photo's bytes, the styles, and every
-    setting but the post-processing (colours, strokes), which a print applies afterwards."""
-    digest = hashlib.blake2b(np.ascontiguousarray(photo).tobytes(), digest_size=16).digest()
-    return digest, photo.shape, tuple(styles), config.replace(preserve_colors=None, strokes=0.0)
+def painting_key(
+    photo: np.ndarray,
+    styles: list[tuple[str, float]],
+    config: Config,
+    mask: np.ndarray | None = None,
+) -> tuple:
+    """What a working-size painting depends on: the photo's and the mask's bytes, the styles,
+    and every setting but the post-processing (colours, strokes), which a print applies
+    afterwards."""
+
+    def digest(a: np.ndarray | None) -> bytes | None:
+        data = None if a is None else np.ascontiguousarray(a).tobytes()
+        return None if data is None else hashlib.blake2b(data, digest_size=16).digest()
+
+    plain = config.replace(preserve_colors=None, strokes=0.0)
+    return digest(photo), photo.shape, digest(mask), tuple(styles), plain
 
 
 def png_bytes(image: np.ndarray) -> bytes:

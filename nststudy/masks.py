@@ -16,6 +16,7 @@ Two places use a mask:
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -26,7 +27,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .images import ImageInput, load_image, resize_longest
 from .postprocess import resize_to
 
-__all__ = ["auto_foreground_mask", "blend_with_mask", "feather_mask", "load_mask", "read_mask"]
+__all__ = [
+    "auto_foreground_mask",
+    "blend_with_mask",
+    "feather_mask",
+    "load_mask",
+    "read_mask",
+]
 
 
 def _mask_from_pil(im: Image.Image) -> np.ndarray:
@@ -48,17 +55,19 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
     return rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-def read_mask(path: str | os.PathLike) -> np.ndarray:
+def read_mask(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
     """Read a mask file at its own size: float32 ``(h, w)`` in [0, 1] (see :func:`load_mask`).
+
+    ``data``: the file's bytes (an upload), ``path`` then only names it in messages.
 
     Raises:
         ValueError: naming the file, when it is missing or not a readable image.
     """
     path = Path(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise ValueError(f"{path}: no such mask file; check the path")
     try:
-        with Image.open(path) as im:
+        with Image.open(path if data is None else io.BytesIO(data)) as im:
             return _mask_from_pil(im)
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as err:
         raise ValueError(

@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as widgets
 import numpy as np
 
 from . import metadata, samples
 from ._studio_jobs import (
+    AREAS,
     MARKER,
     MODES,
     Painted,
@@ -34,12 +34,15 @@ from ._studio_jobs import (
     png_bytes,
     print_refusal,
     studio_config,
+    studio_mask,
 )
+from ._studio_layout import build, mode_name
 from .config import Config
 from .i18n import t
 from .images import load_image, resize_longest, shrink_longest
 
 __all__ = [
+    "AREAS",
     "MODES",
     "Painted",
     "Studio",
@@ -49,6 +52,7 @@ __all__ = [
     "png_bytes",
     "print_refusal",
     "studio_config",
+    "studio_mask",
 ]
 
 
@@ -61,7 +65,8 @@ class Studio:
         photo: a starting photo (array); default a sample photo.
 
     Attributes (for tests and scripts): ``upload``, ``sample``, ``gallery``, ``blend``,
-    ``blend_weight``, ``strength``, ``style_scale``, ``colors``, ``strokes``, ``buttons``
+    ``blend_weight``, ``strength``, ``style_scale``, ``colors``, ``strokes``, ``area`` (what
+    the style covers: :data:`AREAS`), ``mask_upload``, ``seed``, ``buttons``
     ({mode: Button}), ``stop_button``, ``progress``, ``status``, ``image``, ``download``,
     ``widget`` (the whole VBox), ``result`` (last uint8 image), ``settings``.
 
@@ -84,6 +89,7 @@ class Studio:
         self._photo = photo
         self._upload: tuple[str | None, np.ndarray | None] = (None, None)  # (sha256, decoded)
         self._source = "sample"  # the photo chosen last: "upload" or "sample"
+        self._mask: tuple[str | None, np.ndarray | None] = (None, None)  # (sha256, read)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.result: np.ndarray | None = None
@@ -91,82 +97,7 @@ class Studio:
         self.error: str | None = None
         # (painting_key, raw painting) of the last finished run: "print" refines it
         self._painted: tuple[tuple | None, np.ndarray | None] = (None, None)
-        self._build()
-
-    def _build(self) -> None:
-        w = widgets
-        names = [s.name for s in samples.list_styles()]
-        tips = [f"{s.movement}: {s.description}" for s in samples.list_styles()]
-        self.upload = w.FileUpload(accept="image/*", multiple=False,
-                                   description=t("studio.photo"))  # fmt: skip
-        self.sample = w.Dropdown(options=samples.CONTENT_PHOTOS, value="chelsea",
-                                 description=t("studio.sample"))  # fmt: skip
-        self.gallery = w.ToggleButtons(options=names, value="swirl", tooltips=tips,
-                                       description=t("studio.style"))  # fmt: skip
-        thumbs = [
-            w.VBox([w.Image(value=png_bytes(samples.make_style(n, 72)), width=72), w.Label(n)])
-            for n in names
-        ]
-        self.blend = w.Dropdown(options=[(t("studio.none"), None), *[(n, n) for n in names]],
-                                description=t("studio.blend_with"))  # fmt: skip
-        self.blend_weight = w.FloatSlider(0.5, min=0.0, max=1.0, step=0.05,
-                                          description=t("studio.blend"))  # fmt: skip
-        self.strength = w.FloatLogSlider(1.0, base=10, min=-1, max=1, step=0.1,
-                                         description=t("studio.strength"))  # fmt: skip
-        self.style_scale = w.FloatSlider(1.0, min=0.5, max=2.0, step=0.1,
-                                         description=t("studio.finer"))  # fmt: skip
-        self.colors = w.Dropdown(
-            options=[(t("studio.colours_painting"), None),
-                     (t("studio.colours_luminance"), "luminance"),
-                     (t("studio.colours_histogram"), "histogram")],
-            description=t("studio.colours"),
-        )  # fmt: skip
-        self.strokes = w.FloatSlider(0.0, min=0.0, max=1.0, step=0.05,
-                                     description=t("studio.smooth"))  # fmt: skip
-        self.buttons = {
-            m: w.Button(
-                description=t("studio.button", mode=self._mode(m), size=self.sizes[m]), icon=icon
-            )
-            for m, icon in (("preview", "eye"), ("paint", "paint-brush"), ("print", "print"))
-        }
-        self.buttons["print"].tooltip = print_refusal(self.sizes["print"]) or t("studio.fits")
-        self.stop_button = w.Button(description=t("widget.stop"), icon="stop", disabled=True)
-        self.progress = w.IntProgress(0, min=0, max=1, description=t("studio.progress"))
-        self.status = w.HTML(f'<span class="{MARKER}">{t("studio.pick")}</span>')
-        self.image = w.Image(format="png", width=512)
-        self.download = w.HTML("")
-        for mode, button in self.buttons.items():
-            button.on_click(lambda _, m=mode: self.start(m))
-        self.stop_button.on_click(lambda _: self.stop())
-        self.upload.observe(lambda _: self._new_photo("upload"), names="value")
-        self.sample.observe(lambda _: self._new_photo("sample"), names="value")
-        self.widget = w.VBox(
-            [
-                w.HTML(f'<h2 class="{MARKER}">🎨 {t("studio.title")}</h2>'),
-                w.HBox([self.upload, self.sample]),
-                self.gallery,
-                w.HBox(thumbs),
-                w.HBox([self.blend, self.blend_weight]),
-                w.HBox([self.strength, self.style_scale]),
-                w.HBox([self.colors, self.strokes]),
-                w.HBox([*self.buttons.values(), self.stop_button]),
-                self.progress,
-                self.status,
-                self.image,
-                self.download,
-            ]
-        )
-        self._show_photo()
-
-    @staticmethod
-    def _mode(mode: str) -> str:
-        """The button name of ``mode`` in the current language."""
-        names = {
-            "preview": t("studio.preview"),
-            "paint": t("studio.paint"),
-            "print": t("studio.print"),
-        }
-        return names[mode]
+        build(self)  # the controls, wired to the methods below
 
     @property
     def running(self) -> bool:
@@ -201,9 +132,28 @@ class Studio:
             return self._photo
         return samples.content_photo(self.sample.value, max_dim=1024)
 
+    def mask(self) -> np.ndarray | None:
+        """What the style covers (1 = paint) at the photo's size, from ``area`` and the
+        uploaded mask (:func:`studio_mask`); ``None`` for the whole photo."""
+        own = None
+        if self.area.value == "mask" and self.mask_upload.value:
+            from .masks import read_mask
+
+            item = self.mask_upload.value[0]
+            data = bytes(item["content"])
+            key = hashlib.sha256(data).hexdigest()
+            if self._mask[0] != key:  # read once per upload
+                self._mask = (key, read_mask(item["name"], data))
+            own = self._mask[1]
+        return studio_mask(self.photo(), self.area.value, own)
+
     def _show_photo(self) -> None:
+        """The photo, the part kept as photo shown dimmed (to check the subject guess)."""
         try:
-            self.image.value = png_bytes(resize_longest(self.photo(), 512))
+            photo, mask = self.photo(), self.mask()
+            if mask is not None:
+                photo = photo * (0.35 + 0.65 * mask[..., None])
+            self.image.value = png_bytes(resize_longest(photo, 512))
         except ValueError as err:
             why = html.escape(str(err))  # names the user's file: shown as text, not markup
             self.status.value = f'<span class="{MARKER}" style="color:#b00">{why}</span>'
@@ -223,6 +173,7 @@ class Studio:
             style_scale=self.style_scale.value,
             preserve_colors=self.colors.value,
             strokes=self.strokes.value,
+            seed=self.seed.value,
         )
         try:
             shape = self.photo().shape[:2]
@@ -267,9 +218,9 @@ class Studio:
         config = self.config(mode)
         self.progress.max, self.progress.value = config.total_steps, 0
         text = (
-            t("studio.painting", mode=self._mode(mode))
+            t("studio.painting", mode=mode_name(mode))
             if config.size >= self._working_size(mode)
-            else t("studio.painting_smaller", mode=self._mode(mode), size=config.size)
+            else t("studio.painting_smaller", mode=mode_name(mode), size=config.size)
         )
         self.status.value = f'<span class="{MARKER}">{text}</span>'
         self.stop_button.disabled = False
@@ -300,8 +251,8 @@ class Studio:
 
         t0 = time.perf_counter()
         try:
-            photo, styles = self.photo(), self.styles()
-            key = painting_key(photo, styles, config)
+            photo, styles, mask, area = self.photo(), self.styles(), self.mask(), self.area.value
+            key = painting_key(photo, styles, config, mask)
             print_size = self.sizes["print"] if mode == "print" else None
             reuse = self._painted[1] if print_size and self._painted[0] == key else None
             if reuse is not None:  # print what "paint" showed: only the tiles are left
@@ -310,8 +261,9 @@ class Studio:
                 text = t("studio.printing_painting", size=print_size)
                 self.status.value = f'<span class="{MARKER}">{text}</span>'
             image, settings, stopped, raw = paint_photo(
-                photo, styles, config, print_size, callback, painting=reuse, tile_callback=on_tile
-            )
+                photo, styles, config, print_size, callback, painting=reuse,
+                tile_callback=on_tile, mask=mask, area=area,
+            )  # fmt: skip
             if raw is not None:  # what "print" refines; a stopped painting is not one to print
                 self._painted = (None, None) if stopped else (key, raw)
             self.result, self.settings = image, settings

@@ -260,6 +260,46 @@ def test_stop_while_painting_a_print_skips_the_tiles(weights: Path, monkeypatch)
     assert out.stopped and out.settings["interrupted"] and out.image.shape == (120, 160, 3)
 
 
+def _subject_photo() -> bytes:
+    """A red disc (the subject) on a plain grey-blue background, 64 × 48."""
+    yy, xx = np.mgrid[:48, :64]
+    img = np.empty((48, 64, 3), np.uint8)
+    img[:] = (90, 110, 140)
+    img[(yy - 24) ** 2 + (xx - 32) ** 2 < 14**2] = (220, 40, 30)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_background_only_own_mask_and_seed_reach_the_painting(weights: Path) -> None:
+    s = studio.Studio(sizes={"preview": 64}, steps={"preview": 3})
+    s.upload.value = _upload("me.png", _subject_photo())
+    assert s.mask() is None  # the whole photo
+    s.area.value = "mask"
+    with pytest.raises(ValueError, match="Upload a mask first"):
+        s.mask()
+    assert "Upload a mask first" in s.status.value
+    left = np.zeros((30, 40), np.uint8)
+    left[:, :20] = 255  # paint the left half (another size than the photo: fitted)
+    buf = io.BytesIO()
+    Image.fromarray(left).save(buf, "PNG")
+    s.mask_upload.value = _upload("left.png", buf.getvalue())
+    mask = s.mask()
+    assert mask.shape == (48, 64) and mask[:, :28].min() > 0.9 and mask[:, 36:].max() < 0.1
+    s.area.value, s.seed.value = "background", 7
+    mask = s.mask()  # the guessed subject, the disc, is kept as photo
+    assert mask[20:28, 28:36].max() < 0.1 and mask[:6, :6].min() > 0.9
+    s.buttons["preview"].click()
+    image = s.wait(timeout=600)
+    assert s.error is None and image.shape == (48, 64, 3)
+    data = re.search(r"base64,([^\"]+)", s.download.value).group(1)
+    settings = metadata.read_settings(base64.b64decode(data))
+    assert settings["background_only"] is True and settings["mask"] is None
+    assert settings["config"]["seed"] == 7
+    centre = image[20:28, 28:36].astype(int)  # the subject: still the photo's red
+    assert centre[..., 0].mean() > 180 and centre[..., 1].mean() < 80
+
+
 def test_studio_command_uses_this_environment_and_names_what_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
