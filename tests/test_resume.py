@@ -186,7 +186,7 @@ def test_a_print_refines_the_painting_before_its_mask_blend(
         return np.zeros((48, 64, 3), np.float32), None
 
     monkeypatch.setattr(sys.modules["nststudy.stylize"], "stylize", painted)
-    monkeypatch.setattr(batch, "_print", printed)
+    monkeypatch.setattr(batch, "print_tiles", printed)
     batch._paint_one(job, photo, "p", 0, ("fresh", None))
     assert refined[0] is raw
 
@@ -204,7 +204,7 @@ def test_ctrl_c_before_the_first_tile_keeps_the_painting(
 
     monkeypatch.setattr("nststudy.tiles.refine_tiled", interrupted)
     painting = np.full((24, 32, 3), 0.4, np.float32)
-    image, stop = batch._print(job, "p", painting, painting, None, None, 0)
+    image, stop = batch.print_tiles(job, "p", painting, painting, None, None, 0)
     assert image.shape == (48, 64, 3) and np.allclose(image, 0.4, atol=0.02)
     assert stop[1] == 0  # no tile done: --resume refines them all
 

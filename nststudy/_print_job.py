@@ -1,0 +1,161 @@
+"""A print job's parts for ``nststudy paint`` (:mod:`nststudy.batch` runs the job): the
+painting given with ``--painting``, the size checks and frame notes made before any work, the
+tiles refined up to the print size, and the upscaled stand-in saved when Ctrl-C comes first."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ._checkpoints import saving
+from .images import load_image
+from .paint import Job
+
+__all__ = ["check_print_sizes", "frame_notes", "given_painting", "print_tiles", "upscaled"]
+
+
+def given_painting(job: Job, photos: list[Path]) -> np.ndarray:
+    """``--painting``: read once and checked against the photo before anything is painted."""
+    name = job.args.painting
+    if not job.print_size:
+        raise ValueError(
+            f"--painting {name}: prints an earlier painting; add --print-size PX or --print WxH"
+        )
+    if len(photos) != 1:
+        raise ValueError(
+            f"--painting {name}: belongs to one photo but {len(photos)} were given; give only "
+            "the photo it was painted from"
+        )
+    from ._tile_grid import same_aspect
+    from .postprocess import crop_to_ratio
+
+    painting, photo = load_image(name), load_image(photos[0])
+    photo = crop_to_ratio(photo, job.args.crop) if job.args.crop else photo
+    (h, w), (ph, pw) = painting.shape[:2], photo.shape[:2]
+    if max(h, w) >= job.print_size:
+        raise ValueError(f"{name}: is already {w}×{h} px; choose a --print-size above {max(w, h)}")
+    if not same_aspect(painting.shape, photo.shape):
+        raise ValueError(
+            f"{name}: {w}×{h} px does not have the photo's aspect ({pw}×{ph}); give the "
+            "painting made from this photo (with the same --crop)"
+        )
+    return painting
+
+
+def upscaled(job: Job, painting: np.ndarray, photo: np.ndarray, mask: np.ndarray | None):
+    """A working-size painting at the print size, unrefined, post-processed."""
+    from .postprocess import resize_to
+    from .stylize import finish_painting
+    from .tiles import print_shape
+
+    big = resize_to(load_image(painting), print_shape(painting.shape, job.print_size))
+    return finish_painting(big, photo, job.config, mask)
+
+
+def print_tiles(
+    job: Job,
+    name: str,
+    painting: np.ndarray,
+    photo: np.ndarray,
+    mask: np.ndarray | None,
+    start: tuple[np.ndarray, int, int | None] | None,
+    bar_position: int,
+) -> tuple[np.ndarray, tuple[np.ndarray, int, int] | None]:
+    """Refine to the print size in tiles (continuing from ``start``), then post-process at
+    full size as :func:`nststudy.tiles.paint_print` does. Returns the finished print and,
+    when Ctrl-C cut the refinement short, ``(canvas, tiles done, tile side)`` to resume from."""
+    import warnings
+
+    from tqdm.auto import tqdm
+
+    from .postprocess import resize_to
+    from .stylize import finish_painting
+    from .tiles import TilingStopped, auto_tile, count_tiles, print_shape, refine_tiled
+
+    styles = [(s.image, s.weight) for s in job.styles]
+    plain = job.config.replace(preserve_colors=None, strokes=0.0)
+    finish = job.config  # a --painting's own strokes are in it already: not smoothed twice
+    if job.painting is not None and job.painted_strokes:
+        finish = job.config.replace(strokes=0.0)
+    resumed_side = None if start is None else start[2]
+    tile = job.tile or resumed_side or auto_tile(painting.shape, job.print_size, job.overlap)
+    total = count_tiles(painting.shape, job.print_size, tile, job.overlap)
+    first = 0 if start is None else start[1]
+    bar = tqdm(
+        total=total, initial=first, desc=f"{name} tiles", position=bar_position,
+        leave=False, unit="tile",
+    )  # fmt: skip
+
+    def progress(done: int, _total: int, _canvas: np.ndarray) -> None:
+        bar.update(done - bar.n)  # (tqdm's update returns True when it redraws: not a stop)
+
+    stop, caught = None, []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = refine_tiled(
+                painting, photo, styles, plain, job.print_size, tile, job.overlap,
+                callback=progress, mask=mask, start=None if start is None else start[:2],
+            )  # fmt: skip
+    except KeyboardInterrupt:  # before the first tile began (upscaling, masks, style Grams)
+        with saving():
+            out = start[0] if start is not None else resize_to(painting, print_shape(
+                painting.shape, job.print_size))  # fmt: skip
+        stop = (out, first, tile)
+    bar.close()
+    for w in caught:
+        if isinstance(w.message, TilingStopped):
+            stop = (out, w.message.complete, tile)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if stop is not None:  # Ctrl-C: the print so far is saved, finished like a whole one
+        with saving():
+            return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), stop
+    try:  # colour and strokes at print size can take a while
+        return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), None
+    except KeyboardInterrupt:  # every tile is done: keep them; --resume only finishes
+        return out, (out, total, tile)
+
+
+def check_print_sizes(job: Job, shapes: dict[Path, tuple[int, int]]) -> None:
+    """Refuse, before any painting, a print no larger than the painting or too thin to tile."""
+    if not job.print_size:
+        return
+    if job.painting is None and job.print_size <= job.config.size:
+        raise ValueError(
+            f"a {job.print_size} px print: prints are refined from the {job.config.size} px "
+            "painting, so ask for a larger one (--print-size 2048, --print 30x40cm) or none"
+        )
+    from ._tile_grid import print_shape
+    from .postprocess import parse_ratio
+
+    for path, shape in shapes.items():
+        frame = parse_ratio(job.args.crop) if job.args.crop else shape
+        if min(print_shape(frame, job.print_size)) < 32:  # refine_tiled's own limit
+            least = math.ceil(32 * max(frame) / min(frame))
+            raise ValueError(
+                f"{path}: at {job.print_size} px its print would be under 32 px on the short "
+                f"side; give a --print-size of at least {least}"
+            )
+
+
+def frame_notes(job: Job, shapes: dict[Path, tuple[int, int]]) -> list[str]:
+    """``--print WxH`` without ``--crop``: one line for each photo that will not fill it."""
+    if not job.args.print or job.args.crop:
+        return []
+    from .postprocess import print_sides
+
+    a, b, unit = print_sides(job.args.print)
+    frame = min(a, b) / max(a, b)
+    notes = []
+    for path, shape in shapes.items():
+        ratio = min(shape[:2]) / max(shape[:2])
+        if abs(ratio - frame) > 0.02 * frame:  # the print is the photo's shape, not W×H
+            notes.append(
+                f"{path}: a {shape[1]}×{shape[0]} photo makes a {max(a, b) * ratio:.3g}×"
+                f"{max(a, b):.3g} {unit} print, not {a:g}×{b:g} {unit}; add --crop {a:g}:{b:g} "
+                "to fill the frame"
+            )
+    return notes
