@@ -59,6 +59,8 @@ EN: dict[str, str] = {
     "studio.title": "nststudy oil-painting studio",
     "studio.photo": "Your photo",
     "studio.sample": "or sample",
+    "studio.your_photo": "(your photo)",
+    "studio.upload_first": "Upload a photo first, or pick a sample.",
     "studio.style": "Style",
     "studio.blend_with": "Blend with",
     "studio.blend": "Blend",
@@ -95,7 +97,7 @@ EN: dict[str, str] = {
     "studio.stopped_early": " (stopped early: the best image so far)",
     "studio.download": "⬇ Download {name}.png ({width}×{height} px)",
     "studio.print_refusal": (
-        "A {size} px print needs about {need} GB of memory, but only {have} GB is free here. "
+        "A {size} px print needs about {need} GiB of memory, but only {have} GiB is free here. "
         "Use “paint” ({paint} px), or run the studio on a computer with more memory "
         "(pip install nststudy[studio]; nststudy studio)."
     ),
@@ -296,6 +298,8 @@ ZH: dict[str, str] = {
     "studio.title": "nststudy 数字油画工作室",
     "studio.photo": "你的照片",
     "studio.sample": "或示例",
+    "studio.your_photo": "（你的照片）",
+    "studio.upload_first": "请先上传照片，或选择一张示例照片。",
     "studio.style": "风格",
     "studio.blend_with": "混合风格",
     "studio.blend": "混合",
@@ -330,7 +334,7 @@ ZH: dict[str, str] = {
     "studio.stopped_early": "（已提前停止：保留目前最好的图像）",
     "studio.download": "⬇ 下载 {name}.png（{width}×{height} 像素）",
     "studio.print_refusal": (
-        "打印 {size} 像素的画大约需要 {need} GB 内存，但这里只有 {have} GB 可用。"
+        "打印 {size} 像素的画大约需要 {need} GiB 内存，但这里只有 {have} GiB 可用。"
         "请改用“绘制”（{paint} 像素），或在内存更大的电脑上运行工作室"
         "（pip install nststudy[studio]; nststudy studio）。"
     ),

@@ -35,8 +35,9 @@ def build(s: Studio) -> None:
     tips = [f"{s.movement}: {s.description}" for s in samples.list_styles()]
     s.upload = w.FileUpload(accept="image/*", multiple=False,
                                description=t("studio.photo"))  # fmt: skip
-    s.sample = w.Dropdown(options=samples.CONTENT_PHOTOS, value="chelsea",
-                             description=t("studio.sample"))  # fmt: skip
+    photos = [(t("studio.your_photo"), ""), *[(n, n) for n in samples.CONTENT_PHOTOS]]
+    s.sample = w.Dropdown(options=photos, value="chelsea" if s._photo is None else "",
+                          description=t("studio.sample"))  # fmt: skip
     s.gallery = w.ToggleButtons(options=names, value="swirl", tooltips=tips,
                                    description=t("studio.style"))  # fmt: skip
     thumbs = [
@@ -64,7 +65,7 @@ def build(s: Studio) -> None:
     s.area = w.Dropdown(options=[(areas[a], a) for a in AREAS], description=t("studio.area"))
     s.mask_upload = w.FileUpload(accept="image/*", multiple=False,
                                     description=t("studio.mask"))  # fmt: skip
-    s.seed = w.IntText(0, description=t("studio.seed"))
+    s.seed = w.BoundedIntText(0, min=0, max=2**31 - 1, description=t("studio.seed"))
     s.buttons = {
         m: w.Button(description=t("studio.button", mode=mode_name(m), size=s.sizes[m]), icon=icon)
         for m, icon in (("preview", "eye"), ("paint", "paint-brush"), ("print", "print"))
@@ -78,8 +79,8 @@ def build(s: Studio) -> None:
     for mode, button in s.buttons.items():
         button.on_click(lambda _, m=mode: s.start(m))
     s.stop_button.on_click(lambda _: s.stop())
-    s.upload.observe(lambda _: s._new_photo("upload"), names="value")
-    s.sample.observe(lambda _: s._new_photo("sample"), names="value")
+    s.upload.observe(lambda _: s._uploaded(), names="value")
+    s.sample.observe(lambda _: s._new_photo(), names="value")
     s.area.observe(lambda _: s._show_photo(), names="value")
     s.mask_upload.observe(lambda _: s._show_photo(), names="value")
     s.widget = w.VBox(

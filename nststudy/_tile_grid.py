@@ -6,6 +6,7 @@ Pure functions of shapes (no TensorFlow), re-exported by :mod:`nststudy.tiles`.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -157,9 +158,11 @@ def print_shortfall(
         return None
     tile = AUTO_TILES[0] if tile is None else tile
     need = estimate_memory(size, tile, aspect)
-    if available is None:  # measured now: what this process holds already (Python,
-        # TensorFlow and VGG19 in a notebook's kernel) is in the estimate and not free
+    if available is None and "tensorflow" in sys.modules:  # measured in a process that holds
+        # TensorFlow (a notebook's kernel): what it holds of the estimate's base is not free
         have, need = available_memory(), need - min(resident_bytes(), PRINT_BASE_BYTES)
+    elif available is None:  # (before TensorFlow: what is resident is other data)
+        have = available_memory()
     else:
         have = available
     return None if need <= have else (need, have, tile)

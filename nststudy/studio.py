@@ -88,10 +88,11 @@ class Studio:
         self.steps = steps or {}
         self._photo = photo
         self._upload: tuple[str | None, np.ndarray | None] = (None, None)  # (sha256, decoded)
-        self._source = "sample"  # the photo chosen last: "upload" or "sample"
         self._mask: tuple[str | None, np.ndarray | None] = (None, None)  # (sha256, read)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # the job's end vs stop(): who writes the status last
+        self._busy = False
         self.result: np.ndarray | None = None
         self.settings: dict[str, Any] = {}
         self.error: str | None = None
@@ -102,21 +103,35 @@ class Studio:
     @property
     def running(self) -> bool:
         """True while a button's job runs."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._busy
 
-    def _new_photo(self, source: str) -> None:
-        """A photo was uploaded or a sample picked: that one is painted from now on, and the
-        last painting's download and message go (a running job's result still comes)."""
-        self._source = source
+    def _say(self, text: str, error: bool = False) -> None:
+        """Show ``text`` in the status line (an error in red, escaped: it may name a file)."""
+        style = ' style="color:#b00"' if error else ""
+        text = html.escape(text) if error else text
+        self.status.value = f'<span class="{MARKER}"{style}>{text}</span>'
+
+    def _uploaded(self) -> None:
+        """A photo arrived: the dropdown says "(your photo)", and it is the one painted."""
+        if self.sample.value:
+            self.sample.value = ""  # (its observer shows the photo)
+        else:
+            self._new_photo()
+
+    def _new_photo(self) -> None:
+        """Another photo was chosen: the last painting's download and message go (a running
+        job's result still comes), and the photo is shown."""
         if not self.running:
             self.download.value = ""
-            self.status.value = f'<span class="{MARKER}">{t("studio.pick")}</span>'
+            self._say(t("studio.pick"))
         self._show_photo()
 
     def photo(self) -> np.ndarray:
-        """The photo to paint: the upload or the sample, whichever was chosen last (float32,
-        ≤ 4096 px)."""
-        if self.upload.value and self._source == "upload":
+        """The photo to paint: the sample picked in the dropdown, or — with "(your photo)" —
+        the upload (float32, ≤ 4096 px)."""
+        if self.sample.value:
+            return samples.content_photo(self.sample.value, max_dim=1024)
+        if self.upload.value:
             from ._decode import open_bytes
 
             item = self.upload.value[0]
@@ -130,7 +145,7 @@ class Studio:
             return self._upload[1]
         if self._photo is not None:
             return self._photo
-        return samples.content_photo(self.sample.value, max_dim=1024)
+        raise ValueError(t("studio.upload_first"))
 
     def mask(self) -> np.ndarray | None:
         """What the style covers (1 = paint) at the photo's size, from ``area`` and the
@@ -148,15 +163,20 @@ class Studio:
         return studio_mask(self.photo(), self.area.value, own)
 
     def _show_photo(self) -> None:
-        """The photo, the part kept as photo shown dimmed (to check the subject guess)."""
+        """The photo, the part kept as photo shown dimmed (to check the subject guess); not
+        while a job runs (its live picture stays)."""
+        if self.running:
+            return
         try:
             photo, mask = self.photo(), self.mask()
-            if mask is not None:
-                photo = photo * (0.35 + 0.65 * mask[..., None])
-            self.image.value = png_bytes(resize_longest(photo, 512))
         except ValueError as err:
-            why = html.escape(str(err))  # names the user's file: shown as text, not markup
-            self.status.value = f'<span class="{MARKER}" style="color:#b00">{why}</span>'
+            self._say(str(err), error=True)
+            return
+        if "color:#b00" in self.status.value:  # the problem shown last is gone
+            self._say(t("studio.pick"))
+        if mask is not None:
+            photo = photo * (0.35 + 0.65 * mask[..., None])
+        self.image.value = png_bytes(resize_longest(photo, 512))
 
     def config(self, mode: str) -> Config:
         """The settings the widgets describe now, for ``mode``: at the mode's size, or at the
@@ -183,14 +203,6 @@ class Studio:
         fits = largest_fitting_size(h, w, config, available_memory())
         return config if fits >= size else config.at_size(fits, steps=self.steps.get(mode))
 
-    def _aspect(self) -> float:
-        """The photo's short side over its long side (1 for a bad upload: painting says why)."""
-        try:
-            h, w = self.photo().shape[:2]
-        except ValueError:
-            return 1.0
-        return min(h, w) / max(h, w)
-
     def _working_size(self, mode: str) -> int:
         """The size a button paints at before any memory limit (print: the working size)."""
         return self.sizes["paint"] if mode == "print" else self.sizes[mode]
@@ -210,8 +222,16 @@ class Studio:
         """Start painting in the background (what the buttons do); ``False`` if refused."""
         if self.running:
             return False
-        if mode == "print" and (why := print_refusal(self.sizes["print"], aspect=self._aspect())):
-            self.status.value = f'<span class="{MARKER}" style="color:#b00">{why}</span>'
+        try:  # what this job paints, read now: widgets changed meanwhile are the next job's
+            job = (self.photo(), self.styles(), self.mask(), self.area.value)
+        except ValueError as err:
+            self._say(str(err), error=True)
+            return False
+        h, w = job[0].shape[:2]
+        if mode == "print" and (
+            why := print_refusal(self.sizes["print"], aspect=min(h, w) / max(h, w))
+        ):
+            self._say(why, error=True)
             return False
         self._stop.clear()
         self.error = None
@@ -222,16 +242,18 @@ class Studio:
             if config.size >= self._working_size(mode)
             else t("studio.painting_smaller", mode=mode_name(mode), size=config.size)
         )
-        self.status.value = f'<span class="{MARKER}">{text}</span>'
+        self._say(text)
         self.stop_button.disabled = False
         for button in self.buttons.values():  # one job at a time: no click that does nothing
             button.disabled = True
-        name = self._file_name(self.styles())  # the photo and styles this job paints
-        self._thread = threading.Thread(target=self._run, args=(mode, config, name), daemon=True)
+        name = self._file_name(job[1])  # the photo and styles this job paints
+        self._busy = True
+        args = (mode, config, name, job)
+        self._thread = threading.Thread(target=self._run, args=args, daemon=True)
         self._thread.start()
         return True
 
-    def _run(self, mode: str, config: Config, name: str) -> None:
+    def _run(self, mode: str, config: Config, name: str, job: tuple) -> None:
         last, offset = [0.0], [config.total_steps]
 
         def show(img: np.ndarray) -> None:  # a preview every second at most, ≤ 1024 px
@@ -249,9 +271,9 @@ class Studio:
             show(canvas)
             return self._stop.is_set()
 
-        t0 = time.perf_counter()
+        t0, final = time.perf_counter(), ("", False)
         try:
-            photo, styles, mask, area = self.photo(), self.styles(), self.mask(), self.area.value
+            photo, styles, mask, area = job
             key = painting_key(photo, styles, config, mask)
             print_size = self.sizes["print"] if mode == "print" else None
             reuse = self._painted[1] if print_size and self._painted[0] == key else None
@@ -259,35 +281,38 @@ class Studio:
                 offset[0] = 0
                 self.progress.max, self.progress.value = 1, 0  # tiles: counted once known
                 text = t("studio.printing_painting", size=print_size)
-                self.status.value = f'<span class="{MARKER}">{text}</span>'
+                self._say(text)
             image, settings, stopped, raw = paint_photo(
                 photo, styles, config, print_size, callback, painting=reuse,
                 tile_callback=on_tile, mask=mask, area=area,
             )  # fmt: skip
-            if raw is not None:  # what "print" refines; a stopped painting is not one to print
+            if mode == "paint":  # what "print" refines; a stopped painting is not one to print
                 self._painted = (None, None) if stopped else (key, raw)
             self.result, self.settings = image, settings
             self.image.value = png_bytes(resize_longest(load_image(image), 1024))
             self.download.value = download_html(image, settings, name)
             note = t("studio.stopped_early") if stopped else ""
-            done = t("studio.done", seconds=f"{time.perf_counter() - t0:.0f}", note=note)
-            self.status.value = f'<span class="{MARKER}">{done}</span>'
+            final = (t("studio.done", seconds=f"{time.perf_counter() - t0:.0f}", note=note), False)
         except Exception as err:  # shown to the user instead of a silent thread death
             self.error = f"{type(err).__name__}: {err}"
-            why = html.escape(self.error)
-            self.status.value = f'<span class="{MARKER}" style="color:#b00">{why}</span>'
+            final = (self.error, True)
         finally:
-            self.stop_button.disabled = True
-            for button in self.buttons.values():
-                button.disabled = False
+            with self._lock:  # after a "stopping…" of stop(), never before it
+                self._busy = False
+                self._say(*final)
+                self.stop_button.disabled = True
+                for button in self.buttons.values():
+                    button.disabled = False
 
     def _file_name(self, styles: list[tuple[str, float]]) -> str:
         """``<photo>__<style>``, as ``nststudy paint`` names its files (and the class gallery
         reads them: a learner adds ``<name>__`` in front)."""
-        if self.upload.value and self._source == "upload":
+        if self.sample.value:
+            photo = self.sample.value
+        elif self.upload.value:
             photo = Path(self.upload.value[0]["name"]).stem
         else:
-            photo = "photo" if self._photo is not None else self.sample.value
+            photo = "photo"
         return metadata.base_name(photo, "+".join(name for name, _ in styles))
 
     def stop(self) -> None:
@@ -295,9 +320,10 @@ class Studio:
         print stopped while painting skips its tiles, one stopped during them keeps those
         done)."""
         self._stop.set()
-        if self.running:
-            self.stop_button.disabled = True
-            self.status.value = f'<span class="{MARKER}">{t("widget.stopping")}</span>'
+        with self._lock:
+            if self._busy:
+                self.stop_button.disabled = True
+                self._say(t("widget.stopping"))
 
     def wait(self, timeout: float | None = None) -> np.ndarray | None:
         """Block until the running job ends; returns the result (``None`` on error/timeout)."""

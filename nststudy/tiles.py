@@ -310,8 +310,8 @@ def paint_print(
     if check_memory and (short := print_shortfall(print_size, tile, aspect)):
         need, have, _ = short
         raise MemoryError(
-            f"a {print_size} px print with {tile} px tiles needs about {need / 1e9:.1f} GB "
-            f"but {have / 1e9:.1f} GB is available; use smaller tiles or a smaller print"
+            f"a {print_size} px print with {tile} px tiles needs about {need / 2**30:.1f} GiB "
+            f"but {have / 2**30:.1f} GiB is available; use smaller tiles or a smaller print"
         )
     plain = config.replace(preserve_colors=None, strokes=0.0)
     stopped = None

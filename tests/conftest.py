@@ -16,6 +16,8 @@ if "NSTSTUDY_VGG19_WEIGHTS" not in os.environ and _WEIGHTS.is_file():
 if "NSTSTUDY_SAMPLES_DIR" not in os.environ and (SHARED / "images").is_dir():
     os.environ["NSTSTUDY_SAMPLES_DIR"] = str(SHARED / "images")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The memory checks are under test: a developer's override must not switch them off here.
+os.environ.pop("NSTSTUDY_IGNORE_MEMORY_LIMIT", None)
 
 
 @pytest.fixture(scope="session")

@@ -324,6 +324,7 @@ def test_studio_speaks_the_language(lang, monkeypatch) -> None:
     set_language(lang)
     want = STUDIO[lang]
     monkeypatch.setattr("nststudy.paint.available_memory", lambda: 10**13)
+    monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: 10**13)  # the print's
     s = studio.Studio(sizes={"preview": 48, "paint": 64}, photo=np.zeros((48, 48, 3), np.float32))
     controls = [s.upload, s.sample, s.gallery, s.blend, s.blend_weight, s.strength]
     controls += [s.style_scale, s.colors, s.strokes, s.stop_button, s.progress]
@@ -347,7 +348,7 @@ def test_studio_speaks_the_language(lang, monkeypatch) -> None:
     assert want["painting"] in started[0] and want["done"] in s.status.value
     assert want["download"] in s.download.value
     why = studio.print_refusal(2048, available=int(1.5 * 2**30))
-    assert why.startswith(want["refusal"]) and "1.5 GB" in why
+    assert why.startswith(want["refusal"]) and "1.5 GiB" in why
 
 
 def test_figures_set_up_the_chinese_font_from_the_environment(monkeypatch, tmp_path) -> None:

@@ -46,8 +46,8 @@ def test_studio_config_follows_the_sliders() -> None:
 def test_print_is_refused_with_the_numbers_when_memory_is_short() -> None:
     binder = int(1.5 * 2**30)  # Binder's 2 GB, less the kernel with TensorFlow loaded
     why = studio.print_refusal(2048, available=binder)
-    assert why is not None and "2048 px" in why and "1.5 GB is free" in why
-    need = float(re.search(r"about ([\d.]+) GB", why).group(1))
+    assert why is not None and "2048 px" in why and "1.5 GiB is free" in why
+    need = float(re.search(r"about ([\d.]+) GiB", why).group(1))
     assert need > 1.5
     assert studio.print_refusal(2048, available=10**12) is None
 
@@ -141,17 +141,20 @@ def test_buttons_wait_for_the_running_job_and_stop_says_so(
     assert s.start("paint") and entered.wait(10)
     assert all(b.disabled for b in s.buttons.values()) and not s.stop_button.disabled
     assert not s.start("preview")  # one job at a time
+    s.download.value = "the last painting's link"
     s.upload.value = _upload("second.png", _png((20, 20)))  # chosen while the first paints
+    assert s.download.value == "the last painting's link"  # the job's result still comes
     s.stop()
     assert s.stop_button.disabled and "stopping" in s.status.value
     s.wait(timeout=30)
-    assert not any(b.disabled for b in s.buttons.values())
+    assert not any(b.disabled for b in s.buttons.values()) and "Done" in s.status.value
     assert 'download="first__swirl.png"' in s.download.value  # the photo it painted
-    s.sample.value = "astronaut"  # a sample picked after an upload: the sample is painted
+    assert s.photo().shape == (20, 20, 3) and s.sample.value == ""  # "(your photo)"
+    s.sample.value = "chelsea"  # the sample shown before the upload: picked again
     assert s.download.value == "" and s.photo().shape != (20, 20, 3)
-    assert s._file_name(s.styles()) == "astronaut__swirl"
+    assert s._file_name(s.styles()) == "chelsea__swirl"
     s.upload.value = _upload("third.png", _png((20, 20)))
-    assert s.photo().shape == (20, 20, 3)
+    assert s.photo().shape == (20, 20, 3) and s._file_name(s.styles()) == "third__swirl"
 
 
 def test_preview_paints_and_offers_a_download(weights: Path) -> None:
@@ -284,6 +287,7 @@ def test_background_only_own_mask_and_seed_reach_the_painting(weights: Path) -> 
     buf = io.BytesIO()
     Image.fromarray(left).save(buf, "PNG")
     s.mask_upload.value = _upload("left.png", buf.getvalue())
+    assert "color:#b00" not in s.status.value  # the problem shown is gone with it
     mask = s.mask()
     assert mask.shape == (48, 64) and mask[:, :28].min() > 0.9 and mask[:, 36:].max() < 0.1
     s.area.value, s.seed.value = "background", 7
