@@ -17,6 +17,7 @@ import hashlib
 import html
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -167,12 +168,16 @@ class Studio:
         while a job runs (its live picture stays)."""
         if self.running:
             return
-        try:
-            photo, mask = self.photo(), self.mask()
+        try:  # notices (an animated GIF's first frame, a turned mask, no clear subject) go
+            with warnings.catch_warnings(record=True) as notes:  # to the page, not a log
+                warnings.simplefilter("always")
+                photo, mask = self.photo(), self.mask()
         except ValueError as err:
             self._say(str(err), error=True)
             return
-        if "color:#b00" in self.status.value:  # the problem shown last is gone
+        if notes:
+            self._say(" ".join(dict.fromkeys(str(n.message) for n in notes)), error=True)
+        elif "color:#b00" in self.status.value:  # the problem shown last is gone
             self._say(t("studio.pick"))
         if mask is not None:
             photo = photo * (0.35 + 0.65 * mask[..., None])

@@ -274,6 +274,22 @@ def _subject_photo() -> bytes:
     return buf.getvalue()
 
 
+def test_a_notice_reaches_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Warnings while a photo or mask is read (no clear subject: an ellipse instead) are shown
+    in the status line: in the no-code app nobody reads the kernel's log."""
+
+    def no_subject(photo: np.ndarray) -> np.ndarray:
+        import warnings
+
+        warnings.warn("no clear subject found; using a centred ellipse", UserWarning, 2)
+        return np.ones(photo.shape[:2], np.float32)
+
+    monkeypatch.setattr("nststudy.masks.auto_foreground_mask", no_subject)
+    s = studio.Studio()
+    s.area.value = "background"
+    assert "no clear subject found" in s.status.value
+
+
 def test_background_only_own_mask_and_seed_reach_the_painting(weights: Path) -> None:
     s = studio.Studio(sizes={"preview": 64}, steps={"preview": 3})
     s.upload.value = _upload("me.png", _subject_photo())
@@ -291,6 +307,7 @@ def test_background_only_own_mask_and_seed_reach_the_painting(weights: Path) -> 
     mask = s.mask()
     assert mask.shape == (48, 64) and mask[:, :28].min() > 0.9 and mask[:, 36:].max() < 0.1
     s.area.value, s.seed.value = "background", 7
+    assert "color:#b00" not in s.status.value  # a clear subject: no notice
     mask = s.mask()  # the guessed subject, the disc, is kept as photo
     assert mask[20:28, 28:36].max() < 0.1 and mask[:6, :6].min() > 0.9
     s.buttons["preview"].click()
