@@ -279,7 +279,7 @@ def resident_bytes() -> int:
 
 
 def _fmt(n: float) -> str:
-    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
 def largest_fitting_size(height: int, width: int, config: Config, available: int) -> int:

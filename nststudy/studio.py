@@ -168,15 +168,19 @@ class Studio:
         while a job runs (its live picture stays)."""
         if self.running:
             return
+        if not (self.sample.value or self.upload.value or self._photo is not None):
+            self._say(t("studio.upload_first"))  # "(your photo)" before an upload: a hint
+            return
         try:  # notices (an animated GIF's first frame, a turned mask, no clear subject) go
-            with warnings.catch_warnings(record=True) as notes:  # to the page, not a log
-                warnings.simplefilter("always")
+            with warnings.catch_warnings(record=True) as caught:  # to the page, not a log
+                warnings.simplefilter("always", UserWarning)
                 photo, mask = self.photo(), self.mask()
-        except ValueError as err:
+        except Exception as err:  # a bad upload, or no memory for it: said, not raised
             self._say(str(err), error=True)
             return
+        notes = [str(n.message) for n in caught if issubclass(n.category, UserWarning)]
         if notes:
-            self._say(" ".join(dict.fromkeys(str(n.message) for n in notes)), error=True)
+            self._say(" ".join(dict.fromkeys(notes)))
         elif "color:#b00" in self.status.value:  # the problem shown last is gone
             self._say(t("studio.pick"))
         if mask is not None:
@@ -229,7 +233,8 @@ class Studio:
             return False
         try:  # what this job paints, read now: widgets changed meanwhile are the next job's
             job = (self.photo(), self.styles(), self.mask(), self.area.value)
-        except ValueError as err:
+        except Exception as err:  # a bad upload, or no memory for it: said, not raised
+            self.error = f"{type(err).__name__}: {err}"
             self._say(str(err), error=True)
             return False
         h, w = job[0].shape[:2]
@@ -252,10 +257,17 @@ class Studio:
         for button in self.buttons.values():  # one job at a time: no click that does nothing
             button.disabled = True
         name = self._file_name(job[1])  # the photo and styles this job paints
-        self._busy = True
         args = (mode, config, name, job)
         self._thread = threading.Thread(target=self._run, args=args, daemon=True)
-        self._thread.start()
+        self._busy = True
+        try:
+            self._thread.start()
+        except RuntimeError:  # no thread to be had: nothing runs, the buttons come back
+            self._busy = False
+            for button in self.buttons.values():
+                button.disabled = False
+            self.stop_button.disabled = True
+            raise
         return True
 
     def _run(self, mode: str, config: Config, name: str, job: tuple) -> None:

@@ -579,7 +579,7 @@ def test_stylize_refuses_what_memory_cannot_hold(
     with pytest.raises(resources.ResourceError) as info:
         stylize(photo, photo, PRESETS["default"].at_size(2048))
     message = str(info.value)
-    assert "2048×1536 px" in message and "700 MB is available" in message
+    assert "2048×1536 px" in message and "700 MiB is available" in message
     assert "--size" in message and resources.IGNORE_ENV in message
     assert isinstance(info.value, ValueError)
 
@@ -753,7 +753,7 @@ def test_check_fits_message_and_override(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(ResourceError) as info:
         check_fits(3072, 4096, cfg, available=4 * GB)
     message = str(info.value)
-    assert "4096×3072 px" in message and "4.0 GB is available" in message
+    assert "4096×3072 px" in message and "4.0 GiB is available" in message
     fits = int(message.split("--size ")[1].split(")")[0])
     assert 256 <= fits < 4096
     check_fits(round(3072 * fits / 4096), fits, cfg, available=4 * GB)  # the advice works

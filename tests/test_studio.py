@@ -115,6 +115,9 @@ def test_print_check_counts_the_kernel_once_and_can_be_overridden(
     assert need == estimate_memory(2048, 512, 0.75) - 7 * 10**8 and have == 10**8
     monkeypatch.setattr("nststudy._tile_grid.resident_bytes", lambda: 5 * 10**9)
     assert print_shortfall(2048, 512)[0] == estimate_memory(2048, 512) - PRINT_BASE_BYTES
+    with monkeypatch.context() as m:  # before TensorFlow (the CLI's check): no credit
+        m.delitem(sys.modules, "tensorflow")
+        assert print_shortfall(2048, 512)[0] == estimate_memory(2048, 512)
     monkeypatch.setenv("NSTSTUDY_IGNORE_MEMORY_LIMIT", "1")
     assert print_shortfall(2048, 512) is None and studio.print_refusal(2048) is None
 
@@ -287,7 +290,10 @@ def test_a_notice_reaches_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("nststudy.masks.auto_foreground_mask", no_subject)
     s = studio.Studio()
     s.area.value = "background"
-    assert "no clear subject found" in s.status.value
+    assert "no clear subject found" in s.status.value and "color:#b00" not in s.status.value
+    s.sample.value = ""  # "(your photo)" before any upload: a hint, not an error
+    assert "Upload a photo first" in s.status.value and "color:#b00" not in s.status.value
+    assert not s.start("preview") and "Upload a photo first" in s.error
 
 
 def test_background_only_own_mask_and_seed_reach_the_painting(weights: Path) -> None:
