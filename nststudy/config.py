@@ -14,7 +14,10 @@ Presets:
 - ``tutorial`` — the tensorflow.org recipe: Adam(lr 0.02, β1 0.99, ε 0.1), style 1e-2,
   content 1e4, TV 30, pixels in [0, 1], 1000 steps at 512 px.
 - ``default`` — nststudy's choice for quality per second on a CPU: L-BFGS from the photo,
-  the paper's ``conv4_2`` content layer, one size (512 px, 200 iterations). Coarse-to-fine was
+  the paper's ``conv4_2`` content layer at weight 1e3 (style 1e-2, TV 30: at the tutorial's
+  1e4 this layer held a real painting's style back — Starry Night on Tübingen came out nearly
+  the photo, the style loss down by a fifth, ``benchmarks/README.md``, session 13), one size
+  (512 px, 200 iterations). Coarse-to-fine was
   measured and left out: the ``conv4_1`` Gram term, ~99% of the starting loss, depends on the
   scale, so a smaller stage's result, upsampled, starts the full-size stage barely lower than
   the photo does (see ``benchmarks/README.md``).
@@ -248,7 +251,7 @@ PRESETS: dict[str, Config] = {
         sizes=(512,),
         steps=(1000,),
     ),
-    "default": Config(name="default", sizes=(512,), steps=(200,)),
+    "default": Config(name="default", content_weight=1e3, sizes=(512,), steps=(200,)),
 }
 PRESETS["preview"] = PRESETS["default"].at_size(256, steps=50).replace(name="preview")
 
