@@ -107,9 +107,9 @@ class Studio:
         return self._busy
 
     def _say(self, text: str, error: bool = False) -> None:
-        """Show ``text`` in the status line (an error in red, escaped: it may name a file)."""
+        """Show ``text`` in the status line (an error in red), escaped: it may name a file."""
         style = ' style="color:#b00"' if error else ""
-        text = html.escape(text) if error else text
+        text = html.escape(text, quote=False)  # (element text: &, <, > are what matter)
         self.status.value = f'<span class="{MARKER}"{style}>{text}</span>'
 
     def _uploaded(self) -> None:

@@ -284,13 +284,14 @@ def test_a_notice_reaches_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_subject(photo: np.ndarray) -> np.ndarray:
         import warnings
 
-        warnings.warn("no clear subject found; using a centred ellipse", UserWarning, 2)
+        warnings.warn("<b>x</b>.png: no clear subject found; a centred ellipse", UserWarning, 2)
         return np.ones(photo.shape[:2], np.float32)
 
     monkeypatch.setattr("nststudy.masks.auto_foreground_mask", no_subject)
     s = studio.Studio()
     s.area.value = "background"
     assert "no clear subject found" in s.status.value and "color:#b00" not in s.status.value
+    assert "&lt;b&gt;x&lt;/b&gt;.png" in s.status.value  # a file's name: text, not markup
     s.sample.value = ""  # "(your photo)" before any upload: a hint, not an error
     assert "Upload a photo first" in s.status.value and "color:#b00" not in s.status.value
     assert not s.start("preview") and "Upload a photo first" in s.error
