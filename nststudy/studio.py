@@ -88,8 +88,7 @@ class Studio:
         self.sizes = {m: s for m, (s, _) in MODES.items()} | (sizes or {})
         self.steps = steps or {}
         self._photo = photo
-        self._upload: tuple[str | None, np.ndarray | None] = (None, None)  # (sha256, decoded)
-        self._mask: tuple[str | None, np.ndarray | None] = (None, None)  # (sha256, read)
+        self._read: dict[str, tuple[str, np.ndarray]] = {}  # upload → (sha256, what was read)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()  # the job's end vs stop(): who writes the status last
@@ -135,18 +134,24 @@ class Studio:
         if self.upload.value:
             from ._decode import open_bytes
 
-            item = self.upload.value[0]
-            data = bytes(item["content"])
-            key = hashlib.sha256(data).hexdigest()
-            if self._upload[0] != key:  # decoded once per upload, not per button press
+            def decode(data: bytes, name: str) -> np.ndarray:
                 # JPEGs are decoded at a reduced scale when large; over Pillow's limit, refused
-                photo = open_bytes(data, item["name"], 4096, False)
-                photo = shrink_longest(photo, 4096)
-                self._upload = (key, photo)
-            return self._upload[1]
+                return shrink_longest(open_bytes(data, name, 4096, False), 4096)
+
+            return self._uploaded_file("photo", self.upload, decode)
         if self._photo is not None:
             return self._photo
         raise ValueError(t("studio.upload_first"))
+
+    def _uploaded_file(self, slot: str, upload: Any, read: Any) -> np.ndarray:
+        """``read(bytes, file name)`` of the file in ``upload``, once per upload (not per
+        button press or slider move): kept under ``slot`` with the bytes' hash."""
+        item = upload.value[0]
+        data = bytes(item["content"])
+        key = hashlib.sha256(data).hexdigest()
+        if self._read.get(slot, ("",))[0] != key:
+            self._read[slot] = (key, read(data, item["name"]))
+        return self._read[slot][1]
 
     def mask(self) -> np.ndarray | None:
         """What the style covers (1 = paint) at the photo's size, from ``area`` and the
@@ -155,12 +160,7 @@ class Studio:
         if self.area.value == "mask" and self.mask_upload.value:
             from .masks import read_mask
 
-            item = self.mask_upload.value[0]
-            data = bytes(item["content"])
-            key = hashlib.sha256(data).hexdigest()
-            if self._mask[0] != key:  # read once per upload
-                self._mask = (key, read_mask(item["name"], data))
-            own = self._mask[1]
+            own = self._uploaded_file("mask", self.mask_upload, lambda d, n: read_mask(n, d))
         return studio_mask(self.photo(), self.area.value, own)
 
     def _show_photo(self) -> None:
