@@ -51,6 +51,29 @@ def _gram_np(f: Any, norm: bool = True) -> np.ndarray:
     return g / (f.shape[1] * f.shape[2]) if norm else g
 
 
+def _with_gradient(result: CheckResult, fn: Any, cases: Callable[[], list[Case]]) -> CheckResult:
+    """A loss the optimiser can use: once the values are right, ``fn`` must also pass
+    TensorFlow's gradient back to its first argument (NumPy, ``.numpy()`` or ``float()``
+    inside it gives the right numbers but no gradient: nothing would train)."""
+    if not result.passed:
+        return result
+    import tensorflow as tf
+
+    label, args, _ = cases()[0]
+    first = tf.convert_to_tensor(args[0])
+    try:
+        with tf.GradientTape() as tape:
+            tape.watch(first)
+            out = fn(first, *args[1:])
+        grad = tape.gradient(out, first) if tf.is_tensor(out) else None
+    except Exception:  # e.g. NumPy refusing a watched tensor: no gradient either
+        grad = None
+    if grad is None or not bool(tf.reduce_all(tf.math.is_finite(grad))):
+        where = t("check.case", i=1, n=1, label=label, problem=t("check.no_gradient"))
+        return CheckResult(result.name, False, where, t("check.hint.no_gradient"))
+    return result
+
+
 def check_content_loss(fn: Any) -> CheckResult:
     """``fn(F, P)`` → scalar ``mean((F − P)²)`` for feature maps ``(1, H, W, C)`` (tf tensors)."""
     import tensorflow as tf
@@ -71,7 +94,8 @@ def check_content_loss(fn: Any) -> CheckResult:
         (t("check.content_loss.root"), lambda f, p: np.sqrt(np.mean(d(f, p) ** 2))),
         (t("check.hint.square_not_abs"), lambda f, p: np.mean(np.abs(d(f, p)))),
     ]
-    return run_check("content_loss", fn, cases, mistakes, "tf.reduce_mean(tf.square(F - P))")
+    result = run_check("content_loss", fn, cases, mistakes, "tf.reduce_mean(tf.square(F - P))")
+    return _with_gradient(result, fn, cases)
 
 
 def check_gram(fn: Any) -> CheckResult:
@@ -92,7 +116,7 @@ def check_gram(fn: Any) -> CheckResult:
         (t("check.gram.hw_squared"), lambda f: _gram_np(f) / hw(f)),
     ]
     hint = "G = tf.einsum('bijc,bijd->bcd', F, F) / (H * W)"
-    return run_check("gram", fn, cases, mistakes, hint)
+    return _with_gradient(run_check("gram", fn, cases, mistakes, hint), fn, cases)
 
 
 def check_style_loss(fn: Any) -> CheckResult:
@@ -123,7 +147,8 @@ def check_style_loss(fn: Any) -> CheckResult:
         (t("check.style_loss.root"), lambda f, a: np.sqrt(np.mean(diff(f, a) ** 2))),
         (t("check.hint.square_not_abs"), lambda f, a: np.mean(np.abs(diff(f, a)))),
     ]
-    return run_check("style_loss", fn, cases, mistakes, "tf.reduce_mean(tf.square(gram(F) - A))")
+    hint = "tf.reduce_mean(tf.square(gram(F) - A))"
+    return _with_gradient(run_check("style_loss", fn, cases, mistakes, hint), fn, cases)
 
 
 def check_tv_loss(fn: Any) -> CheckResult:
@@ -152,7 +177,7 @@ def check_tv_loss(fn: Any) -> CheckResult:
         (t("check.tv_loss.one_direction"), lambda x: np.sum(np.abs(dx(x)))),
     ]
     hint = t("check.tv_loss.hint")
-    return run_check("tv_loss", fn, cases, mistakes, hint)
+    return _with_gradient(run_check("tv_loss", fn, cases, mistakes, hint), fn, cases)
 
 
 def check_layer_shares(fn: Any) -> CheckResult:

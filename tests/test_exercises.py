@@ -215,6 +215,24 @@ def test_a_gram_of_shape_c_by_c_is_accepted_for_batch_one():
     assert ex.check_gram(lambda f: gram_matrix(f)[0]).passed
 
 
+@pytest.mark.parametrize(
+    "check, numpy_answer",
+    [
+        (ex.check_content_loss, lambda f, p: np.mean((np.asarray(f) - np.asarray(p)) ** 2)),
+        (ex.check_gram, lambda f: gram_matrix(f).numpy()),
+        (ex.check_style_loss, lambda f, a: float(style_loss(f, a))),
+        (ex.check_tv_loss, lambda x: tf.constant(float(total_variation_loss(x)))),
+    ],
+    ids=["content numpy", "gram .numpy()", "style float()", "tv re-wrapped constant"],
+)
+def test_right_numbers_without_a_gradient_fail(check, numpy_answer):
+    """The exercises say "TensorFlow operations only": NumPy inside gives the right values
+    but no gradient, and the optimiser could not use it."""
+    result = check(numpy_answer)
+    assert not result.passed and "gradient" in result.message, result
+    assert "tf.reduce_mean" in result.hint
+
+
 def test_library_references_pass_their_own_checks():
     assert ex.check_to_vgg(to_vgg) and ex.check_content_loss(content_loss)
     assert ex.check_tv_loss(total_variation_loss) and ex.check_style_loss(style_loss)
