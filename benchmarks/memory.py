@@ -6,8 +6,8 @@ default 25 fill its 20-pair history) and read the peak (``ru_maxrss``). The grow
 floor is what :func:`nststudy.resources.estimate_stylize_memory` predicts; the table shows both.
 
     python -m benchmarks.memory                       # square 128, 256, 384, 512 px (minutes)
-    python -m benchmarks.memory --sizes 256x256 384x512 --steps 25 --tag mine
-    python -m benchmarks.memory --sizes 384x512 --steps 25 --mask --tag masked
+    python -m benchmarks.memory --sizes 256x256 384x512 --steps 45 --tag mine
+    python -m benchmarks.memory --sizes 384x512 --steps 45 --mask --tag masked
 
 ``--mask`` paints with a mask (left half kept as the photo), whose masked style Grams hold a
 scaled copy of every style layer's features.
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__)
     parser.add_argument("--sizes", nargs="+", default=DEFAULT_SIZES, help="HxW, e.g. 384x512")
     parser.add_argument(
-        "--steps", type=int, default=25, help="L-BFGS iterations per size (> 20: history full)"
+        "--steps", type=int, default=45, help="L-BFGS iterations per size (> 40: history full)"
     )
     parser.add_argument("--tag", default="memory", help="name of the results file")
     parser.add_argument("--mask", action="store_true", help="paint with a half mask")

@@ -59,7 +59,8 @@ class Config:
         style_layers: layers whose Gram matrices are compared with the style image.
         style_layer_weights: relative weight of each style layer (``None`` = equal); the
             weights are normalised to sum to 1.
-        content_weight: multiplier of the content loss.
+        content_weight: multiplier of the content loss (the field's 1e4 is the tutorial's;
+            the ``default`` preset uses 1e3, see ``PRESETS``).
         style_weight: multiplier of the style loss.
         tv_weight: multiplier of the total-variation loss.
         formulas: ``"standard"`` (tutorial normalisations) or ``"article"`` (its variants).
