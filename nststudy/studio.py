@@ -147,10 +147,12 @@ class Studio:
         """``read(bytes, file name)`` of the file in ``upload``, once per upload (not per
         button press or slider move): kept under ``slot`` with the bytes' hash."""
         item = upload.value[0]
-        data = bytes(item["content"])
-        key = hashlib.sha256(data).hexdigest()
+        key = hashlib.sha256(item["content"]).hexdigest()  # hashes the buffer, no copy
         if self._read.get(slot, ("",))[0] != key:
-            self._read[slot] = (key, read(data, item["name"]))
+            self._read.pop(slot, None)  # the old picture goes before the new one is decoded
+            picture = read(bytes(item["content"]), item["name"])
+            picture.setflags(write=False)  # shared with the job thread: nobody edits it
+            self._read[slot] = (key, picture)
         return self._read[slot][1]
 
     def mask(self) -> np.ndarray | None:
@@ -166,6 +168,9 @@ class Studio:
     def _show_photo(self) -> None:
         """The photo, the part kept as photo shown dimmed (to check the subject guess); not
         while a job runs (its live picture stays)."""
+        for slot, upload in (("photo", self.upload), ("mask", self.mask_upload)):
+            if not upload.value:  # a cleared upload frees its decoded picture
+                self._read.pop(slot, None)
         if self.running:
             return
         if not (self.sample.value or self.upload.value or self._photo is not None):

@@ -92,6 +92,9 @@ def test_upload_too_large_or_unreadable_says_so_as_text(monkeypatch: pytest.Monk
     s.upload.value = _upload("me.png", _png())
     first = s.photo()
     assert s.photo() is first  # decoded once per upload
+    assert not first.flags.writeable  # shared with the job thread, so nobody edits it
+    s.upload.value = ()  # cleared: its decoded picture is not kept
+    assert "photo" not in s._read
 
 
 def test_print_button_refuses_when_it_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
