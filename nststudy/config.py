@@ -11,6 +11,9 @@ Presets:
   its double-normalised style loss and squared-gradient TV, Adam with
   ``ExponentialDecay(2.0, decay_steps=100, decay_rate=0.99)`` on the VGG-preprocessed image,
   initialised from the content photo; one size (its coarse-to-fine was never implemented).
+  One bug is fixed even here: the image is clipped to the valid range after every step
+  (``clip=True``, as in every preset), so that what is saved is what was scored; notebook 09
+  sets ``clip=False`` to show the article's own behaviour.
 - ``tutorial`` — the tensorflow.org recipe: Adam(lr 0.02, β1 0.99, ε 0.1), style 1e-2,
   content 1e4, TV 30, pixels in [0, 1], 1000 steps at 512 px.
 - ``default`` — nststudy's choice for quality per second on a CPU: L-BFGS from the photo,
