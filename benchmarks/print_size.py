@@ -124,6 +124,8 @@ def _paint(args: argparse.Namespace) -> dict:
         callback=progress,
     )
     t2 = time.perf_counter()
+    if args.save_print:  # to compare prints made with other settings (not timed)
+        save_image(args.save_print, out)
     # Tile 1 also pays for the whole-image style Grams and the trace; later tiles are steady.
     steady = len(marks) - 1
     per_tile_cpu = (marks[-1][1] - marks[0][1]) / steady if steady else float("nan")
@@ -166,6 +168,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--max-tiles", type=int, default=0, help="stop after N tiles (>= 2)")
     parser.add_argument("--painting", type=Path, help="use this working-size painting")
     parser.add_argument("--save-painting", type=Path, help="save the painting here (PNG)")
+    parser.add_argument("--save-print", type=Path, help="save the refined print here (PNG)")
     parser.add_argument("--out", type=Path, default=None, help="JSON path")
     parser.add_argument(
         "--first-step",
