@@ -59,7 +59,8 @@ def _with_gradient(result: CheckResult, fn: Any, cases: Callable[[], list[Case]]
         return result
     import tensorflow as tf
 
-    label, args, _ = cases()[0]
+    todo = cases()
+    _, args, _ = todo[0]
     first = tf.convert_to_tensor(args[0])
     try:
         with tf.GradientTape() as tape:
@@ -69,8 +70,8 @@ def _with_gradient(result: CheckResult, fn: Any, cases: Callable[[], list[Case]]
     except Exception:  # e.g. NumPy refusing a watched tensor: no gradient either
         grad = None
     if grad is None or not bool(tf.reduce_all(tf.math.is_finite(grad))):
-        where = t("check.case", i=1, n=1, label=label, problem=t("check.no_gradient"))
-        return CheckResult(result.name, False, where, t("check.hint.no_gradient"))
+        message = t("check.no_gradient", n=len(todo))
+        return CheckResult(result.name, False, message, t("check.hint.no_gradient"))
     return result
 
 

@@ -118,9 +118,9 @@ EN: dict[str, str] = {
     "check.returned_not_numbers": "your function returned {kind} {value}, not numbers",
     "check.answer_not_numbers": "got {kind} {value}, not numbers",
     "check.raised_not_implemented": "your function raised NotImplementedError",
-    "check.no_gradient": "the values are right, but TensorFlow gets no gradient through your "
-    "function (it left TensorFlow on the way: NumPy, .numpy() or float()), so the optimiser "
-    "could not use it",
+    "check.no_gradient": "the values are right in all {n} cases, but TensorFlow gets no "
+    "gradient through your function: it left TensorFlow on the way (NumPy, .numpy(), float(), "
+    "or a new tf.constant / tf.Variable made from a result), so the optimiser could not use it",
     "check.hint.no_gradient": "use TensorFlow operations on the tensors (tf.reduce_mean, "
     "tf.square, tf.einsum, tf.abs, …) instead of np.…",
     "check.raised": "your function raised {error}",
@@ -358,8 +358,9 @@ ZH: dict[str, str] = {
     "check.returned_not_numbers": "你的函数返回了 {kind} {value}，不是数值",
     "check.answer_not_numbers": "得到的是 {kind} {value}，不是数值",
     "check.raised_not_implemented": "你的函数抛出了 NotImplementedError",
-    "check.no_gradient": "数值是对的，但 TensorFlow 无法通过你的函数求梯度（中途离开了 TensorFlow："
-    "用了 NumPy、.numpy() 或 float()），优化器用不了它",
+    "check.no_gradient": "全部 {n} 个情形的数值都对，但 TensorFlow 无法通过你的函数求梯度："
+    "中途离开了 TensorFlow（用了 NumPy、.numpy()、float()，或者用结果新建了 tf.constant / "
+    "tf.Variable），优化器用不了它",
     "check.hint.no_gradient": "对张量使用 TensorFlow 运算（tf.reduce_mean、tf.square、tf.einsum、"
     "tf.abs……），不要用 np.…",
     "check.raised": "你的函数抛出了异常 {error}",

@@ -230,7 +230,13 @@ def test_right_numbers_without_a_gradient_fail(check, numpy_answer):
     but no gradient, and the optimiser could not use it."""
     result = check(numpy_answer)
     assert not result.passed and "gradient" in result.message, result
-    assert "tf.reduce_mean" in result.hint
+    assert "all 3 cases" in result.message and "tf.reduce_mean" in result.hint
+
+
+def test_no_gradient_is_explained_in_chinese_too(lang):
+    lang("zh-CN")
+    result = ex.check_content_loss(lambda f, p: float(content_loss(f, p)))
+    assert not result.passed and "梯度" in result.message and "tf.reduce_mean" in result.hint
 
 
 def test_library_references_pass_their_own_checks():
