@@ -2,7 +2,7 @@
 
 Each size runs in its own child process: ``import tensorflow`` and nststudy, note the resident
 memory (the floor), then paint with the ``default`` preset for a few L-BFGS iterations (the
-default 25 fill its 20-pair history) and read the peak (``ru_maxrss``). The growth over the
+default 45 fill its 40-pair history) and read the peak (``ru_maxrss``). The growth over the
 floor is what :func:`nststudy.resources.estimate_stylize_memory` predicts; the table shows both.
 
     python -m benchmarks.memory                       # square 128, 256, 384, 512 px (minutes)

@@ -75,7 +75,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     "default@tutorial-loss": {
         "preset": "default",
         "loss_from": "tutorial",
-        "about": "HEADLINE: default's optimiser/schedule/init/precision on the tutorial loss",
+        "overrides": {"steps": (200,)},
+        "about": "HEADLINE: default's optimiser/init/precision on the tutorial loss, 200 "
+        "iterations (the default's count until session 14; enough for L_ref at 256 px)",
     },
     "long@tutorial-loss": {
         "preset": "default",
@@ -96,7 +98,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "preset": "default",
         "loss_from": "tutorial",
         "overrides": {"sizes": (256, 512), "steps": (50, 200)},
-        "about": "default plus a half-size L-BFGS stage first (coarse-to-fine)",
+        "about": "default@tutorial-loss plus a half-size L-BFGS stage first (coarse-to-fine)",
     },
     "naive-c2f@tutorial-loss": {
         "preset": "tutorial",

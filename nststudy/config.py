@@ -21,10 +21,11 @@ Presets:
   1e4 this layer held a real painting's style back — Starry Night on Tübingen came out nearly
   the photo, the style loss down by a fifth, ``benchmarks/README.md``, session 13), one size
   (512 px, 100 iterations: the painting is made by then — its loss 2.7 % above 200
-  iterations', 3.8 % above 300's, the pictures alike at 2× zoom, in half the time; session
-  14). Coarse-to-fine was measured and left out: the ``conv4_1`` Gram term, ~99% of the starting loss, depends on the
-  scale, so a smaller stage's result, upsampled, starts the full-size stage barely lower than
-  the photo does (see ``benchmarks/README.md``).
+  iterations', 3.8 % above 300's, the pictures alike at 2× zoom, in half the time;
+  ``benchmarks/README.md``, session 14). Coarse-to-fine was measured and left out: the
+  ``conv4_1`` Gram term, ~99% of the starting loss, depends on the scale, so a smaller
+  stage's result, upsampled, starts the full-size stage barely lower than the photo does
+  (see ``benchmarks/README.md``).
 - ``preview`` — ``default`` at 256 px with 50 iterations, for a quick look.
 """
 
