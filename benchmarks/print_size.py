@@ -160,7 +160,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--size", type=int, default=2048, help="print's longest side, px")
     parser.add_argument("--tile", type=int, default=None, help="tile side (default: auto)")
     parser.add_argument("--overlap", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=10, help="L-BFGS steps per tile")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="L-BFGS steps per tile (default: nststudy's)"
+    )
     parser.add_argument("--preset", default="default")
     parser.add_argument("--work", type=int, default=None, help="working size (preset's if unset)")
     parser.add_argument("--threads", type=int, default=2, help="TensorFlow/BLAS threads")
@@ -178,6 +180,10 @@ def main(argv: list[str] | None = None) -> dict:
         "does) or from a unit step (as before session 9)",
     )
     args = parser.parse_args(argv)
+    if args.steps is None:
+        from nststudy._tile_grid import TILE_STEPS  # (no TensorFlow in this process)
+
+        args.steps = TILE_STEPS
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         os.environ[var] = str(args.threads if "INTEROP" not in var else 1)
     ctx = mp.get_context("spawn")

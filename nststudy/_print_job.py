@@ -97,7 +97,8 @@ def print_tiles(
             warnings.simplefilter("always")
             out = refine_tiled(
                 painting, photo, styles, plain, job.print_size, tile, job.overlap,
-                callback=progress, mask=mask, start=None if start is None else start[:2],
+                steps=job.tile_steps, callback=progress, mask=mask,
+                start=None if start is None else start[:2],
             )  # fmt: skip
     except KeyboardInterrupt:  # before the first tile began (upscaling, masks, style Grams)
         with saving():

@@ -198,6 +198,10 @@ def paint_photo(
         result = stylize(photo, images, config, callback=callback, mask=mask)
         image, stopped, raw = result.image, result.stopped is not None, result.raw
     chosen = {"background_only": area == "background", "mask": "file" if area == "mask" else None}
+    if print_size:  # what `nststudy paint --from-settings` needs to repeat the print
+        from ._tile_grid import TILE_STEPS
+
+        chosen["tile_steps"] = TILE_STEPS
     settings = metadata.settings_for(config, described, print_size=print_size, **chosen)
     if stopped:
         settings["interrupted"] = True

@@ -16,6 +16,7 @@ from .resources import estimate_print_memory as estimate_memory
 __all__ = [
     "AUTO_TILES",
     "AUTO_TILE_BUDGET",
+    "TILE_STEPS",
     "auto_tile",
     "count_tiles",
     "feather_weights",
@@ -36,6 +37,12 @@ AUTO_TILES = tuple(range(384, 769, 16))
 #: studio promises a 2048 px print within 4 GB; a 2048×1536 print in 576 px tiles peaked at
 #: 2.51 GB (estimate 2.53 GB).
 AUTO_TILE_BUDGET = 3.2e9
+#: L-BFGS steps per print tile. Measured on a 2048 px print of Tübingen + Starry Night (12
+#: tiles of 560 px, the same painting; ``benchmarks/README.md``, session 14): 10 steps took
+#: 655 s of tiles, 8 steps 563 s, 7 steps 518 s; each tile's loss after 8 steps was 5–16 %
+#: above 10 steps' (after 7: 12–27 %), and the 8- and 10-step prints look alike at 1:1.
+#: Prints record theirs (``tile_steps``); older ones, without it in their settings, took 10.
+TILE_STEPS = 8
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:

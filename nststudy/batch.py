@@ -200,7 +200,9 @@ def run_paint(args: argparse.Namespace) -> int:
     states = {p: resume_state(job, names[p], p) if args.resume else fresh for p in good}
     ensure_weights()
     seconds = sum(
-        estimate_seconds(job.config, shape, job.print_size, job.tile, overlap=job.overlap)
+        estimate_seconds(
+            job.config, shape, job.print_size, job.tile, job.tile_steps, overlap=job.overlap
+        )
         - (estimate_seconds(job.config, shape) if job.painting is not None else 0.0)
         for shape in good.values()
     )

@@ -139,6 +139,12 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
         "the shape the photo's unless --crop W:H",
     )
     add("--tile", type=int, metavar="PX", help="print refinement tile side (default: auto)")
+    add(
+        "--tile-steps",
+        type=int,
+        metavar="N",
+        help="L-BFGS steps per print tile (default 8; more: a little finer grain, slower)",
+    )
     add("--dpi", type=int, help="print resolution, written into the file (default 300)")
     add(
         "--crop",

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import metadata, samples
 from ._photo_list import collect_photos, photo_names, validate_photos
+from ._tile_grid import TILE_STEPS
 from .config import Config, get_preset
 from .images import check_min_size, load_image
 from .resources import available_memory
@@ -122,11 +123,17 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
             args.style.append(f"{style['name']}:{style['weight']}")
     if not args.style:
         raise ValueError("give at least one --style (a file, or a name from `nststudy styles`)")
-    for field in ("crop", "format", "dpi", "print_size", "tile"):
+    for field in ("crop", "format", "dpi", "print_size", "tile", "tile_steps"):
         if field == "print_size" and args.print:  # --print WxH replaces a stored print size
             continue
         if getattr(args, field, None) is None and stored.get(field) is not None:
             setattr(args, field, stored[field])
+    if (
+        stored.get("print_size")
+        and "tile_steps" not in stored
+        and getattr(args, "tile_steps", None) is None
+    ):
+        args.tile_steps = 10  # a print made before prints recorded it: they all took 10
     if getattr(args, "background_only", None) is None:  # --[no-]background-only wins
         args.background_only = bool(stored.get("background_only"))
     if stored.get("mask") == "file" and not args.mask:  # the drawn mask, not a guess
@@ -181,7 +188,7 @@ def estimate_seconds(
     shape: tuple[int, int],
     print_size: int | None = None,
     tile: int | None = None,
-    tile_steps: int = 10,
+    tile_steps: int = TILE_STEPS,
     overlap: int = 64,
 ) -> float:
     """Rough wall time of painting one photo of ``shape`` (H, W) with ``config``, in seconds,
@@ -247,6 +254,13 @@ class Job:
         self.overlap = 64 if self.tile is None else self.tile // 8
         if self.tile is not None and self.tile < 32:
             raise ValueError(f"--tile {self.tile}: tiles must be at least 32 px (default: auto)")
+        steps = getattr(args, "tile_steps", None)
+        if steps is not None and not 1 <= steps <= 1000:
+            raise ValueError(
+                f"--tile-steps {steps}: give 1 to 1000 L-BFGS steps per print tile "
+                f"(default {TILE_STEPS})"
+            )
+        self.tile_steps = TILE_STEPS if steps is None else int(steps)
         self.mask_image: np.ndarray | None = None  # --mask, read once by run_paint
         self.painting: np.ndarray | None = None  # --painting, read once by run_paint
         self.painted_strokes = 0.0  # the strokes already applied to that painting
@@ -262,6 +276,8 @@ class Job:
             "dpi": self.dpi,
             "format": args.format,
         }
+        if self.print_size:  # (only prints have it: other paintings' settings stay as they were)
+            self.extra["tile_steps"] = self.tile_steps
         if getattr(args, "painting", None):  # printed from a given painting (no path kept)
             self.extra["painting"] = "file"
         self.settings = metadata.settings_for(

@@ -35,6 +35,7 @@ import tensorflow as tf
 from ._tile_grid import (
     AUTO_TILE_BUDGET,
     AUTO_TILES,
+    TILE_STEPS,
     auto_tile,
     count_tiles,
     feather_weights,
@@ -57,6 +58,7 @@ __all__ = [
     "AUTO_TILES",
     "AUTO_TILE_BUDGET",
     "SKIP_BELOW",
+    "TILE_STEPS",
     "TileCallback",
     "TilingStopped",
     "auto_tile",
@@ -151,7 +153,7 @@ def refine_tiled(
     size: int = 2048,
     tile: int | None = None,
     overlap: int = 64,
-    steps: int = 10,
+    steps: int = TILE_STEPS,
     callback: TileCallback | None = None,
     feather: bool = True,
     *,
@@ -171,7 +173,7 @@ def refine_tiled(
             ``None`` picks the one with the least work that fits the memory
             (:func:`auto_tile`).
         overlap: feathered overlap between neighbouring tiles, in pixels (< tile / 2).
-        steps: optimiser steps per tile.
+        steps: optimiser steps per tile (:data:`TILE_STEPS`).
         callback: ``callback(done, total, canvas)`` after every tile; ``True`` stops early
             (the remaining tiles stay upscaled but unrefined).
         feather: ``False`` pastes tiles with hard edges (to see the seams it prevents).
@@ -257,7 +259,7 @@ def paint_print(
     *,
     tile: int | None = None,
     overlap: int = 64,
-    steps: int = 10,
+    steps: int = TILE_STEPS,
     crop: str | None = None,
     mask: ImageInput | None = None,
     callback: Callable | None = None,

@@ -13,6 +13,7 @@ from PIL import Image, ImageCms
 from skimage import data
 
 from nststudy import metadata
+from nststudy._tile_grid import TILE_STEPS
 from nststudy.config import PRESETS
 from nststudy.paint import (
     available_memory,
@@ -216,8 +217,9 @@ def test_estimate_grows_with_size() -> None:
     assert 0 < small < estimate_seconds(PRESETS["default"], (300, 400))
     paint = estimate_seconds(PRESETS["default"], (384, 512))
     printed = estimate_seconds(PRESETS["default"], (384, 512), print_size=2048, tile=576)
-    # 12 tiles of 576 px, 10 steps each, on top of the painting
-    assert printed - paint == pytest.approx(paint * 12 * 10 * 576**2 / (200 * 384 * 512))
+    # 12 tiles of 576 px, TILE_STEPS steps each, on top of the painting
+    steps, tile_steps = PRESETS["default"].total_steps, TILE_STEPS
+    assert printed - paint == pytest.approx(paint * 12 * tile_steps * 576**2 / (steps * 384 * 512))
     assert estimate_seconds(PRESETS["default"], (384, 512), print_size=512) == paint
     small_tiles = estimate_seconds(PRESETS["default"], (384, 512), 1024, tile=48, overlap=6)
     assert small_tiles > paint  # --tile 48 comes with a 6 px overlap (tile // 8)

@@ -88,6 +88,7 @@ def test_clashing_and_unsafe_names_resume_and_overwrite(
         (["--print-size", "512"], "a 512 px print: prints are refined from the 512 px"),
         (["--print", "1x1in", "--dpi", "300"], "a 300 px print: prints are refined"),
         (["--size", "32", "--print-size", "36", "--crop", "4:1"], "at least 128"),
+        (["--print-size", "2048", "--tile-steps", "0"], "--tile-steps 0: give 1 to 1000"),
     ],
 )
 def test_numbers_out_of_range_are_refused_first(
@@ -117,6 +118,31 @@ def test_print_keeps_the_paintings_crop_and_format(tmp_path: Path) -> None:
     metadata.save_painting(painting, np.zeros((40, 32, 3), np.float32), settings)
     args = _args("p.png", "--painting", str(painting), "--print", "30x40cm")
     assert (args.crop, args.format, args.print_size) == ("4:5", "jpeg", None)
+
+
+def test_a_print_records_its_tile_steps_and_repeats_older_prints_with_ten(
+    tmp_path: Path,
+) -> None:
+    from nststudy.config import PRESETS
+    from nststudy.tiles import TILE_STEPS
+
+    _photo(tmp_path / "p.png")
+    base = ["--style", "swirl", "--out", str(tmp_path / "out")]
+    printed = Job(_args(str(tmp_path / "p.png"), *base, "--print-size", "2048"))
+    assert printed.settings["tile_steps"] == printed.tile_steps == TILE_STEPS
+    own = Job(_args(str(tmp_path / "p.png"), *base, "--print-size", "2048", "--tile-steps", "3"))
+    assert own.settings["tile_steps"] == 3 and own.key != printed.key
+    assert "tile_steps" not in Job(_args(str(tmp_path / "p.png"), *base)).settings  # no print
+    styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
+    for stored, expected in [
+        ({"print_size": 2048}, 10),
+        ({"print_size": 2048, "tile_steps": 5}, 5),
+    ]:
+        made = tmp_path / f"made{expected}.png"
+        settings = metadata.settings_for(PRESETS["default"], styles, **stored)
+        metadata.save_painting(made, np.zeros((30, 40, 3), np.float32), settings)
+        again = Job(_args(str(tmp_path / "p.png"), "--from-settings", str(made), "--out", "o"))
+        assert again.tile_steps == expected  # a print from before tile_steps was kept took 10
 
 
 def test_print_of_a_masked_painting_keeps_its_mask(tmp_path: Path) -> None:
