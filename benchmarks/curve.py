@@ -46,25 +46,26 @@ def run(preset: str, size: int, steps: int, keep: list[int]) -> dict[str, Any]:
     """Paint and record; returns the JSON-ready result."""
     from nststudy import stylize
     from nststudy.config import get_preset
+    from nststudy.images import to_uint8
 
     config = get_preset(preset).at_size(size, steps=steps)
     content, style = default_images()
     rows: list[dict[str, float]] = []
     pictures: dict[int, np.ndarray] = {}
+    latest: list[np.ndarray] = []  # the last picture, also when L-BFGS converges early
     t0 = time.perf_counter()
 
     def record(step: int, losses: dict[str, float], image: np.ndarray) -> bool:
         rows.append({"step": step, "seconds": time.perf_counter() - t0, **losses})
-        picture = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
-        pictures[-1] = picture  # the last one, also when L-BFGS converges early
+        latest[:] = [to_uint8(image)]
         if step in keep:
-            pictures[step] = picture
+            pictures[step] = latest[0]
         return False
 
     result = stylize(_load(content), _load(style), config, callback=record)
     by_step, last = {r["step"]: r for r in rows}, rows[-1]
-    pictures[last["step"]] = pictures.pop(-1)
-    final = pictures[last["step"]].astype(np.float64)
+    pictures[last["step"]] = latest[0]
+    final = latest[0].astype(np.float64)
     kept = [
         {
             "step": s,
