@@ -21,7 +21,10 @@ lr 0.02, β1 0.99, ε 0.1, 1000 steps, clipped to [0, 1]: its final loss is ``L_
 ``nststudy.lbfgs`` — 10 pairs, box [0, 1], on the host in float64, each evaluation on the
 GPU), ``lbfgs-tf32`` and ``lbfgs-bf16`` (the same with TensorFloat-32 or bfloat16
 convolutions), ``lbfgs-gpu`` (optax's L-BFGS, everything on the GPU, pixels clipped after each
-step).
+step), and the optimiser the ``default`` preset paints with since session 7 (its pairs as
+``prepare`` read them from the preset; see :mod:`benchmarks.gpu_lbfgs`): ``nststudy`` (the
+library's ``nststudy.lbfgs`` itself, on the host) and ``nststudy-gpu`` (``-tf32``, ``-bf16``:
+the same algorithm ported to JAX, all on the GPU).
 """
 
 from __future__ import annotations
@@ -39,13 +42,19 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.gpu_lbfgs import run_device, run_library
+
 LAYERS = (
     *("block1_conv1", "block1_conv2", "pool", "block2_conv1", "block2_conv2", "pool"),
     *("block3_conv1", "block3_conv2", "block3_conv3", "block3_conv4", "pool"),
     *("block4_conv1", "block4_conv2", "block4_conv3", "block4_conv4", "pool"),
     *("block5_conv1", "block5_conv2"),
 )
-RECIPES = ("tutorial", "lbfgs", "lbfgs-gpu", "lbfgs-tf32", "tutorial-tf32", "lbfgs-bf16")
+RECIPES = (
+    *("tutorial", "lbfgs", "lbfgs-gpu", "lbfgs-tf32", "tutorial-tf32", "lbfgs-bf16"),
+    *("nststudy", "nststudy-gpu", "nststudy-gpu-tf32", "nststudy-gpu-bf16"),
+)
+LBFGS_RECIPES = tuple(r for r in RECIPES if not r.startswith("tutorial"))
 SIZES = (256, 512)
 
 
@@ -82,6 +91,9 @@ def prepare(out: Path, content: str, style: str, sizes: tuple[int, ...] = SIZES)
         "style_layers": np.array(tut.style_layers),
         "weights": np.array([tut.content_weight, tut.style_weight, tut.tv_weight]),
         "mean_bgr": np.asarray(IMAGENET_MEAN_BGR, np.float32),
+        # the pairs the default preset's L-BFGS keeps (the nststudy recipes use them)
+        "lbfgs_memory": np.int64(get_preset("default").lbfgs_memory),
+        "lbfgs_history": np.array(get_preset("default").lbfgs_history),
     }
     photo, painting = _load(content), _load(style)
     for size in sizes:
@@ -199,6 +211,13 @@ def child(data: Path, recipe: str, size: int, l_ref: float | None, steps: int) -
         x, result = _adam(loss, targets, photo, steps, trajectory)
     elif recipe == "lbfgs-gpu":
         x, result = _optax_lbfgs(loss, targets, photo, steps, l_ref, trajectory)
+    elif recipe.startswith("nststudy"):
+        inputs = np.load(data / "inputs.npz")
+        memory, history = int(inputs["lbfgs_memory"]), str(inputs["lbfgs_history"])
+        if recipe == "nststudy":
+            x, result = run_library(loss, targets, photo, steps, l_ref, trajectory, memory, history)
+        else:
+            x, result = run_device(loss, targets, photo, steps, l_ref, trajectory, memory)
     else:
         x, result = _scipy_lbfgs(loss, targets, photo, steps, l_ref, trajectory)
     final = float(score(x, targets))
@@ -375,7 +394,7 @@ def run(
             raise RuntimeError(f"the JAX port disagrees with nststudy at {size} px: {check_row}")
         l_ref = None
         for recipe in ("tutorial", *(r for r in recipes if r != "tutorial")):
-            n = 2 * steps if recipe in ("lbfgs", "lbfgs-tf32", "lbfgs-bf16") else steps
+            n = 2 * steps if recipe in LBFGS_RECIPES and recipe != "lbfgs-gpu" else steps
             args = ["--recipe", recipe, "--size", str(size), "--steps", str(n)]
             row = _spawn(data, out, args + (["--l-ref", repr(l_ref)] if l_ref else []))
             if recipe == "tutorial":  # the reference: L_ref is its end, by definition
