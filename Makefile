@@ -78,7 +78,8 @@ bench-quick: $(STAMP_TEST)
 	rm -rf /tmp/nststudy-gpu-smoke
 	$(BIN)/python -m benchmarks.gpu prepare /tmp/nststudy-gpu-smoke --sizes 64
 	$(BIN)/python -m benchmarks.gpu run /tmp/nststudy-gpu-smoke --sizes 64 --steps 5 \
-	  --recipes tutorial lbfgs --out /tmp/nststudy-gpu-smoke/out
+	  --recipes tutorial lbfgs nststudy-gpu --out /tmp/nststudy-gpu-smoke/out
+	$(BIN)/python -m benchmarks.lbfgs_step --shape 48 64 --repeats 1 --out /tmp/nststudy-lbfgs-step.json
 
 clean:
 	rm -rf build dist out .pytest_cache .ruff_cache *.egg-info

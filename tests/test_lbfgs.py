@@ -10,7 +10,7 @@ import pytest
 from scipy.optimize import minimize, rosen, rosen_der
 
 from nststudy.config import Config
-from nststudy.lbfgs import minimize_box
+from nststudy.lbfgs import _widen, minimize_box
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -237,3 +237,17 @@ def test_a_similar_problems_scale_sizes_the_first_step() -> None:
     with pytest.raises(ValueError, match="initial_scale"):
         minimize_box(second, np.zeros(n, np.float32), -1.0, 1.0, max_iterations=1,
                      initial_scale=-1.0)  # fmt: skip
+
+
+def test_widening_float16_pairs_is_numpys_conversion_bit_for_bit() -> None:
+    """The table lookup behind the float16 history gives every half value's float32 exactly:
+    ±0, subnormals, the largest, infinities and NaNs included."""
+    halves = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    assert _widen(halves).tobytes() == halves.astype(np.float32).tobytes()
+    known = np.array([0x3C00, 0x7BFF, 0x0001, 0xFC00, 0x8000], np.uint16).view(np.float16)
+    assert _widen(known).tolist() == [1.0, 65504.0, 2.0**-24, -np.inf, -0.0]
+    image = np.random.default_rng(3).normal(size=(4, 6, 3)).astype(np.float16)
+    for view in (image, image[:, ::2], image.transpose()):  # strided views too
+        assert _widen(view).tobytes() == view.astype(np.float32).tobytes()
+    doubles = np.linspace(-1, 1, 7)  # other dtypes are converted as astype does
+    assert _widen(doubles).tobytes() == doubles.astype(np.float32).tobytes()
