@@ -427,7 +427,7 @@ def _line(row: dict[str, Any]) -> str:
     reach = row.get("seconds_to_l_ref")
     speed = row.get("speedup_vs_tutorial")
     return (
-        f"{row['recipe']:<14} {row['size']:>4}  steps {row['steps']:>5}  {row['seconds']:7.2f} s  "
+        f"{row['recipe']:<18} {row['size']:>4}  steps {row['steps']:>5}  {row['seconds']:7.2f} s  "
         f"final {row['final_loss']:.4g}  to L_ref {'-' if reach is None else f'{reach:.2f} s'}  "
         f"{'' if speed is None else f'{speed:.1f}x'}"
         + (f"  GPU peak {row['peak_device_mb']:.0f} MB" if row["peak_device_mb"] else "")

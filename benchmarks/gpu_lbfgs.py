@@ -9,7 +9,8 @@ them run the optimiser the ``default`` preset paints with (:func:`nststudy.lbfgs
 * ``nststudy-gpu`` (``-tf32``, ``-bf16``): :func:`minimize_box_device`, the same algorithm step
   for step — projected two-loop recursion, the same line search and its constants, the same
   pair test — with the pairs and every vector operation on the device. The host keeps only the
-  bookkeeping and reads three numbers per evaluation. The pairs are float32: float16 storage
+  bookkeeping and reads three numbers per evaluation and two per iteration. The pairs are
+  float32, and so are ρ, the α's and γ (float64 in the library): float16 storage
   halves host memory on a small machine, which a GPU with 80–141 GB does not need (on the CPU
   the rounding alone cost nothing measurable: 301 evaluations to ``L_ref`` against 298).
 
@@ -179,7 +180,7 @@ def minimize_box_device(
                 if not first:
                     found = (point, ft, gt)
                     break
-                if found is not None and ft >= found[1]:  # growing stopped paying
+                if ft >= (f if found is None else found[1]):  # growing stopped paying
                     break
                 found = (point, ft, gt)
                 if steep >= ref._CURVATURE * slope or used > ref._FIRST_GROWTHS:
