@@ -77,10 +77,12 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
                 f"{others[0]}: this checkpoint of {photo.name} was made by an older nststudy "
                 "and cannot be continued; delete it and paint without --resume"
             )
+        older_print = " (a print begun before prints recorded tile steps: add --tile-steps 10)"
         raise ValueError(
             f"{others[0]}: the checkpoint of {photo.name} was made with other options, style or "
             "mask files (or from another photo of that name); repeat the interrupted command "
             "exactly with --resume, leave out --resume to paint anew, or delete the checkpoint"
+            + (older_print if job.print_size and job.tile_steps != 10 else "")
         )
     return "fresh", None
 

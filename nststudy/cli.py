@@ -110,6 +110,8 @@ def _cmd_studio(args: argparse.Namespace) -> int:
 
 
 def _add_paint(sub: argparse._SubParsersAction) -> None:
+    from ._tile_grid import TILE_STEPS
+
     paint = sub.add_parser(
         "paint",
         help="paint photos (files or folders) in one or more styles",
@@ -143,7 +145,8 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
         "--tile-steps",
         type=int,
         metavar="N",
-        help="L-BFGS steps per print tile (default 8; more: a little finer grain, slower)",
+        help=f"L-BFGS steps per print tile (default {TILE_STEPS}; more: a little finer grain, "
+        "slower)",
     )
     add("--dpi", type=int, help="print resolution, written into the file (default 300)")
     add(

@@ -114,23 +114,35 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
             stored, args.from_settings = metadata.read_settings(painting), painting
     if not args.style and stored:
         args.style = []
-        for style in stored.get("styles", []):
-            if not style.get("builtin"):
-                raise ValueError(
-                    f"{args.from_settings}: was painted with the style file {style['name']!r}; "
-                    f"give it again with --style FILE:{style['weight']}"
-                )
-            args.style.append(f"{style['name']}:{style['weight']}")
+        try:
+            for style in stored.get("styles", []):
+                if not style.get("builtin"):
+                    raise ValueError(
+                        f"{args.from_settings}: was painted with the style file "
+                        f"{style['name']!r}; give it again with --style FILE:{style['weight']}"
+                    )
+                weight = style["weight"]
+                if isinstance(weight, bool) or not isinstance(weight, int | float):
+                    raise TypeError(weight)
+                args.style.append(f"{style['name']}:{weight}")
+        except (KeyError, TypeError, AttributeError):
+            raise _stored_error(args.from_settings, "styles", stored.get("styles")) from None
     if not args.style:
         raise ValueError("give at least one --style (a file, or a name from `nststudy styles`)")
     for field in ("crop", "format", "dpi", "print_size", "tile", "tile_steps"):
         if field == "print_size" and args.print:  # --print WxH replaces a stored print size
             continue
         if getattr(args, field, None) is None and stored.get(field) is not None:
-            setattr(args, field, stored[field])
+            value = stored[field]
+            whole = isinstance(value, int) and not isinstance(value, bool)
+            if field in ("dpi", "tile", "tile_steps") and not whole:
+                raise _stored_error(args.from_settings, field, value)
+            if field == "tile_steps" and not 1 <= value <= 1000:
+                raise _stored_error(args.from_settings, field, value)
+            setattr(args, field, value)
     if (
         stored.get("print_size")
-        and "tile_steps" not in stored
+        and stored.get("tile_steps") is None
         and getattr(args, "tile_steps", None) is None
     ):
         args.tile_steps = 10  # a print made before prints recorded it: they all took 10
@@ -144,6 +156,15 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
     args.format = args.format or "png"
     args.dpi = 300 if args.dpi is None else args.dpi
     return args
+
+
+def _stored_error(path: str | Path, field: str, value: object) -> ValueError:
+    option = {"styles": "--style NAME", "tile_steps": "--tile-steps N"}.get(field)
+    fix = f"give {option} on the command line" if option else "give it on the command line"
+    return ValueError(
+        f"{path}: its nststudy settings have {field}={value!r}, which nststudy cannot use; "
+        f"{fix}, or paint it again"
+    )
 
 
 def build_config(args: argparse.Namespace) -> Config:
@@ -213,6 +234,8 @@ def _key(settings: dict[str, Any]) -> str:
     # what a run leaves (progress, how it stopped) and the version are not settings
     skip = ("interrupted", "steps_done", "tiles_done", "tile_side", "stopped", "software")
     stable = {k: v for k, v in settings.items() if k not in skip}
+    if stable.get("tile_steps") == 10:  # what prints took before they recorded it: the same
+        del stable["tile_steps"]  # key as theirs, so --resume --tile-steps 10 finds them
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -255,6 +278,11 @@ class Job:
         if self.tile is not None and self.tile < 32:
             raise ValueError(f"--tile {self.tile}: tiles must be at least 32 px (default: auto)")
         steps = getattr(args, "tile_steps", None)
+        for option, value in (("--tile-steps", steps), ("--tile", self.tile)):
+            if value is not None and not self.print_size:
+                raise ValueError(
+                    f"{option} {value}: it applies to prints; add --print-size PX or --print WxH"
+                )
         if steps is not None and not 1 <= steps <= 1000:
             raise ValueError(
                 f"--tile-steps {steps}: give 1 to 1000 L-BFGS steps per print tile "

@@ -89,6 +89,8 @@ def test_clashing_and_unsafe_names_resume_and_overwrite(
         (["--print", "1x1in", "--dpi", "300"], "a 300 px print: prints are refined"),
         (["--size", "32", "--print-size", "36", "--crop", "4:1"], "at least 128"),
         (["--print-size", "2048", "--tile-steps", "0"], "--tile-steps 0: give 1 to 1000"),
+        (["--tile-steps", "3"], "--tile-steps 3: it applies to prints; add --print-size"),
+        (["--tile", "256"], "--tile 256: it applies to prints; add --print-size"),
     ],
 )
 def test_numbers_out_of_range_are_refused_first(
@@ -143,6 +145,53 @@ def test_a_print_records_its_tile_steps_and_repeats_older_prints_with_ten(
         metadata.save_painting(made, np.zeros((30, 40, 3), np.float32), settings)
         again = Job(_args(str(tmp_path / "p.png"), "--from-settings", str(made), "--out", "o"))
         assert again.tile_steps == expected  # a print from before tile_steps was kept took 10
+
+
+@pytest.mark.parametrize("stored", ["8", True, 8.7, 0, 2000, [8]])
+def test_a_prints_stored_tile_steps_that_cannot_be_used_is_refused_naming_the_file(
+    tmp_path: Path, stored: object
+) -> None:
+    from nststudy.config import PRESETS
+
+    styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
+    made = tmp_path / "made.png"
+    settings = metadata.settings_for(PRESETS["default"], styles, print_size=2048)
+    metadata.save_painting(
+        made, np.zeros((30, 40, 3), np.float32), settings | {"tile_steps": stored}
+    )
+    with pytest.raises(
+        ValueError, match=r"made\.png: its nststudy settings have tile_steps="
+    ) as err:
+        _args("p.png", "--from-settings", str(made))
+    assert "--tile-steps N" in str(err.value)
+    again = _args("p.png", "--from-settings", str(made), "--tile-steps", "4")  # the command wins
+    assert again.tile_steps == 4
+
+
+def test_unusable_stored_styles_are_refused_naming_the_file(tmp_path: Path) -> None:
+    from nststudy.config import PRESETS
+
+    swirl = {"name": "swirl", "builtin": True}
+    for styles in ([swirl], ["swirl"], [swirl | {"weight": "1"}], {"swirl": 1}):
+        made = tmp_path / "made.png"
+        settings = metadata.settings_for(PRESETS["default"], [], crop=None) | {"styles": styles}
+        metadata.save_painting(made, np.zeros((30, 40, 3), np.float32), settings)
+        with pytest.raises(ValueError, match=r"made\.png: its nststudy settings have styles="):
+            _args("p.png", "--from-settings", str(made))
+
+
+def test_a_print_with_ten_tile_steps_keeps_the_key_of_prints_from_before_they_recorded_it(
+    tmp_path: Path,
+) -> None:
+    """So ``--resume --tile-steps 10`` finds an older print's checkpoint and finished output."""
+    from nststudy.paint import _key
+
+    _photo(tmp_path / "p.png")
+    base = [str(tmp_path / "p.png"), "--style", "swirl", "--print-size", "2048"]
+    ten = Job(_args(*base, "--tile-steps", "10"))
+    older = {k: v for k, v in ten.settings.items() if k != "tile_steps"}
+    assert ten.settings["tile_steps"] == 10 and ten.key == _key(older)
+    assert Job(_args(*base)).key != ten.key  # 8 steps: another job
 
 
 def test_print_of_a_masked_painting_keeps_its_mask(tmp_path: Path) -> None:
@@ -325,9 +374,13 @@ def test_a_paintings_own_strokes_are_not_applied_again_to_its_print(
     import nststudy.tiles
     from nststudy.config import PRESETS
     from nststudy.images import load_image, resize_longest
+    from nststudy.tiles import TILE_STEPS
+
+    tile_steps: list[int] = []
 
     def upscale(painting, photo, styles, config, size, *args, **kwargs):  # no VGG: the test
-        return resize_longest(load_image(painting), size)  # is about what comes after
+        tile_steps.append(kwargs["steps"])  # is about what comes after
+        return resize_longest(load_image(painting), size)
 
     seen: list[tuple[float, str | None, int | None]] = []
 
@@ -348,6 +401,8 @@ def test_a_paintings_own_strokes_are_not_applied_again_to_its_print(
         out = str(tmp_path / f"out{strokes}")
         assert main([*argv, "--print-size", "96", "--out", out]) == 0
         assert seen[-1] == (expect, "luminance", 48)  # strokes at the painting's own size
+    assert main([*argv, "--print-size", "96", "--out", out, "--tile-steps", "3"]) == 0
+    assert tile_steps == [TILE_STEPS, TILE_STEPS, 3]  # the job's count reaches the tiles
     assert main([*argv, "--print-size", "96", "--strokes", "0.3", "--out", out]) == 0
     assert seen[-1] == (0.3, "luminance", 48)  # none in it yet: asked for, applied once
 

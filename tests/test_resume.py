@@ -64,6 +64,21 @@ def test_another_jobs_checkpoint_is_neither_read_nor_deleted(tmp_path: Path) -> 
     assert first.checkpoints("p") == [ckpt]
 
 
+def test_a_print_begun_with_ten_tile_steps_resumes_with_them_and_says_so_without(
+    tmp_path: Path,
+) -> None:
+    """Prints recorded no tile steps before they became 8: their checkpoints carry the key of
+    ``--tile-steps 10``, and a resume without it is told to add it."""
+    photo = _photo(tmp_path / "p.png")
+    argv = (*FAST, "--print-size", "64", "--out", str(tmp_path / "out"))
+    ckpt = _interrupt(_job(tmp_path, *argv, "--tile-steps", "10"), photo)
+    assert resume_state(_job(tmp_path, *argv, "--tile-steps", "10"), "p", photo)[1] == ckpt
+    with pytest.raises(ValueError, match=r"add --tile-steps 10\)$"):
+        resume_state(_job(tmp_path, *argv), "p", photo)
+    with pytest.raises(ValueError, match=r"delete the checkpoint$"):  # not a print: no hint
+        resume_state(_job(tmp_path, *FAST, "--out", str(tmp_path / "out")), "p", photo)
+
+
 def test_an_edited_style_file_makes_another_checkpoint(tmp_path: Path) -> None:
     photo, style = _photo(tmp_path / "p.png"), tmp_path / "s.png"
     _photo(style, seed=5)
