@@ -215,6 +215,17 @@ def read_settings(source: str | os.PathLike | bytes) -> dict[str, Any]:
         ValueError: the file is not an image or carries no nststudy settings.
     """
     name = "image" if isinstance(source, bytes) else str(source)
+    if not isinstance(source, bytes):
+        path = Path(source)
+        if not path.exists():
+            from ._image_errors import missing_file
+
+            raise missing_file(path)
+        if path.suffix.lower() == ".json":
+            raise ValueError(
+                f"{name}: this is a painting's settings sidecar; give the painting itself "
+                f"({path.with_suffix('.png').name} or its .jpg/.tif)"
+            )
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
             text = im.info.get(KEY) or im.info.get("comment")

@@ -415,3 +415,12 @@ def test_strength_scales_the_style_weight_like_the_studio_slider(tmp_path: Path)
     half = build_config(_args("p.png", "--style", "swirl", "--strength", "0.5"))
     assert half.style_weight == pytest.approx(base.style_weight * 0.5)
     assert build_config(_args("p.png", "--style", "swirl")).style_weight == base.style_weight
+
+
+def test_from_settings_of_a_sidecar_or_a_missing_file_says_what_to_give(tmp_path: Path) -> None:
+    sidecar = tmp_path / "cat__swirl.json"
+    sidecar.write_text("{}")
+    with pytest.raises(ValueError, match=r"cat__swirl\.json: this is a painting's settings "):
+        _args("p.png", "--from-settings", str(sidecar))
+    with pytest.raises(ValueError, match=r"cat__swirl\.pgn: no such file \(did you mean"):
+        _args("p.png", "--from-settings", str(tmp_path / "cat__swirl.pgn"))
