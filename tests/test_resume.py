@@ -79,6 +79,21 @@ def test_a_print_begun_with_ten_tile_steps_resumes_with_them_and_says_so_without
         resume_state(_job(tmp_path, *FAST, "--out", str(tmp_path / "out")), "p", photo)
 
 
+def test_a_new_run_never_replaces_an_interrupted_ones_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Run again without --resume, stopped early again: the first run's progress would be
+    replaced by the second's. The run is refused, naming the checkpoint and both ways on."""
+    photo = _photo(tmp_path / "p.png")
+    argv = [str(photo), *FAST, "--out", str(tmp_path / "out")]
+    ckpt = _interrupt(_job(tmp_path, *argv[1:]), photo)
+    before = ckpt.read_bytes()
+    assert main(["paint", *argv]) == 2
+    err = capsys.readouterr().err
+    assert f"{ckpt}: p.png was interrupted" in err and "add --resume" in err
+    assert err.count("\n") == 1 and ckpt.read_bytes() == before
+
+
 def test_an_edited_style_file_makes_another_checkpoint(tmp_path: Path) -> None:
     photo, style = _photo(tmp_path / "p.png"), tmp_path / "s.png"
     _photo(style, seed=5)
