@@ -41,6 +41,7 @@ from .images import load_image, shrink_longest
 from .paint import (
     Job,
     PaintInterrupted,
+    _key,
     collect_photos,
     estimate_seconds,
     photo_names,
@@ -69,6 +70,8 @@ def _paint_one(
     elif state[0] == "finished":
         tqdm.write(f"{path} -> {state[1]} (already painted)")
         return None
+    if target is not None and not _interrupted_here(job, target):
+        target = None  # another painting took its name since: the next free one, untouched
     resumed = target is not None  # the interrupted file is ours to replace
     photo = full = load_image(path)
     if job.args.crop:
@@ -143,6 +146,17 @@ def _mask(job: Job, photo: np.ndarray, full_shape: tuple[int, ...]) -> np.ndarra
     else:
         mask = auto_foreground_mask(photo)
     return 1.0 - mask if job.args.background_only else mask
+
+
+def _interrupted_here(job: Job, target: Path) -> bool:
+    """``target`` is gone or still the interrupted painting of this job: ours to write."""
+    if not target.exists():
+        return True
+    try:
+        found = metadata.read_settings(target)
+    except ValueError:  # not an nststudy painting (any more)
+        return False
+    return bool(found.get("interrupted")) and _key(found) == job.key
 
 
 def run_paint(args: argparse.Namespace) -> int:

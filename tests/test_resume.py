@@ -254,3 +254,22 @@ def test_ctrl_c_during_post_processing_returns_the_painting(
     result = module.stylize(photo, photo[::-1], cfg)
     assert result.stopped == "interrupt" and len(result.history) == 2
     np.testing.assert_array_equal(result.image, to_uint8(result.raw))
+
+
+@pytest.mark.usefixtures("weights")
+def test_a_resumed_run_leaves_a_painting_that_took_the_interrupted_ones_name(
+    tmp_path: Path,
+) -> None:
+    """The interrupted file was deleted and another painting saved under its name: --resume
+    finishes in the next free name and leaves that painting as it is."""
+    photo = _photo(tmp_path / "p.png")
+    argv = [str(photo), *FAST, "--out", str(tmp_path / "out")]
+    _interrupt(_job(tmp_path, *argv[1:]), photo)
+    taken = tmp_path / "out" / "p__swirl.png"
+    other = metadata.settings_for(PRESETS["default"], [{"name": "swirl", "weight": 1.0}])
+    metadata.save_painting(taken, np.full((24, 32, 3), 0.9, np.float32), other, overwrite=True)
+    before = taken.read_bytes()
+    assert main(["paint", *argv, "--resume"]) == 0
+    assert taken.read_bytes() == before
+    finished = metadata.read_settings(tmp_path / "out" / "p__swirl__2.png")
+    assert "interrupted" not in finished and not list((tmp_path / "out" / ".nststudy").glob("*"))
