@@ -33,6 +33,7 @@ __all__ = [
     "digest",
     "load_checkpoint",
     "no_sigint",
+    "record_finished",
     "resume_state",
     "save_interrupted",
     "save_result",
@@ -68,8 +69,9 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
     if ckpt.exists():
         _read_meta(job, ckpt, photo)  # readable and ours
         return "checkpoint", ckpt
-    if (found := job.finished(name)) is not None:
-        return "finished", found
+    record, mine = _finished_record(job), digest(photo)
+    if (found := job.finished(name, lambda p: record.get(p.name, mine) == mine)) is not None:
+        return "finished", found  # (outputs from before the record: by name and settings)
     if others := job.checkpoints(name):
         old = others[0].name == f"{metadata.base_name(name, job.label)}.npz"  # no key in it
         if old and len(others) == 1:
@@ -85,6 +87,25 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
             + (older_print if job.print_size and job.tile_steps != 10 else "")
         )
     return "fresh", None
+
+
+def _finished_record(job: Job) -> dict[str, str]:
+    """``<out>/.nststudy/finished.json``: each finished output's name → its photo's hash."""
+    try:
+        record = json.loads((job.out / ".nststudy" / "finished.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def record_finished(job: Job, output: Path, photo: Path) -> None:
+    """Note which photo ``output`` was painted from, so that ``--resume`` never skips another
+    photo of the same name (kept beside the checkpoints, never in the painting's metadata)."""
+    record = _finished_record(job) | {output.name: digest(photo)}
+    path = job.out / ".nststudy" / "finished.json"
+    with contextlib.suppress(OSError):  # without it --resume goes by name, as before
+        path.parent.mkdir(exist_ok=True)
+        replace_atomically(path, lambda f: f.write(json.dumps(record, indent=1).encode()))
 
 
 _BROKEN = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)

@@ -30,6 +30,7 @@ from ._atomic import check_writable
 from ._checkpoints import (
     checkpoint_path,
     load_checkpoint,
+    record_finished,
     resume_state,
     save_interrupted,
     save_result,
@@ -124,6 +125,7 @@ def _paint_one(
             args = (image, raw, photo, result, t0, done, resumed, stop)
             save_interrupted(job, path, name, target, ckpt, *args)
     target = save_result(job, name, target, resumed, image, photo, result, t0, interrupted=None)
+    record_finished(job, target, path)
     ckpt.unlink(missing_ok=True)
     return target
 

@@ -17,6 +17,7 @@ import glob
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -349,11 +350,13 @@ class Job:
                 return stem.with_name(stem.name + suffix)
             n += 1
 
-    def finished(self, name: str) -> Path | None:
-        """An earlier complete output of this photo with exactly these settings."""
+    def finished(self, name: str, accept: Callable[[Path], bool] = bool) -> Path | None:
+        """An earlier complete output of this photo with exactly these settings (and for which
+        ``accept(path)`` holds: :func:`~nststudy._checkpoints.resume_state` checks it was
+        painted from the same photo)."""
         pattern = glob.escape(metadata.base_name(name, self.label)) + "*"
         for path in sorted(self.out.glob(pattern)):
-            if path.suffix == ".json" or path.name.endswith(".part"):
+            if path.suffix == ".json" or path.name.endswith(".part") or not accept(path):
                 continue
             try:
                 found = metadata.read_settings(path)

@@ -272,4 +272,20 @@ def test_a_resumed_run_leaves_a_painting_that_took_the_interrupted_ones_name(
     assert main(["paint", *argv, "--resume"]) == 0
     assert taken.read_bytes() == before
     finished = metadata.read_settings(tmp_path / "out" / "p__swirl__2.png")
-    assert "interrupted" not in finished and not list((tmp_path / "out" / ".nststudy").glob("*"))
+    assert "interrupted" not in finished
+    assert not list((tmp_path / "out" / ".nststudy").glob("*.npz"))  # the checkpoint is done
+
+
+@pytest.mark.usefixtures("weights")
+def test_resume_skips_only_the_photo_it_painted_not_another_of_that_name(tmp_path: Path) -> None:
+    """day1/p.png was painted; day2/p.png, another photo, shares its name and settings."""
+    (tmp_path / "day1").mkdir(), (tmp_path / "day2").mkdir()
+    first, second = _photo(tmp_path / "day1" / "p.png"), _photo(tmp_path / "day2" / "p.png", 1)
+    out = ["--out", str(tmp_path / "out")]
+    assert main(["paint", str(first), *FAST, *out]) == 0
+    painted = (tmp_path / "out" / "p__swirl.png").read_bytes()
+    assert main(["paint", str(second), *FAST, *out, "--resume"]) == 0  # painted, not skipped
+    assert (tmp_path / "out" / "p__swirl__2.png").exists()
+    assert main(["paint", str(first), *FAST, *out, "--resume"]) == 0  # this one: skipped
+    assert not (tmp_path / "out" / "p__swirl__3.png").exists()
+    assert (tmp_path / "out" / "p__swirl.png").read_bytes() == painted
