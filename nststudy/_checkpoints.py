@@ -26,7 +26,7 @@ from . import metadata
 from ._atomic import replace_atomically
 from .config import Config
 from .images import load_image
-from .paint import Job, PaintInterrupted
+from .paint import Job, PaintInterrupted, _key
 
 __all__ = [
     "checkpoint_path",
@@ -43,8 +43,9 @@ __all__ = [
 
 
 def digest(path: Path) -> str:
-    """Which photo a checkpoint belongs to (a hash of the file's bytes, kept in the
-    checkpoint only, never in a painting's metadata)."""
+    """Which photo a checkpoint or a finished output belongs to (a hash of the file's bytes,
+    kept in the checkpoint and ``OUT/.nststudy/finished.json``, never in a painting's
+    metadata)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
@@ -54,8 +55,12 @@ def checkpoint_path(job: Job, name: str, photo: Path) -> Path:
     input files (:meth:`Job.inputs_key`) and the photo's bytes. Another run's checkpoint
     (other settings, an edited style file, another photo of that name) is never read,
     replaced or deleted by this one."""
+    return _checkpoint_path(job, name, photo, job.inputs_key())
+
+
+def _checkpoint_path(job: Job, name: str, photo: Path, inputs_key: str) -> Path:
     base = metadata.base_name(name, job.label)
-    key = hashlib.sha256(f"{job.inputs_key()}:{digest(photo)}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{inputs_key}:{digest(photo)}".encode()).hexdigest()[:16]
     return job.out / ".nststudy" / f"{base}.{key}.npz"
 
 
@@ -79,12 +84,17 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
                 f"{others[0]}: this checkpoint of {photo.name} was made by an older nststudy "
                 "and cannot be continued; delete it and paint without --resume"
             )
-        older_print = " (a print begun before prints recorded tile steps: add --tile-steps 10)"
+        if job.print_size and job.tile_steps != 10:  # a print begun with 10 steps a tile?
+            ten = job.inputs_key(_key(job.settings | {"tile_steps": 10}))
+            if (older := _checkpoint_path(job, name, photo, ten)) in others:
+                raise ValueError(
+                    f"{older}: this print of {photo.name} was begun with 10 L-BFGS steps a "
+                    "tile (before nststudy recorded them, the only count); add --tile-steps 10"
+                )
         raise ValueError(
             f"{others[0]}: the checkpoint of {photo.name} was made with other options, style or "
             "mask files (or from another photo of that name); repeat the interrupted command "
             "exactly with --resume, leave out --resume to paint anew, or delete the checkpoint"
-            + (older_print if job.print_size and job.tile_steps != 10 else "")
         )
     return "fresh", None
 
@@ -98,12 +108,14 @@ def _finished_record(job: Job) -> dict[str, str]:
     return record if isinstance(record, dict) else {}
 
 
-def record_finished(job: Job, output: Path, photo: Path) -> None:
-    """Note which photo ``output`` was painted from, so that ``--resume`` never skips another
-    photo of the same name (kept beside the checkpoints, never in the painting's metadata)."""
-    record = _finished_record(job) | {output.name: digest(photo)}
+def record_finished(job: Job, output: Path, photo_digest: str) -> None:
+    """Note which photo (:func:`digest`) ``output`` was painted from, so that ``--resume``
+    never skips another photo of the same name (kept beside the checkpoints, never in the
+    painting's metadata). Outputs deleted since are dropped from the record."""
     path = job.out / ".nststudy" / "finished.json"
     with contextlib.suppress(OSError):  # without it --resume goes by name, as before
+        record = {k: v for k, v in _finished_record(job).items() if (job.out / k).exists()}
+        record[output.name] = photo_digest
         path.parent.mkdir(exist_ok=True)
         replace_atomically(path, lambda f: f.write(json.dumps(record, indent=1).encode()))
 

@@ -29,7 +29,9 @@ from . import metadata
 from ._atomic import check_writable
 from ._checkpoints import (
     checkpoint_path,
+    digest,
     load_checkpoint,
+    no_sigint,
     record_finished,
     resume_state,
     save_interrupted,
@@ -72,9 +74,11 @@ def _paint_one(
         tqdm.write(f"{path} -> {state[1]} (already painted)")
         return None
     if target is not None and not _interrupted_here(job, target):
-        target = None  # another painting took its name since: the next free one, untouched
+        target = None  # another painting took its name since: the next free one (or, with
+        # --overwrite, the plain name as always)
     resumed = target is not None  # the interrupted file is ours to replace
     photo = full = load_image(path)
+    photo_digest = digest(path)  # the bytes painted (the file may move before the end)
     if job.args.crop:
         from .postprocess import crop_to_ratio
 
@@ -124,9 +128,10 @@ def _paint_one(
         if stop is not None:
             args = (image, raw, photo, result, t0, done, resumed, stop)
             save_interrupted(job, path, name, target, ckpt, *args)
-    target = save_result(job, name, target, resumed, image, photo, result, t0, interrupted=None)
-    record_finished(job, target, path)
-    ckpt.unlink(missing_ok=True)
+    with no_sigint():  # the painting, its record and the spent checkpoint go together
+        target = save_result(job, name, target, resumed, image, photo, result, t0, None)
+        record_finished(job, target, photo_digest)
+        ckpt.unlink(missing_ok=True)
     return target
 
 

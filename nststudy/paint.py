@@ -135,10 +135,7 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
             continue
         if getattr(args, field, None) is None and stored.get(field) is not None:
             value = stored[field]
-            whole = isinstance(value, int) and not isinstance(value, bool)
-            if field in ("dpi", "tile", "tile_steps") and not whole:
-                raise _stored_error(args.from_settings, field, value)
-            if field == "tile_steps" and not 1 <= value <= 1000:
+            if not _usable(field, value, stored):
                 raise _stored_error(args.from_settings, field, value)
             setattr(args, field, value)
     if (
@@ -159,9 +156,26 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
+def _usable(field: str, value: object, stored: dict[str, Any]) -> bool:
+    """A value ``--from-settings`` may take from a painting's stored settings."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if field == "format":
+        return value in metadata.FORMATS
+    if field == "crop":
+        return isinstance(value, str)
+    lowest = {"dpi": 1, "tile": 32, "print_size": 32, "tile_steps": 1}[field]
+    if field in ("tile", "tile_steps") and not stored.get("print_size"):
+        return False  # only prints have them
+    return whole and lowest <= value <= (1000 if field == "tile_steps" else 10**6)
+
+
 def _stored_error(path: str | Path, field: str, value: object) -> ValueError:
-    option = {"styles": "--style NAME", "tile_steps": "--tile-steps N"}.get(field)
-    fix = f"give {option} on the command line" if option else "give it on the command line"
+    option = {
+        "styles": "--style NAME", "tile_steps": "--tile-steps N", "dpi": "--dpi N",
+        "tile": "--tile PX", "print_size": "--print-size PX", "format": "--format png",
+        "crop": "--crop W:H",
+    }[field]  # fmt: skip
+    fix = f"give {option} on the command line"
     return ValueError(
         f"{path}: its nststudy settings have {field}={value!r}, which nststudy cannot use; "
         f"{fix}, or paint it again"
@@ -314,15 +328,18 @@ class Job:
         )
         self.key = _key(self.settings)
 
-    def inputs_key(self) -> str:
-        """The settings' key and the pixels of the input files (style files, ``--mask``,
-        ``--painting``; call after :func:`nststudy.batch.run_paint` read them): a checkpoint
-        is continued only by the very same job, never one with an edited style file."""
-        if self._inputs_key is None:
-            h = hashlib.sha256(self.key.encode())
+    def inputs_key(self, key: str | None = None) -> str:
+        """The settings' key (``key``: another settings key instead) and the pixels of the
+        input files (style files, ``--mask``, ``--painting``; call after
+        :func:`nststudy.batch.run_paint` read them): a checkpoint is continued only by the very
+        same job, never one with an edited style file."""
+        if self._inputs_key is None or key is not None:
+            h = hashlib.sha256((key or self.key).encode())
             arrays = [s.image for s in self.styles if not s.builtin]  # built-ins: by settings
             for a in [*arrays, self.mask_image, self.painting]:
                 h.update(b"-" if a is None else np.ascontiguousarray(a).tobytes())
+            if key is not None:
+                return h.hexdigest()[:16]
             self._inputs_key = h.hexdigest()[:16]
         return self._inputs_key
 

@@ -147,25 +147,51 @@ def test_a_print_records_its_tile_steps_and_repeats_older_prints_with_ten(
         assert again.tile_steps == expected  # a print from before tile_steps was kept took 10
 
 
-@pytest.mark.parametrize("stored", ["8", True, 8.7, 0, 2000, [8]])
-def test_a_prints_stored_tile_steps_that_cannot_be_used_is_refused_naming_the_file(
-    tmp_path: Path, stored: object
+@pytest.mark.parametrize(
+    ("field", "stored"),
+    [
+        *(("tile_steps", v) for v in ("8", True, 8.7, 0, 2000, [8])),
+        ("dpi", "300"),
+        ("dpi", 0),
+        ("tile", 8),
+        ("print_size", "2048"),
+        ("format", "gif"),
+    ],
+)
+def test_a_prints_stored_settings_that_cannot_be_used_are_refused_naming_the_file(
+    tmp_path: Path, field: str, stored: object
 ) -> None:
     from nststudy.config import PRESETS
 
     styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
     made = tmp_path / "made.png"
-    settings = metadata.settings_for(PRESETS["default"], styles, print_size=2048)
-    metadata.save_painting(
-        made, np.zeros((30, 40, 3), np.float32), settings | {"tile_steps": stored}
-    )
-    with pytest.raises(
-        ValueError, match=r"made\.png: its nststudy settings have tile_steps="
-    ) as err:
+    settings = metadata.settings_for(PRESETS["default"], styles, print_size=2048, tile_steps=8)
+    settings[field] = stored
+    metadata.save_painting(made, np.zeros((30, 40, 3), np.float32), settings)
+    option = {"tile_steps": "--tile-steps", "dpi": "--dpi", "tile": "--tile"}.get(field)
+    option = option or {"print_size": "--print-size", "format": "--format"}[field]
+    with pytest.raises(ValueError, match=rf"made\.png: its nststudy settings have {field}="):
         _args("p.png", "--from-settings", str(made))
-    assert "--tile-steps N" in str(err.value)
-    again = _args("p.png", "--from-settings", str(made), "--tile-steps", "4")  # the command wins
-    assert again.tile_steps == 4
+    value = {"--format": "png", "--print-size": "1024"}.get(option, "64")
+    again = _args("p.png", "--from-settings", str(made), option, value)  # the command wins
+    assert str(getattr(again, field)) == value
+
+
+def test_a_stored_null_tile_steps_is_an_older_prints_ten_and_not_on_a_painting(
+    tmp_path: Path,
+) -> None:
+    from nststudy.config import PRESETS
+
+    styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
+    for extra, expected in (({"print_size": 2048, "tile_steps": None}, 10), ({}, None)):
+        made = tmp_path / "made.png"
+        settings = metadata.settings_for(PRESETS["default"], styles, **extra)
+        metadata.save_painting(made, np.zeros((30, 40, 3), np.float32), settings)
+        assert _args("p.png", "--from-settings", str(made)).tile_steps == expected
+    settings = metadata.settings_for(PRESETS["default"], styles, tile_steps=8)  # no print
+    metadata.save_painting(made, np.zeros((30, 40, 3), np.float32), settings)
+    with pytest.raises(ValueError, match=r"made\.png: its nststudy settings have tile_steps=8"):
+        _args("p.png", "--from-settings", str(made))
 
 
 def test_unusable_stored_styles_are_refused_naming_the_file(tmp_path: Path) -> None:

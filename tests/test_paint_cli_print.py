@@ -67,7 +67,7 @@ def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Pat
     bars = re.findall(rb"p tiles: +\d+%\|[^|]*\| (\d)/6", resumed.stderr)
     assert bars[0] == str(done).encode() and bars[-1] == b"6"  # continued after `done` tiles
     assert b"p: " not in resumed.stderr  # the working-size painting was not repeated
-    assert _files(out) == {"p__swirl.png", "p__swirl.json"}  # checkpoint gone, no __2
+    assert _files(out) == {"p__swirl.png", "p__swirl.json", ".nststudy/finished.json"}  # no __2
     final = metadata.read_settings(painted)
     assert "interrupted" not in final and "tiles_done" not in final and "tile_side" not in final
     # tile 1 was kept as it was, not refined again

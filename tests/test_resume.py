@@ -73,8 +73,12 @@ def test_a_print_begun_with_ten_tile_steps_resumes_with_them_and_says_so_without
     argv = (*FAST, "--print-size", "64", "--out", str(tmp_path / "out"))
     ckpt = _interrupt(_job(tmp_path, *argv, "--tile-steps", "10"), photo)
     assert resume_state(_job(tmp_path, *argv, "--tile-steps", "10"), "p", photo)[1] == ckpt
-    with pytest.raises(ValueError, match=r"add --tile-steps 10\)$"):
+    with pytest.raises(
+        ValueError, match=r"begun with 10 L-BFGS steps a tile .*; add --tile-steps 10$"
+    ):
         resume_state(_job(tmp_path, *argv), "p", photo)
+    with pytest.raises(ValueError, match=r"delete the checkpoint$"):  # another change: no hint
+        resume_state(_job(tmp_path, *argv, "--seed", "5", "--tile-steps", "10"), "p", photo)
     with pytest.raises(ValueError, match=r"delete the checkpoint$"):  # not a print: no hint
         resume_state(_job(tmp_path, *FAST, "--out", str(tmp_path / "out")), "p", photo)
 
