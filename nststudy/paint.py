@@ -12,7 +12,6 @@ its metadata, a checkpoint is kept in ``<out>/.nststudy/`` and ``--resume`` cont
 from __future__ import annotations
 
 import argparse
-import contextlib
 import glob
 import hashlib
 import json
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import metadata, samples
+from ._from_settings import resolve_args
 from ._photo_list import collect_photos, photo_names, validate_photos
 from ._tile_grid import TILE_STEPS
 from .config import Config, get_preset
@@ -99,86 +99,6 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
     raise ValueError(
         f"--style {name}: no such file and no built-in style of that name{hint}; "
         "run `nststudy styles` to list the built-in ones"
-    )
-
-
-def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill options left out from ``--from-settings PAINTING`` (styles, crop, print, format,
-    background only) and the defaults; the command line wins over the stored settings. A
-    painting made with a ``--mask`` file needs the file again (its path is not stored)."""
-    painting = getattr(args, "painting", None)
-    stored = metadata.read_settings(args.from_settings) if args.from_settings else {}
-    if painting and not args.from_settings:
-        # A painting nststudy made is printed with the settings it was painted with; any
-        # other picture (no settings: ValueError) with the command line's.
-        with contextlib.suppress(ValueError):
-            stored, args.from_settings = metadata.read_settings(painting), painting
-    if not args.style and stored:
-        args.style = []
-        try:
-            for style in stored.get("styles", []):
-                if not style.get("builtin"):
-                    raise ValueError(
-                        f"{args.from_settings}: was painted with the style file "
-                        f"{style['name']!r}; give it again with --style FILE:{style['weight']}"
-                    )
-                weight = style["weight"]
-                if isinstance(weight, bool) or not isinstance(weight, int | float):
-                    raise TypeError(weight)
-                args.style.append(f"{style['name']}:{weight}")
-        except (KeyError, TypeError, AttributeError):
-            raise _stored_error(args.from_settings, "styles", stored.get("styles")) from None
-    if not args.style:
-        raise ValueError("give at least one --style (a file, or a name from `nststudy styles`)")
-    for field in ("crop", "format", "dpi", "print_size", "tile", "tile_steps"):
-        if field == "print_size" and args.print:  # --print WxH replaces a stored print size
-            continue
-        if getattr(args, field, None) is None and stored.get(field) is not None:
-            value = stored[field]
-            if not _usable(field, value, stored):
-                raise _stored_error(args.from_settings, field, value)
-            setattr(args, field, value)
-    if (
-        stored.get("print_size")
-        and stored.get("tile_steps") is None
-        and getattr(args, "tile_steps", None) is None
-    ):
-        args.tile_steps = 10  # a print made before prints recorded it: they all took 10
-    if getattr(args, "background_only", None) is None:  # --[no-]background-only wins
-        args.background_only = bool(stored.get("background_only"))
-    if stored.get("mask") == "file" and not args.mask:  # the drawn mask, not a guess
-        raise ValueError(
-            f"{args.from_settings}: was painted with a --mask file; give the same mask again "
-            "with --mask MASK.png (the file's path is not stored)"
-        )
-    args.format = args.format or "png"
-    args.dpi = 300 if args.dpi is None else args.dpi
-    return args
-
-
-def _usable(field: str, value: object, stored: dict[str, Any]) -> bool:
-    """A value ``--from-settings`` may take from a painting's stored settings."""
-    whole = isinstance(value, int) and not isinstance(value, bool)
-    if field == "format":
-        return value in metadata.FORMATS
-    if field == "crop":
-        return isinstance(value, str)
-    lowest = {"dpi": 1, "tile": 32, "print_size": 32, "tile_steps": 1}[field]
-    if field in ("tile", "tile_steps") and not stored.get("print_size"):
-        return False  # only prints have them
-    return whole and lowest <= value <= (1000 if field == "tile_steps" else 10**6)
-
-
-def _stored_error(path: str | Path, field: str, value: object) -> ValueError:
-    option = {
-        "styles": "--style NAME", "tile_steps": "--tile-steps N", "dpi": "--dpi N",
-        "tile": "--tile PX", "print_size": "--print-size PX", "format": "--format png",
-        "crop": "--crop W:H",
-    }[field]  # fmt: skip
-    fix = f"give {option} on the command line"
-    return ValueError(
-        f"{path}: its nststudy settings have {field}={value!r}, which nststudy cannot use; "
-        f"{fix}, or paint it again"
     )
 
 
