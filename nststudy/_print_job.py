@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checkpoints import saving
+from ._checkpoints import no_sigint, saving
 from .images import load_image
 from .paint import Job
 
@@ -105,12 +105,13 @@ def print_tiles(
             out = start[0] if start is not None else resize_to(painting, print_shape(
                 painting.shape, job.print_size))  # fmt: skip
         stop = (out, first, tile)
-    bar.close()
-    for w in caught:
-        if isinstance(w.message, TilingStopped):
-            stop = (out, w.message.complete, tile)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    with no_sigint():  # Ctrl-C twice: the second must not lose the tiles just kept
+        bar.close()
+        for w in caught:
+            if isinstance(w.message, TilingStopped):
+                stop = (out, w.message.complete, tile)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if stop is not None:  # Ctrl-C: the print so far is saved, finished like a whole one
         with saving():
             return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), stop
