@@ -220,8 +220,11 @@ def run_paint(args: argparse.Namespace) -> int:
     fresh = ("fresh", None)  # --resume: every photo's checkpoint checked before any work
     states = {p: resume_state(job, names[p], p) if args.resume else fresh for p in good}
     if not args.resume:  # a new run would replace the checkpoint: the work in it would be lost
-        for path in good:
-            if (ckpt := checkpoint_path(job, names[path], path)).exists():
+        for path in good:  # (hashing a photo only where a checkpoint of its name is)
+            if (
+                job.checkpoints(names[path])
+                and (ckpt := checkpoint_path(job, names[path], path)).exists()
+            ):
                 raise ValueError(
                     f"{ckpt}: {path.name} was interrupted with these settings and can be "
                     "continued; add --resume to continue it, or delete the checkpoint to paint anew"
