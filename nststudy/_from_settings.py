@@ -20,6 +20,8 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
     painting = getattr(args, "painting", None)
     stored = metadata.read_settings(args.from_settings) if args.from_settings else {}
     if painting and not args.from_settings:
+        if Path(painting).suffix.lower() == ".json":  # its sidecar: say which file to give
+            metadata.read_settings(painting)
         # A painting nststudy made is printed with the settings it was painted with; any
         # other picture (no settings: ValueError) with the command line's.
         with contextlib.suppress(ValueError):

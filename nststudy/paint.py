@@ -210,14 +210,14 @@ class Job:
                 raise ValueError(f"--crop {args.crop}: {err}") from None
         self.tile = getattr(args, "tile", None)  # None: auto_tile per photo
         self.overlap = 64 if self.tile is None else self.tile // 8
-        if self.tile is not None and self.tile < 32:
-            raise ValueError(f"--tile {self.tile}: tiles must be at least 32 px (default: auto)")
         steps = getattr(args, "tile_steps", None)
         for option, value in (("--tile-steps", steps), ("--tile", self.tile)):
             if value is not None and not self.print_size:
                 raise ValueError(
                     f"{option} {value}: it applies to prints; add --print-size PX or --print WxH"
                 )
+        if self.tile is not None and self.tile < 32:
+            raise ValueError(f"--tile {self.tile}: tiles must be at least 32 px (default: auto)")
         if steps is not None and not 1 <= steps <= 1000:
             raise ValueError(
                 f"--tile-steps {steps}: give 1 to 1000 L-BFGS steps per print tile "

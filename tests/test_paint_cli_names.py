@@ -91,6 +91,7 @@ def test_clashing_and_unsafe_names_resume_and_overwrite(
         (["--print-size", "2048", "--tile-steps", "0"], "--tile-steps 0: give 1 to 1000"),
         (["--tile-steps", "3"], "--tile-steps 3: it applies to prints; add --print-size"),
         (["--tile", "256"], "--tile 256: it applies to prints; add --print-size"),
+        (["--tile", "16"], "--tile 16: it applies to prints; add --print-size"),
     ],
 )
 def test_numbers_out_of_range_are_refused_first(
@@ -450,3 +451,5 @@ def test_from_settings_of_a_sidecar_or_a_missing_file_says_what_to_give(tmp_path
         _args("p.png", "--from-settings", str(sidecar))
     with pytest.raises(ValueError, match=r"cat__swirl\.pgn: no such file \(did you mean"):
         _args("p.png", "--from-settings", str(tmp_path / "cat__swirl.pgn"))
+    with pytest.raises(ValueError, match=r"cat__swirl\.json: this is a painting's settings "):
+        _args("p.png", "--painting", str(sidecar), "--print-size", "2048")
