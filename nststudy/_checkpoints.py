@@ -11,6 +11,7 @@ is never continued with other ones.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import signal
@@ -26,7 +27,7 @@ from . import metadata
 from ._atomic import replace_atomically
 from .config import Config
 from .images import load_image
-from .paint import Job, PaintInterrupted, _key
+from .paint import _CKPT_DIR, Job, PaintInterrupted, _key
 
 __all__ = [
     "checkpoint_path",
@@ -46,7 +47,13 @@ def digest(path: Path) -> str:
     """Which photo a checkpoint or a finished output belongs to (a hash of the file's bytes,
     kept in the checkpoint and ``OUT/.nststudy/finished.json``, never in a painting's
     metadata)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    stat = path.stat()  # the same bytes are hashed once, however often they are asked for
+    return _digest(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(path: str, _size: int, _mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def checkpoint_path(job: Job, name: str, photo: Path) -> Path:
@@ -61,7 +68,7 @@ def checkpoint_path(job: Job, name: str, photo: Path) -> Path:
 def _checkpoint_path(job: Job, name: str, photo: Path, inputs_key: str) -> Path:
     base = metadata.base_name(name, job.label)
     key = hashlib.sha256(f"{inputs_key}:{digest(photo)}".encode()).hexdigest()[:16]
-    return job.out / ".nststudy" / f"{base}.{key}.npz"
+    return job.out / _CKPT_DIR / f"{base}.{key}.npz"
 
 
 def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
@@ -99,10 +106,14 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
     return "fresh", None
 
 
+def _record_path(job: Job) -> Path:
+    return job.out / _CKPT_DIR / "finished.json"
+
+
 def _finished_record(job: Job) -> dict[str, str]:
     """``<out>/.nststudy/finished.json``: each finished output's name → its photo's hash."""
     try:
-        record = json.loads((job.out / ".nststudy" / "finished.json").read_text())
+        record = json.loads(_record_path(job).read_text())
     except (OSError, ValueError):
         return {}
     return record if isinstance(record, dict) else {}
@@ -112,7 +123,7 @@ def record_finished(job: Job, output: Path, photo_digest: str) -> None:
     """Note which photo (:func:`digest`) ``output`` was painted from, so that ``--resume``
     never skips another photo of the same name (kept beside the checkpoints, never in the
     painting's metadata). Outputs deleted since are dropped from the record."""
-    path = job.out / ".nststudy" / "finished.json"
+    path = _record_path(job)
     with contextlib.suppress(OSError):  # without it --resume goes by name, as before
         record = {k: v for k, v in _finished_record(job).items() if (job.out / k).exists()}
         record[output.name] = photo_digest
