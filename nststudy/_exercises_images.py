@@ -91,7 +91,7 @@ def check_from_vgg(fn: Any) -> CheckResult:
         fn,
         cases,
         mistakes,
-        "img = (x + IMAGENET_MEAN_BGR)[..., ::-1] / 255",
+        "img = (x + MEAN_BGR)[..., ::-1] / 255",
         atol=1e-3,
         rtol=1e-4,
     )
@@ -185,7 +185,10 @@ def check_deprocess(fn: Any) -> CheckResult:
         (t("check.deprocess.bgr"), lambda x: np.clip(as_f64(x) + MEAN, 0, 255)),
         (t("check.deprocess.no_mean"), lambda x: np.clip(as_f64(x)[..., ::-1], 0, 255)),
     ]
-    hint = "np.clip((x + IMAGENET_MEAN_BGR)[..., ::-1], 0, 255).astype('uint8')"
+    hint = (  # notebook 01 types the mean out as MEAN_BGR; 09 imports it
+        "np.clip((x + MEAN_BGR)[..., ::-1], 0, 255).astype('uint8'), "
+        "MEAN_BGR = nststudy.images.IMAGENET_MEAN_BGR"
+    )
     return run_check("deprocess", fn, cases, mistakes, hint, atol=1.01, rtol=0, dtype="uint8")
 
 

@@ -150,12 +150,12 @@ EN: dict[str, str] = {
         "the channels are still RGB: VGG19 wants BGR, reverse the last axis first (img[..., ::-1])"
     ),
     "check.to_vgg.rgb": "the channels are still RGB: VGG19 wants BGR, reverse the last axis first",
-    "check.to_vgg.no_mean": "you forgot to subtract the ImageNet mean (IMAGENET_MEAN_BGR)",
+    "check.to_vgg.no_mean": "you forgot to subtract the ImageNet mean (MEAN_BGR)",
     "check.to_vgg.no_255": "you forgot to multiply by 255: VGG19 was trained on the 0–255 scale",
     "check.to_vgg.mean_order": (
         "the mean is in B, G, R order: flip the channels first, then subtract it"
     ),
-    "check.to_vgg.hint": "VGG input = img[..., ::-1] * 255 - IMAGENET_MEAN_BGR",
+    "check.to_vgg.hint": "VGG input = img[..., ::-1] * 255 - MEAN_BGR",
     "check.from_vgg.clipped": (
         "don't clip here: from_vgg must be the exact inverse; clip when you display"
     ),
@@ -388,10 +388,10 @@ ZH: dict[str, str] = {
         "通道还是 RGB 顺序：VGG19 要的是 BGR，先把最后一个轴反过来（img[..., ::-1]）"
     ),
     "check.to_vgg.rgb": "通道还是 RGB 顺序：VGG19 要的是 BGR，先把最后一个轴反过来",
-    "check.to_vgg.no_mean": "忘了减去 ImageNet 均值（IMAGENET_MEAN_BGR）",
+    "check.to_vgg.no_mean": "忘了减去 ImageNet 均值（MEAN_BGR）",
     "check.to_vgg.no_255": "忘了乘以 255：VGG19 是在 0–255 刻度上训练的",
     "check.to_vgg.mean_order": "均值按 B、G、R 的顺序排列：先翻转通道，再减去均值",
-    "check.to_vgg.hint": "VGG 输入 = img[..., ::-1] * 255 - IMAGENET_MEAN_BGR",
+    "check.to_vgg.hint": "VGG 输入 = img[..., ::-1] * 255 - MEAN_BGR",
     "check.from_vgg.clipped": "这里不要裁剪：from_vgg 必须是精确的逆运算；显示时再裁剪",
     "check.from_vgg.bgr": "通道还是 BGR 顺序：把最后一个轴反过来，得到 RGB",
     "check.from_vgg.no_mean": "忘了把 ImageNet 均值加回去",

@@ -115,8 +115,9 @@ class FeatureExtractor:
         precision: ``"float32"`` or ``"bfloat16"``.
 
     Calling it on a VGG-preprocessed batch ``x`` of shape ``(B, H, W, 3)`` (see
-    :func:`nststudy.images.to_vgg`; H and W at least 32) returns a dict mapping each Keras layer
-    name to a float32 tensor ``(B, H / 2**k, W / 2**k, C)``, where ``k`` is the number of pools
+    :func:`nststudy.images.to_vgg`; H and W at least 16 for taps up to ``block5_conv*``) returns
+    a dict mapping each Keras layer name to a float32 tensor ``(B, H // 2**k, W // 2**k, C)``
+    (the pools round down), where ``k`` is the number of pools
     before that layer and C is 64, 128, 256 or 512. ``self.model`` is the same network as a
     Keras model (for ``summary()``); calls run its layers by hand so that the image gradient of
     each convolution is computed without TensorFlow's memory-hungry kernel (see
