@@ -232,11 +232,15 @@ def _decode(source: Path | IO[bytes], path: Path | str, max_dim: int | None, all
 
 
 def upright(im: Image.Image, name: object) -> Image.Image:
-    """Apply the EXIF orientation; an unreadable EXIF block is ignored with a notice."""
+    """Apply the EXIF orientation; an unreadable EXIF block is ignored with a notice.
+
+    The pixels are decoded first, so that damaged image data still raises (to the caller's
+    "damaged or truncated" error) while a damaged EXIF block — Pillow raises ``SyntaxError``
+    ("not a TIFF file") for it — only costs the orientation.
+    """
+    im.load()
     try:
         return ImageOps.exif_transpose(im)
-    except (OSError, SyntaxError):
-        raise
     except Exception:
         warnings.warn(
             f"{name}: unreadable EXIF orientation; using the image as stored", ImageNotice, 4

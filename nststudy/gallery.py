@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from ._gallery_layout import CSS, THUMB, contact_sheet, html_figure
 from .i18n import get_language, t
@@ -42,6 +43,12 @@ __all__ = ["SUFFIXES", "Entry", "GalleryResult", "add_parser", "make_gallery", "
 
 #: Image files the gallery picks up (top level of the folder only).
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+#: Written into both output files (HTML ``<meta name="generator">``, PNG ``Software`` text), so
+#: that a gallery replaces only its own earlier files, never a teacher's page or a learner's
+#: painting that happens to share a name.
+GENERATOR = "nststudy gallery"
+_OUTPUTS = ("contact_sheet.png", "index.html")
 
 
 @dataclass(frozen=True)
@@ -109,28 +116,40 @@ def parse_name(path: str | os.PathLike) -> tuple[str | None, str, str]:
 
 
 def _read(path: Path) -> tuple[Image.Image, dict[str, Any] | None]:
-    """The image (RGB thumbnail source) and its embedded settings, if any."""
+    """The image (RGB thumbnail) and its embedded settings, if any; decoded like a photo
+    (16-bit, transparency, colour profiles, EXIF orientation: :mod:`nststudy._decode`)."""
+    from ._decode import flatten_to_rgb, upright
+    from .images import to_uint8
     from .metadata import KEY, decode_settings
 
     with Image.open(path) as im:
         text = im.info.get(KEY) or im.info.get("comment")
         if text is None and hasattr(im, "tag_v2"):
             text = im.tag_v2.get(270)
-        im = ImageOps.exif_transpose(im)
-        im.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
-        rgb = im.convert("RGB")
+        if im.format == "JPEG":
+            im.draft(im.mode, (2 * THUMB, 2 * THUMB))  # decode a camera JPEG at 1/2 … 1/8
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a thumbnail: an unreadable EXIF block is fine
+            rgb = Image.fromarray(to_uint8(flatten_to_rgb(upright(im, path), path)))
+    rgb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
     return rgb, decode_settings(text)
 
 
 def _style_text(settings: dict[str, Any] | None, fallback: str) -> str:
     styles = (settings or {}).get("styles") or []
+    if not isinstance(styles, list):
+        return fallback
     named = [s for s in styles if isinstance(s, dict) and s.get("name")]
     if not named:
         return fallback
     if len(named) == 1:
         return str(named[0]["name"])
-    total = sum(float(s.get("weight", 1.0)) for s in named) or 1.0
-    return " + ".join(f"{s['name']} {float(s.get('weight', 1.0)) / total:.0%}" for s in named)
+    try:
+        shares = [float(s.get("weight", 1.0)) for s in named]
+    except (TypeError, ValueError):  # settings edited by hand: show the names alone
+        return " + ".join(str(s["name"]) for s in named)
+    total = sum(shares) or 1.0
+    return " + ".join(f"{s['name']} {w / total:.0%}" for s, w in zip(named, shares, strict=True))
 
 
 def _weights(settings: dict[str, Any] | None) -> dict[str, float]:
@@ -161,6 +180,33 @@ def _captions(entries: list[Entry], names: bool) -> list[tuple[str, ...]]:
     return out
 
 
+def _ours(path: Path) -> bool:
+    """Whether ``path`` (an output's name) was written by this gallery: it carries
+    :data:`GENERATOR`, or — from before the mark — the page has this gallery's stylesheet, or
+    the sheet sits beside such a page."""
+    try:
+        if path.suffix == ".html":
+            text = path.read_text(encoding="utf-8", errors="replace")
+            return f'content="{GENERATOR}"' in text or f"<style>{CSS}</style>" in text
+        with Image.open(path) as im:
+            if im.info.get("Software") == GENERATOR:
+                return True
+        return _ours(path.with_name("index.html"))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+
+
+def _check_replaceable(out: Path) -> None:
+    """Refuse, before any work, an ``out`` folder whose output names hold someone else's file."""
+    for name in _OUTPUTS:
+        path = out / name
+        if path.exists() and (not path.is_file() or not _ours(path)):
+            raise ValueError(
+                f"{path}: exists and is not an earlier nststudy gallery; choose another --out "
+                "(or move that file away)"
+            )
+
+
 def _collect(folder: Path, out: Path) -> tuple[list[Entry], list[Image.Image], list[str]]:
     entries, thumbs, skipped = [], [], []
     files = sorted(
@@ -168,11 +214,11 @@ def _collect(folder: Path, out: Path) -> tuple[list[Entry], list[Image.Image], l
         key=lambda p: p.name.lower(),
     )
     for path in files:
-        if path.parent.resolve() == out.resolve() and path.name == "contact_sheet.png":
+        if path.parent.resolve() == out.resolve() and path.name in _OUTPUTS and _ours(path):
             continue  # our own earlier output
         try:
             thumb, settings = _read(path)
-        except (OSError, ValueError, Image.DecompressionBombError) as err:
+        except Exception as err:  # one broken file must not cost the class its gallery
             skipped.append(f"{path.name}: {err}")
             warnings.warn(f"{path}: not readable as an image, left out ({err})", stacklevel=3)
             continue
@@ -202,8 +248,9 @@ def make_gallery(
         title: heading of the sheet and the page (default "Class gallery", translated).
 
     Raises:
-        ValueError: ``folder`` is not a folder or holds no readable image, or ``out`` is a
-            file.
+        ValueError: ``folder`` is not a folder or holds no readable image, ``out`` is a
+            file, or ``out`` holds a ``contact_sheet.png`` / ``index.html`` this gallery did not
+            write (checked before any work; nothing is replaced).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -211,6 +258,7 @@ def make_gallery(
     out = Path(out) if out is not None else folder / "gallery"
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out}: is a file; give --out a folder for the gallery")
+    _check_replaceable(out)
     title = t("gallery.title") if title is None else str(title)
     entries, thumbs, skipped = _collect(folder, out)
     if not entries:
@@ -223,6 +271,7 @@ def make_gallery(
     fragment = f'<div class="grid">{figures}</div>'
     page = (
         '<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="generator" content="{GENERATOR}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>{fragment}</body></html>\n"
@@ -232,10 +281,12 @@ def make_gallery(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", suffix=".part", dir=out.parent))
     try:
-        sheet.save(tmp / "contact_sheet.png", optimize=True)
+        mark = PngInfo()
+        mark.add_text("Software", GENERATOR)
+        sheet.save(tmp / "contact_sheet.png", optimize=True, pnginfo=mark)
         (tmp / "index.html").write_text(page, encoding="utf-8")
         out.mkdir(exist_ok=True)
-        for name in ("contact_sheet.png", "index.html"):
+        for name in _OUTPUTS:
             os.replace(tmp / name, out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

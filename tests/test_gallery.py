@@ -109,9 +109,9 @@ def test_empty_or_missing_folder(tmp_path: pathlib.Path) -> None:
 def test_no_partial_output_on_failure(
     classroom: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = classroom / "gallery"
-    out.mkdir()
-    (out / "index.html").write_text("last week's gallery")
+    out = make_gallery(classroom).out  # last week's gallery
+    (classroom / "erin__rocket__drip.png").write_bytes((out / "contact_sheet.png").read_bytes())
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -120,8 +120,7 @@ def test_no_partial_output_on_failure(
     with pytest.raises(OSError, match="No space"):
         make_gallery(classroom)
     monkeypatch.undo()
-    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
-    assert (out / "index.html").read_text() == "last week's gallery"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not [p for p in classroom.iterdir() if p.name.endswith(".part")]
 
 
@@ -181,3 +180,87 @@ def test_through_the_nststudy_command(
     empty.mkdir()
     assert cli.main(["gallery", str(empty)]) == 2
     assert "no readable images" in capsys.readouterr().err
+
+
+def test_foreign_files_in_out_are_never_replaced(classroom: pathlib.Path) -> None:
+    site = classroom.parent / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<html>the school's own page</html>")
+    with pytest.raises(ValueError, match=r"site/index\.html: exists and is not an earlier"):
+        make_gallery(classroom, out=site)
+    assert (site / "index.html").read_text() == "<html>the school's own page</html>"
+    assert sorted(p.name for p in site.iterdir()) == ["index.html"]
+    # a learner's painting named contact_sheet.png in the folder itself: kept and shown
+    _painting(classroom / "contact_sheet.png", "drip", 9)
+    with pytest.raises(ValueError, match=r"contact_sheet\.png: exists"):
+        make_gallery(classroom, out=classroom)
+    (site / "index.html").unlink()
+    assert len(make_gallery(classroom, out=site).entries) == 6
+    assert len(make_gallery(classroom, out=site).entries) == 6  # its own files: replaced
+
+
+def test_an_older_gallery_without_the_mark_is_replaced(classroom: pathlib.Path) -> None:
+    out = make_gallery(classroom).out
+    page = (out / "index.html").read_text(encoding="utf-8")
+    (out / "index.html").write_text(
+        page.replace(f' name="generator" content="{gallery.GENERATOR}"', "")
+    )
+    with Image.open(out / "contact_sheet.png") as im:
+        im.convert("RGB").save(out / "contact_sheet.png")  # no Software text
+    assert len(make_gallery(classroom).entries) == 5
+
+
+def _broken_chunk_png(path: pathlib.Path) -> None:
+    """A PNG whose pixel data has a garbage chunk between two IDAT chunks: Pillow opens it and
+    raises SyntaxError ("broken PNG file") only when decoding."""
+    import struct
+    import zlib
+
+    _painting(path)
+    data = path.read_bytes()
+    i = data.index(b"IDAT") - 4
+    n = struct.unpack(">I", data[i : i + 4])[0]
+    body = data[i + 8 : i + 8 + n]
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + payload))
+        return struct.pack(">I", len(payload)) + kind + payload + crc
+
+    junk = b"\x00\x00\x00\x05\xff\xfe\xfd\xfcjunk!"
+    path.write_bytes(
+        data[:i] + chunk(b"IDAT", body[: n // 2]) + junk + chunk(b"IDAT", body[n // 2 :])
+        + data[i + 12 + n :]
+    )  # fmt: skip
+
+
+def test_one_broken_file_costs_only_itself(classroom: pathlib.Path) -> None:
+    _broken_chunk_png(classroom / "dave__coffee__swirl.png")
+    odd = {"styles": [{"name": "swirl", "weight": None}, {"name": "brush"}], "config": {}}
+    save_painting(classroom / "erin__coffee__blend.png", np.zeros((8, 8, 3), np.uint8), odd)
+    save_painting(classroom / "finn__coffee__x.png", np.zeros((8, 8, 3), np.uint8), {"styles": 5})
+    with pytest.warns(UserWarning, match="dave__coffee__swirl.png"):
+        result = make_gallery(classroom)
+    assert [s.split(":")[0] for s in result.skipped] == ["dave__coffee__swirl.png"]
+    styles = {e.path.name: e.style for e in result.entries}
+    assert styles["erin__coffee__blend.png"] == "swirl + brush"
+    assert styles["finn__coffee__x.png"] == "x"
+
+
+def test_thumbnails_are_decoded_like_photos(tmp_path: pathlib.Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    deep = np.full((40, 40), 40000, np.uint16)  # 16-bit grey at 61 %: not clipped to white
+    Image.fromarray(deep).save(folder / "a__deep__x.png")
+    clear = np.zeros((40, 40, 4), np.uint8)  # fully transparent black: shown on white
+    Image.fromarray(clear).save(folder / "b__clear__x.png")
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(
+        folder / "c__exif__x.png", exif=b"Exif\x00\x00not-a-tiff-header"
+    )
+    result = make_gallery(folder)
+    assert len(result.entries) == 3 and result.skipped == ()
+    with Image.open(result.contact_sheet) as sheet:
+        px = np.asarray(sheet.convert("RGB")).astype(int)
+    # the three 40 px thumbnails, centred in their 256 px cells (2 columns: a b / c)
+    centre = [px[48 + r * 322 + 128, 12 + c * 268 + 128] for r, c in ((0, 0), (0, 1), (1, 0))]
+    assert abs(centre[0] - 40000 / 65535 * 255).max() <= 2
+    assert (centre[1] == 255).all() and (centre[2] == 0).all()
