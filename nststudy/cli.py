@@ -25,19 +25,46 @@ def _version() -> str:
         return "0.0.0+unknown"
 
 
+def _demo_output(path: str) -> Path:
+    """``--out``, checked before painting: a writable format in a writable folder; if the file
+    exists, the next free name (``demo__2.png``, ...): a demo never replaces a file."""
+    from ._atomic import check_writable
+    from ._image_errors import write_error
+    from .images import output_format
+
+    out = Path(path)
+    if out.is_dir():
+        raise ValueError(f"{out}: is a folder; give a file name such as {out / 'demo.png'}")
+    output_format(out)
+    blocking = next((p for p in out.parents if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ValueError(f"{out}: {blocking} is a file, not a folder; choose another output path")
+    try:
+        check_writable(out.parent)
+    except OSError as err:
+        raise write_error(out, err) from None
+    n, free = 1, out
+    while free.exists():
+        n += 1
+        free = out.with_name(f"{out.stem}__{n}{out.suffix}")
+    return free
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from . import samples, save_image, stylize
     from .config import PRESETS
     from .weights import ensure_weights
 
+    out = _demo_output(args.out)
     ensure_weights()
     start = time.perf_counter()
     photo = samples.content_photo(args.photo)
     style = samples.make_style(args.style, size=args.size, seed=0)
     result = stylize(photo, style, PRESETS["preview"].at_size(args.size))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_image(out, result.image)
+    save_image(out, result.image, overwrite=False)
+    if result.stopped == "interrupt":  # Ctrl-C: stylize kept the best image so far
+        print(f"nststudy: interrupted; the best image so far is in {out}", file=sys.stderr)
+        return 130
     print(
         f"{out}  ({result.image.shape[1]}×{result.image.shape[0]} px, "
         f"{time.perf_counter() - start:.1f} s)"
@@ -196,7 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="paint a bundled sample photo (writes out/demo.png)")
     demo.add_argument("--size", type=int, default=256, help="longest side in px (default 256)")
-    demo.add_argument("--out", default="out/demo.png", help="output file (default out/demo.png)")
+    demo.add_argument(
+        "--out",
+        default="out/demo.png",
+        help="output file (default out/demo.png; never replaced: demo__2.png, ...)",
+    )
     demo.add_argument("--photo", default="chelsea", help="skimage.data photo (default chelsea)")
     demo.add_argument("--style", default="swirl", help="built-in style (default swirl)")
     demo.set_defaults(func=_cmd_demo)

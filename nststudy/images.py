@@ -39,6 +39,7 @@ __all__ = [
     "check_min_size",
     "from_vgg",
     "load_image",
+    "output_format",
     "resize_longest",
     "save_image",
     "scaled_shape",
@@ -266,8 +267,23 @@ def save_image(
     arr = img if img.dtype == np.uint8 else to_uint8(img)
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.size == 0:
         raise ImageError(f"{path}: expected an (H, W, 3) image, got shape {arr.shape}")
-    fmt = Image.registered_extensions().get(path.suffix.lower())
-    if fmt is None:
-        raise ImageError(f"{path}: unknown image format {path.suffix!r}; use .png, .jpg or .tif")
-    write_atomically(path, arr, fmt, overwrite, pil_kwargs)
+    write_atomically(path, arr, output_format(path), overwrite, pil_kwargs)
     return path
+
+
+def output_format(path: str | os.PathLike) -> str:
+    """Pillow's name of the format ``path``'s suffix asks for, when Pillow can write it.
+
+    Check an output path with it *before* a long run, not after.
+
+    Raises:
+        ImageError: the suffix is missing or unknown, or names a format Pillow only reads
+            (``.psd``, ``.xpm``, ...).
+    """
+    path = Path(path)
+    Image.init()  # every plugin: the registry of writers is complete
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None or fmt not in Image.SAVE:
+        what = "unknown image format" if fmt is None else "a format that can be read, not written:"
+        raise ImageError(f"{path}: {what} {path.suffix!r}; use .png, .jpg or .tif")
+    return fmt

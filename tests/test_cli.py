@@ -58,3 +58,46 @@ def test_demo_writes_a_painting(weights: Path, tmp_path: Path) -> None:
     assert str(tmp_path / "demo.png") in out.stdout and " s)" in out.stdout
     img = np.asarray(Image.open(tmp_path / "demo.png"))
     assert img.shape[2] == 3 and max(img.shape[:2]) == 64 and img.std() > 10
+    again = _run("demo", "--size", "64", "--out", str(tmp_path / "demo.png"))
+    assert again.returncode == 0 and str(tmp_path / "demo__2.png") in again.stdout
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "demo.png")), img)  # not replaced
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [
+        ("art.psd", "a format that can be read, not written: '.psd'"),
+        ("art", "unknown image format ''"),
+        ("folder", "is a folder"),
+        ("a_file/demo.png", "is a file, not a folder"),
+    ],
+)
+def test_demo_checks_its_output_before_painting(tmp_path: Path, out: str, expected: str) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a_file").write_text("x")
+    # no weights needed: refused before they are looked for (an empty KERAS_HOME)
+    result = _run("demo", "--out", out, cwd=tmp_path, env={"KERAS_HOME": str(tmp_path / "k")})
+    assert result.returncode == 2 and expected in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_demo_interrupted_keeps_the_best_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import nststudy
+    from nststudy import cli
+    from nststudy.config import Config
+    from nststudy.stylize import Result
+
+    def interrupted(photo: object, style: object, config: Config) -> Result:
+        best = np.full((48, 64, 3), 128, np.uint8)
+        return Result(best, [], 1.0, config, stopped="interrupt")
+
+    monkeypatch.setattr(nststudy, "stylize", interrupted)
+    monkeypatch.setattr("nststudy.weights.ensure_weights", lambda: None)
+    (tmp_path / "demo.png").write_bytes(b"an earlier painting")
+    assert cli.main(["demo", "--size", "64", "--out", str(tmp_path / "demo.png")]) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted; the best image so far is in {tmp_path / 'demo__2.png'}" in err
+    assert (tmp_path / "demo.png").read_bytes() == b"an earlier painting"
+    assert np.asarray(Image.open(tmp_path / "demo__2.png")).shape == (48, 64, 3)
