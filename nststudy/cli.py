@@ -121,19 +121,60 @@ def studio_command(port: int = 8866, ip: str = "127.0.0.1", browser: bool = True
         )
     notebook = Path(str(files("nststudy") / "app" / "studio.ipynb"))
     cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", f"--Voila.ip={ip}"]
+    cmd.append("--Voila.port_retries=0")  # the address printed is the one served, or none
     # a phone photo reaches the kernel as one websocket message, base64: tornado's default
     # limit (10 MiB) would drop anything over ≈ 7 MB without a word (ipywidgets#2522)
     cmd.append(f'--Voila.tornado_settings={{"websocket_max_message_size": {UPLOAD_BYTES}}}')
     return cmd + ([] if browser else ["--no-browser"])
 
 
+def _port_free(ip: str, port: int) -> None:
+    """Refuse a port another program (an earlier studio, say) already listens on: Voilà
+    would quietly move to the next one, away from the address printed."""
+    import errno
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET) as probe:
+        try:
+            probe.bind((ip, port))
+        except OSError as err:
+            if err.errno != errno.EADDRINUSE:
+                raise
+            raise ValueError(
+                f"port {port} on {ip} is in use (is the studio already open at "
+                f"http://{ip}:{port}/ ?); stop that program or choose another --port"
+            ) from None
+
+
 def _cmd_studio(args: argparse.Namespace) -> int:
     import subprocess
 
     cmd = studio_command(args.port, args.ip, browser=not args.no_browser)
+    _port_free(args.ip, args.port)
     print(f"starting the studio: http://{args.ip}:{args.port}/  (Ctrl-C stops it)", flush=True)
     env = None if args.lang is None else {**os.environ, "NSTSTUDY_LANG": args.lang}
-    return subprocess.call(cmd, env=env)
+    server = subprocess.Popen(cmd, env=env)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:  # the terminal's Ctrl-C reached Voilà too: let it shut down
+        for stop in (None, server.terminate, server.kill):
+            if stop is not None:
+                stop()
+            try:
+                server.wait(timeout=10)
+                break
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                continue
+        print("studio stopped", flush=True)
+        return 0
+
+
+def _port(text: str) -> int:
+    """``--port``: a TCP port number, 1–65535."""
+    port = int(text) if text.isdigit() else 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1–65535)")
+    return port
 
 
 def _add_paint(sub: argparse._SubParsersAction) -> None:
@@ -244,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     styles = sub.add_parser("styles", help="list the built-in styles and what they evoke")
     styles.set_defaults(func=_cmd_styles)
     studio = sub.add_parser("studio", help="open the no-code painting studio (Voilà)")
-    studio.add_argument("--port", type=int, default=8866)
+    studio.add_argument("--port", type=_port, default=8866, help="default 8866")
     studio.add_argument("--ip", default="127.0.0.1")
     studio.add_argument("--no-browser", action="store_true")
     studio.add_argument(

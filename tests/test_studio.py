@@ -351,11 +351,20 @@ def test_studio_command_uses_this_environment_and_names_what_is_missing(
         studio_command()
     monkeypatch.undo()
     calls = []
-    monkeypatch.setattr("subprocess.call", lambda cmd, env=None: calls.append(env) or 0)
+
+    class Server:  # stands in for Voilà
+        def __init__(self, cmd: list[str], env: dict | None = None) -> None:
+            calls.append((cmd, env))
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+    monkeypatch.setattr("subprocess.Popen", Server)
     from nststudy.cli import main
 
-    assert main(["studio", "--no-browser", "--lang", "zh-CN"]) == 0
-    assert calls[0]["NSTSTUDY_LANG"] == "zh-CN"
+    assert main(["studio", "--no-browser", "--lang", "zh-CN", "--port", str(_free_port())]) == 0
+    assert calls[0][1]["NSTSTUDY_LANG"] == "zh-CN"
+    assert "--Voila.port_retries=0" in calls[0][0]  # Voilà must not move to another port
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -363,3 +372,64 @@ def test_studio_command_uses_this_environment_and_names_what_is_missing(
     extra = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     studio_extra = extra["project"]["optional-dependencies"]["studio"]
     assert {r.split(">")[0] for r in studio_extra} >= {"voila", "ipykernel"}  # Voilà needs both
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_studio_refuses_a_busy_port_and_a_bad_one(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from nststudy.cli import main
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)
+        port = other.getsockname()[1]
+        assert main(["studio", "--no-browser", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is in use" in err and err.count("\n") == 1
+    for bad in ("70000", "-1", "http"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["studio", "--port", bad])
+        assert exit_.value.code == 2
+        assert "is not a port number (1–65535)" in capsys.readouterr().err
+
+
+def test_ctrl_c_lets_the_studio_shut_down(tmp_path: Path) -> None:
+    """Ctrl-C reaches Voilà and nststudy alike: nststudy waits for Voilà's own shutdown (here
+    a stand-in that takes 1 s to tidy up) instead of killing it, and exits 0."""
+    import os
+    import signal
+    import subprocess
+
+    tidy = tmp_path / "tidied"
+    server = (
+        "import signal, sys, time\n"
+        "def stop(*_):\n"
+        f"    time.sleep(1); open({str(tidy)!r}, 'w').close(); sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, stop)\n"
+        "print('serving', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    script = (
+        "import sys\n"
+        "from nststudy import cli\n"
+        f"cli.studio_command = lambda *a, **k: [sys.executable, '-c', {server!r}]\n"
+        f"sys.exit(cli.main(['studio', '--no-browser', '--port', '{_free_port()}']))\n"
+    )
+    run = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert run.stdout is not None
+    lines = [run.stdout.readline() for _ in range(2)]  # "starting the studio", "serving"
+    assert "serving" in lines[1], lines
+    os.killpg(run.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    out, _ = run.communicate(timeout=60)
+    assert run.returncode == 0 and "studio stopped" in out
+    assert tidy.exists()
