@@ -186,8 +186,8 @@ def check_deprocess(fn: Any) -> CheckResult:
         (t("check.deprocess.no_mean"), lambda x: np.clip(as_f64(x)[..., ::-1], 0, 255)),
     ]
     hint = (  # notebook 01 types the mean out as MEAN_BGR; 09 imports it
-        "np.clip((x + MEAN_BGR)[..., ::-1], 0, 255).astype('uint8'), "
-        "MEAN_BGR = nststudy.images.IMAGENET_MEAN_BGR"
+        "np.clip((x + MEAN_BGR)[..., ::-1], 0, 255).astype('uint8')"
+        "  # MEAN_BGR = nststudy.images.IMAGENET_MEAN_BGR"
     )
     return run_check("deprocess", fn, cases, mistakes, hint, atol=1.01, rtol=0, dtype="uint8")
 
