@@ -36,19 +36,22 @@ from typing import Any
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from ._gallery_layout import CSS, THUMB, contact_sheet, html_figure
+from ._gallery_files import GENERATOR, OUTPUTS, check_replaceable, ours, read, style_text, weights
+from ._gallery_layout import CSS, contact_sheet, html_figure
 from .i18n import get_language, t
 
-__all__ = ["SUFFIXES", "Entry", "GalleryResult", "add_parser", "make_gallery", "parse_name"]
+__all__ = [
+    "GENERATOR",
+    "SUFFIXES",
+    "Entry",
+    "GalleryResult",
+    "add_parser",
+    "make_gallery",
+    "parse_name",
+]
 
 #: Image files the gallery picks up (top level of the folder only).
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
-
-#: Written into both output files (HTML ``<meta name="generator">``, PNG ``Software`` text), so
-#: that a gallery replaces only its own earlier files, never a teacher's page or a learner's
-#: painting that happens to share a name.
-GENERATOR = "nststudy gallery"
-_OUTPUTS = ("contact_sheet.png", "index.html")
 
 
 @dataclass(frozen=True)
@@ -115,52 +118,6 @@ def parse_name(path: str | os.PathLike) -> tuple[str | None, str, str]:
     return None, Path(path).stem, ""
 
 
-def _read(path: Path) -> tuple[Image.Image, dict[str, Any] | None]:
-    """The image (RGB thumbnail) and its embedded settings, if any; decoded like a photo
-    (16-bit, transparency, colour profiles, EXIF orientation: :mod:`nststudy._decode`)."""
-    from ._decode import flatten_to_rgb, upright
-    from .images import to_uint8
-    from .metadata import KEY, decode_settings
-
-    with Image.open(path) as im:
-        text = im.info.get(KEY) or im.info.get("comment")
-        if text is None and hasattr(im, "tag_v2"):
-            text = im.tag_v2.get(270)
-        if im.format == "JPEG":
-            im.draft(im.mode, (2 * THUMB, 2 * THUMB))  # decode a camera JPEG at 1/2 … 1/8
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a thumbnail: an unreadable EXIF block is fine
-            rgb = Image.fromarray(to_uint8(flatten_to_rgb(upright(im, path), path)))
-    rgb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
-    return rgb, decode_settings(text)
-
-
-def _style_text(settings: dict[str, Any] | None, fallback: str) -> str:
-    styles = (settings or {}).get("styles") or []
-    if not isinstance(styles, list):
-        return fallback
-    named = [s for s in styles if isinstance(s, dict) and s.get("name")]
-    if not named:
-        return fallback
-    if len(named) == 1:
-        return str(named[0]["name"])
-    try:
-        shares = [float(s.get("weight", 1.0)) for s in named]
-    except (TypeError, ValueError):  # settings edited by hand: show the names alone
-        return " + ".join(str(s["name"]) for s in named)
-    total = sum(shares) or 1.0
-    return " + ".join(f"{s['name']} {w / total:.0%}" for s, w in zip(named, shares, strict=True))
-
-
-def _weights(settings: dict[str, Any] | None) -> dict[str, float]:
-    config = (settings or {}).get("config") or {}
-    keys = {"content": "content_weight", "style": "style_weight", "tv": "tv_weight"}
-    try:
-        return {k: float(config[v]) for k, v in keys.items() if v in config}
-    except (TypeError, ValueError):
-        return {}
-
-
 def _captions(entries: list[Entry], names: bool) -> list[tuple[str, ...]]:
     numbers: dict[str, int] = {}
     out = []
@@ -180,33 +137,6 @@ def _captions(entries: list[Entry], names: bool) -> list[tuple[str, ...]]:
     return out
 
 
-def _ours(path: Path) -> bool:
-    """Whether ``path`` (an output's name) was written by this gallery: it carries
-    :data:`GENERATOR`, or — from before the mark — the page has this gallery's stylesheet, or
-    the sheet sits beside such a page."""
-    try:
-        if path.suffix == ".html":
-            text = path.read_text(encoding="utf-8", errors="replace")
-            return f'content="{GENERATOR}"' in text or f"<style>{CSS}</style>" in text
-        with Image.open(path) as im:
-            if im.info.get("Software") == GENERATOR:
-                return True
-        return _ours(path.with_name("index.html"))
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return False
-
-
-def _check_replaceable(out: Path) -> None:
-    """Refuse, before any work, an ``out`` folder whose output names hold someone else's file."""
-    for name in _OUTPUTS:
-        path = out / name
-        if path.exists() and (not path.is_file() or not _ours(path)):
-            raise ValueError(
-                f"{path}: exists and is not an earlier nststudy gallery; choose another --out "
-                "(or move that file away)"
-            )
-
-
 def _collect(folder: Path, out: Path) -> tuple[list[Entry], list[Image.Image], list[str]]:
     entries, thumbs, skipped = [], [], []
     files = sorted(
@@ -214,17 +144,17 @@ def _collect(folder: Path, out: Path) -> tuple[list[Entry], list[Image.Image], l
         key=lambda p: p.name.lower(),
     )
     for path in files:
-        if path.parent.resolve() == out.resolve() and path.name in _OUTPUTS and _ours(path):
+        if path.parent.resolve() == out.resolve() and path.name in OUTPUTS and ours(path):
             continue  # our own earlier output
         try:
-            thumb, settings = _read(path)
+            thumb, settings = read(path)
         except Exception as err:  # one broken file must not cost the class its gallery
             skipped.append(f"{path.name}: {err}")
             warnings.warn(f"{path}: not readable as an image, left out ({err})", stacklevel=3)
             continue
         learner, photo, style = parse_name(path)
         entries.append(
-            Entry(path, learner, photo, _style_text(settings, style), _weights(settings), settings)
+            Entry(path, learner, photo, style_text(settings, style), weights(settings), settings)
         )
         thumbs.append(thumb)
     return entries, thumbs, skipped
@@ -258,7 +188,7 @@ def make_gallery(
     out = Path(out) if out is not None else folder / "gallery"
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out}: is a file; give --out a folder for the gallery")
-    _check_replaceable(out)
+    check_replaceable(out)
     title = t("gallery.title") if title is None else str(title)
     entries, thumbs, skipped = _collect(folder, out)
     if not entries:
@@ -286,7 +216,7 @@ def make_gallery(
         sheet.save(tmp / "contact_sheet.png", optimize=True, pnginfo=mark)
         (tmp / "index.html").write_text(page, encoding="utf-8")
         out.mkdir(exist_ok=True)
-        for name in _OUTPUTS:
+        for name in OUTPUTS:
             os.replace(tmp / name, out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

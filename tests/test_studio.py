@@ -419,8 +419,8 @@ def test_ctrl_c_lets_the_studio_shut_down(tmp_path: Path) -> None:
     )
     script = (
         "import sys\n"
-        "from nststudy import cli\n"
-        f"cli.studio_command = lambda *a, **k: [sys.executable, '-c', {server!r}]\n"
+        "from nststudy import _studio_launch, cli\n"
+        f"_studio_launch.studio_command = lambda *a, **k: [sys.executable, '-c', {server!r}]\n"
         f"sys.exit(cli.main(['studio', '--no-browser', '--port', '{_free_port()}']))\n"
     )
     run = subprocess.Popen(
