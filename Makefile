@@ -80,6 +80,10 @@ bench-quick: $(STAMP_TEST)
 	$(BIN)/python -m benchmarks.gpu run /tmp/nststudy-gpu-smoke --sizes 64 --steps 5 \
 	  --recipes tutorial lbfgs nststudy-gpu --out /tmp/nststudy-gpu-smoke/out
 	$(BIN)/python -m benchmarks.lbfgs_step --shape 48 64 --repeats 1 --out /tmp/nststudy-lbfgs-step.json
+	$(BIN)/python -m benchmarks.lowrank_vgg --size 48 --max-evaluations 3 --ref-loss 0 \
+	  --repeats 1 --out /tmp/nststudy-lowrank.json
+	$(BIN)/python -m benchmarks.lbfgs_diagonal --size 48 --max-evaluations 4 \
+	  --out /tmp/nststudy-diagonal.json
 
 clean:
 	rm -rf build dist out .pytest_cache .ruff_cache *.egg-info

@@ -159,6 +159,12 @@ class _Memory:
         wide *= self.scale[i, 0 if buf is self.s else 1]
         return wide
 
+    def start(self, q: np.ndarray) -> None:
+        """``q ← H₀·q`` in place, between the recursion's two loops: ``H₀ = γ·I`` (a variant
+        with another ``H₀`` overrides this; ``benchmarks/lbfgs_diagonal.py``)."""
+        if self.order:
+            q *= np.float32(self.gamma())
+
     def direction(self, g: np.ndarray, free: np.ndarray) -> np.ndarray:
         """``−H·g`` over the free pixels (two-loop recursion); 0 where pixels are held."""
         q = g * free
@@ -168,8 +174,7 @@ class _Memory:
             q -= np.float32(a) * self.vector(self.y, i)
             q *= free
             alphas.append(a)
-        if self.order:
-            q *= np.float32(self.gamma())
+        self.start(q)
         for i, a in zip(self.order, reversed(alphas), strict=True):
             b = self.rho[i] * _dot(self.vector(self.y, i), q)
             q += np.float32(a - b) * self.vector(self.s, i)
