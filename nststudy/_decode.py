@@ -241,6 +241,8 @@ def upright(im: Image.Image, name: object) -> Image.Image:
     im.load()
     try:
         return ImageOps.exif_transpose(im)
+    except MemoryError:  # the turn itself ran out of memory: the caller says so
+        raise
     except Exception:
         warnings.warn(
             f"{name}: unreadable EXIF orientation; using the image as stored", ImageNotice, 4

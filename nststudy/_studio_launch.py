@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -43,45 +44,63 @@ def studio_command(port: int = 8866, ip: str = "127.0.0.1", browser: bool = True
     return cmd + ([] if browser else ["--no-browser"])
 
 
+def _url(ip: str, port: int) -> str:
+    return f"http://[{ip}]:{port}/" if ":" in ip else f"http://{ip}:{port}/"
+
+
 def _port_free(ip: str, port: int) -> None:
-    """Refuse a port another program (an earlier studio, say) already listens on: Voilà
-    would quietly move to the next one, away from the address printed."""
+    """Refuse, in one line, an address Voilà could not serve: a port another program (an
+    earlier studio, say) listens on — Voilà would quietly move to the next one, away from the
+    address printed — a port below 1024 without the right, an address this machine lacks."""
     import errno
     import socket
 
-    with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET) as probe:
-        try:
+    try:
+        family = socket.getaddrinfo(ip, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family) as probe:
+            if os.name != "nt":  # as tornado binds: a port in TIME_WAIT after a stop is free
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((ip, port))
-        except OSError as err:
-            if err.errno != errno.EADDRINUSE:
-                raise
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
             raise ValueError(
-                f"port {port} on {ip} is in use (is the studio already open at "
-                f"http://{ip}:{port}/ ?); stop that program or choose another --port"
+                f"port {port} on {ip} is in use (is the studio already open at {_url(ip, port)}"
+                " ?); stop that program or choose another --port"
             ) from None
+        raise ValueError(
+            f"cannot serve on {ip} port {port} ({err.strerror or err}); choose another --ip "
+            "(127.0.0.1: this computer only) or a --port from 1024 up"
+        ) from None
+
+
+def _stop(server: subprocess.Popen) -> bool:
+    """After Ctrl-C (which reached Voilà too): wait for its own shutdown, then terminate, then
+    kill, up to 10 s each; more Ctrl-Cs only move on to the next. True when it has ended."""
+    for stop in (None, server.terminate, server.kill):
+        try:
+            if stop is not None:
+                stop()
+            server.wait(timeout=10)
+            return True
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            continue
+    return server.poll() is not None
 
 
 def _cmd_studio(args: argparse.Namespace) -> int:
-    import subprocess
-
     cmd = studio_command(args.port, args.ip, browser=not args.no_browser)
     _port_free(args.ip, args.port)
-    print(f"starting the studio: http://{args.ip}:{args.port}/  (Ctrl-C stops it)", flush=True)
+    print(f"starting the studio: {_url(args.ip, args.port)}  (Ctrl-C stops it)", flush=True)
     env = None if args.lang is None else {**os.environ, "NSTSTUDY_LANG": args.lang}
     server = subprocess.Popen(cmd, env=env)
     try:
         return server.wait()
-    except KeyboardInterrupt:  # the terminal's Ctrl-C reached Voilà too: let it shut down
-        for stop in (None, server.terminate, server.kill):
-            if stop is not None:
-                stop()
-            try:
-                server.wait(timeout=10)
-                break
-            except (subprocess.TimeoutExpired, KeyboardInterrupt):
-                continue
-        print("studio stopped", flush=True)
-        return 0
+    except KeyboardInterrupt:
+        if _stop(server):
+            print("studio stopped", flush=True)
+            return 0
+        print(f"nststudy: the studio (process {server.pid}) did not stop", file=sys.stderr)
+        return 1
 
 
 def _port(text: str) -> int:

@@ -45,6 +45,11 @@ def _demo_output(path: str) -> Path:
         check_writable(out.parent)
     except OSError as err:
         raise write_error(out, err) from None
+    return _free_name(out)
+
+
+def _free_name(out: Path) -> Path:
+    """``out``, or ``<stem>__2<suffix>``, ``__3`` …: the first name no file has."""
     n, free = 1, out
     while free.exists():
         n += 1
@@ -63,7 +68,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     photo = samples.content_photo(args.photo)
     style = samples.make_style(args.style, size=args.size, seed=0)
     result = stylize(photo, style, PRESETS["preview"].at_size(args.size))
-    save_image(out, result.image, overwrite=False)
+    while True:
+        try:
+            save_image(out, result.image, overwrite=False)
+            break
+        except ValueError:
+            if not out.exists():
+                raise
+            out = _free_name(Path(args.out))  # another demo took the name meanwhile
     if result.stopped == "interrupt":  # Ctrl-C: stylize kept the best image so far
         print(f"nststudy: interrupted; the best image so far is in {out}", file=sys.stderr)
         return 130

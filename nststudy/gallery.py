@@ -216,6 +216,7 @@ def make_gallery(
         sheet.save(tmp / "contact_sheet.png", optimize=True, pnginfo=mark)
         (tmp / "index.html").write_text(page, encoding="utf-8")
         out.mkdir(exist_ok=True)
+        check_replaceable(out)  # again: a file may have arrived while the gallery was made
         for name in OUTPUTS:
             os.replace(tmp / name, out / name)
     finally:

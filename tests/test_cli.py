@@ -67,6 +67,7 @@ def test_demo_writes_a_painting(weights: Path, tmp_path: Path) -> None:
     ("out", "expected"),
     [
         ("art.psd", "a format that can be read, not written: '.psd'"),
+        ("art.xbm", "'.xbm' cannot hold an RGB painting"),
         ("art", "unknown image format ''"),
         ("folder", "is a folder"),
         ("a_file/demo.png", "is a file, not a folder"),
@@ -75,8 +76,10 @@ def test_demo_writes_a_painting(weights: Path, tmp_path: Path) -> None:
 def test_demo_checks_its_output_before_painting(tmp_path: Path, out: str, expected: str) -> None:
     (tmp_path / "folder").mkdir()
     (tmp_path / "a_file").write_text("x")
-    # no weights needed: refused before they are looked for (an empty KERAS_HOME)
-    result = _run("demo", "--out", out, cwd=tmp_path, env={"KERAS_HOME": str(tmp_path / "k")})
+    # refused before the weights are looked for: with none to be found, a check made only
+    # after painting would end in "weights not found" instead
+    none = {"KERAS_HOME": str(tmp_path / "k"), "NSTSTUDY_VGG19_WEIGHTS": str(tmp_path / "no.h5")}
+    result = _run("demo", "--out", out, cwd=tmp_path, env=none)
     assert result.returncode == 2 and expected in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 

@@ -194,6 +194,12 @@ def test_foreign_files_in_out_are_never_replaced(classroom: pathlib.Path) -> Non
     _painting(classroom / "contact_sheet.png", "drip", 9)
     with pytest.raises(ValueError, match=r"contact_sheet\.png: exists"):
         make_gallery(classroom, out=classroom)
+    # a page that shows a gallery (a notebook exported to HTML) quotes its stylesheet: not ours
+    from nststudy._gallery_layout import CSS
+
+    (site / "index.html").write_text(f"<!DOCTYPE html><html><body><style>{CSS}</style>notes")
+    with pytest.raises(ValueError, match="is not an earlier nststudy gallery"):
+        make_gallery(classroom, out=site)
     (site / "index.html").unlink()
     assert len(make_gallery(classroom, out=site).entries) == 6
     assert len(make_gallery(classroom, out=site).entries) == 6  # its own files: replaced

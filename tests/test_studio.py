@@ -394,6 +394,10 @@ def test_studio_refuses_a_busy_port_and_a_bad_one(capsys: pytest.CaptureFixture[
         assert main(["studio", "--no-browser", "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert f"port {port} on 127.0.0.1 is in use" in err and err.count("\n") == 1
+    # an address this machine does not have (TEST-NET-3): one line, not an OSError
+    assert main(["studio", "--no-browser", "--ip", "203.0.113.5", "--port", "8999"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot serve on 203.0.113.5 port 8999" in err and err.count("\n") == 1
     for bad in ("70000", "-1", "http"):
         with pytest.raises(SystemExit) as exit_:
             main(["studio", "--port", bad])

@@ -66,6 +66,10 @@ def test_nothing_found_fails_fast_with_one_clear_message(
     ) as info:
         ensure_weights()
     assert "\n" not in str(info.value)
+    (tmp_path / "models" / nw.WEIGHTS_FILENAME).unlink()
+    (tmp_path / "models" / nw.WEIGHTS_FILENAME).mkdir()  # a folder in the file's place
+    with pytest.raises(WeightsError, match=r"the copy there is damaged \(a folder\)"):
+        ensure_weights()
 
 
 def test_verify_a_folder_says_to_give_the_file(tmp_path: Path) -> None:
