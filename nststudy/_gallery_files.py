@@ -68,8 +68,8 @@ def weights(settings: dict[str, Any] | None) -> dict[str, float]:
 
 def ours(path: Path) -> bool:
     """Whether ``path`` (an output's name) was written by this gallery: it carries
-    :data:`GENERATOR`, or — from before the mark — the page has this gallery's stylesheet, or
-    the sheet sits beside such a page."""
+    :data:`GENERATOR`, or — from before the mark — the page starts with this gallery's own head
+    (doctype, title, stylesheet), or the sheet sits beside such a page."""
     try:
         if path.suffix == ".html":
             text = path.read_text(encoding="utf-8", errors="replace")
