@@ -50,11 +50,9 @@ def _demo_output(path: str) -> Path:
 
 def _free_name(out: Path) -> Path:
     """``out``, or ``<stem>__2<suffix>``, ``__3`` …: the first name no file has."""
-    n, free = 1, out
-    while free.exists():
-        n += 1
-        free = out.with_name(f"{out.stem}__{n}{out.suffix}")
-    return free
+    from .metadata import first_free
+
+    return first_free(out.with_name(out.stem), out.suffix)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

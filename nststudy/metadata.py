@@ -21,6 +21,7 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "base_name",
     "config_from_settings",
     "decode_settings",
+    "first_free",
     "output_path",
     "painting_bytes",
     "read_settings",
@@ -87,12 +89,19 @@ def output_path(out_dir: str | os.PathLike, photo: str, style: str, fmt: str = "
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    base = Path(out_dir) / base_name(photo, style)
-    path, n = Path(f"{base}{FORMATS[fmt]}"), 1
-    while path.exists() or sidecar_path(path).exists():
+    taken = lambda p: p.exists() or sidecar_path(p).exists()  # noqa: E731
+    return first_free(Path(out_dir) / base_name(photo, style), FORMATS[fmt], taken)
+
+
+def first_free(stem: Path, suffix: str, taken: Callable[[Path], bool] = Path.exists) -> Path:
+    """``stem + suffix`` unless ``taken`` says so, else ``stem__2 + suffix``, ``__3`` …:
+    how nststudy never replaces a file (paintings, their sidecars, the demo)."""
+    n = 1
+    while True:
+        path = stem.with_name(stem.name + ("" if n == 1 else f"__{n}") + suffix)
+        if not taken(path):
+            return path
         n += 1
-        path = Path(f"{base}__{n}{FORMATS[fmt]}")
-    return path
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:

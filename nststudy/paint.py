@@ -280,12 +280,8 @@ class Job:
             return metadata.output_path(self.out, name, self.label, self.args.format)
         suffix, base = metadata.FORMATS[self.args.format], metadata.base_name(name, self.label)
         others = set(metadata.FORMATS.values()) - {suffix}
-        n = 1
-        while True:
-            stem = self.out / (base if n == 1 else f"{base}__{n}")
-            if not any(stem.with_name(stem.name + x).exists() for x in others):
-                return stem.with_name(stem.name + suffix)
-            n += 1
+        in_another_format = lambda p: any(p.with_suffix(x).exists() for x in others)  # noqa: E731
+        return metadata.first_free(self.out / base, suffix, in_another_format)
 
     def finished(self, name: str, accept: Callable[[Path], bool] = bool) -> Path | None:
         """An earlier complete output of this photo with exactly these settings (and for which
