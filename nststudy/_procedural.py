@@ -184,7 +184,8 @@ def _mosaic(n: int, rng: Rng) -> np.ndarray:
     m = 6000  # Cezanne-like parallel hatching, one direction per facet
     start, ln, rad = strokes(rng, m, n, (5, 11), (1.8, 3.2))
     own = lookup(cell, start)
-    ang = (np.array([0.8, 2.3, 1.57, 0.0])[(attr[4] * 4).astype(int)] + 0.2 * attr[5] - 0.1)[own]
+    hatch = np.minimum((attr[4] * 4).astype(int), 3)  # float32 may round 1 − 2⁻³¹ up to 1
+    ang = (np.array([0.8, 2.3, 1.57, 0.0])[hatch] + 0.2 * attr[5] - 0.1)[own]
     cv = Canvas(n)
     col = lookup(img, start) * rng.normal(1, 0.06, (m, 1))
     cv.paint(straight(start, ln, ang, np.zeros(m)), rad, col)

@@ -22,10 +22,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
+from ._decode import upright
+from ._image_errors import DENIED
+from ._tile_grid import same_aspect
 from .images import ImageInput, load_image, resize_longest
-from .postprocess import resize_to
+from .postprocess import _photo_for, resize_to
 
 __all__ = [
     "auto_foreground_mask",
@@ -36,8 +39,8 @@ __all__ = [
 ]
 
 
-def _mask_from_pil(im: Image.Image) -> np.ndarray:
-    im = ImageOps.exif_transpose(im)
+def _mask_from_pil(im: Image.Image, name: object = "the mask") -> np.ndarray:
+    im = upright(im, name)  # a damaged EXIF block only costs the turn, with a notice
     if im.mode in ("P", "PA") or (im.mode in ("L", "RGB") and "transparency" in im.info):
         im = im.convert("RGBA")  # a palette, or a colour marked transparent (PNG tRNS)
     if im.mode in ("RGBA", "LA", "RGBa", "La"):
@@ -68,8 +71,16 @@ def read_mask(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
         raise ValueError(f"{path}: no such mask file; check the path")
     try:
         with Image.open(path if data is None else io.BytesIO(data)) as im:
-            return _mask_from_pil(im)
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as err:
+            return _mask_from_pil(im, path)
+    except PermissionError:
+        raise ValueError(f"{path}: {DENIED}") from None
+    except MemoryError:
+        raise ValueError(
+            f"{path}: too large to decode in the memory available; shrink it first"
+        ) from None
+    except Warning:  # a notice turned into an error by the caller's warning filters
+        raise
+    except Exception as err:  # not an image, damaged, a mode Pillow cannot turn into grey
         raise ValueError(
             f"{path}: cannot read it as an image ({err}); save the mask as PNG"
         ) from None
@@ -108,7 +119,8 @@ def load_mask(src: ImageInput, shape: tuple[int, ...]) -> np.ndarray:
     mask = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
     h, w = int(shape[0]), int(shape[1])
     mh, mw = mask.shape
-    if abs(np.log((mw / mh) / (w / h))) > 0.02:
+    rounded = same_aspect((h, w), (mh, mw)) or same_aspect((mh, mw), (h, w))  # a pixel off
+    if abs(np.log((mw / mh) / (w / h))) > 0.02 and not rounded:
         name = f"{src}: the mask" if isinstance(src, str | os.PathLike) else "the mask"
         turned = abs(np.log((mh / mw) / (w / h))) <= 0.02  # sideways: one of them was rotated
         warnings.warn(
@@ -167,7 +179,9 @@ def auto_foreground_mask(photo: ImageInput, work_size: int = 256) -> np.ndarray:
         votes += dist / max(dist.max(), 1e-6)
     saliency = votes[segments]
     fg = saliency > filters.threshold_otsu(saliency) if np.ptp(saliency) > 0 else saliency > 1
-    fg = ndimage.binary_closing(fg, iterations=2)
+    # closed with the border padded by copies of itself: a subject cut off by the frame
+    # keeps its pixels up to the edge (scipy's closing erodes from an empty outside)
+    fg = ndimage.binary_closing(np.pad(fg, 2, mode="edge"), iterations=2)[2:-2, 2:-2]
     fg = ndimage.binary_fill_holes(fg)
     labels, count = ndimage.label(fg)
     if count > 1:
@@ -199,7 +213,8 @@ def blend_with_mask(
 
     Args:
         painting: ``(H, W, 3)`` stylised image.
-        photo: the original photo (resized to the painting).
+        photo: the original photo, resized to the painting (same aspect ratio, else
+            ``ValueError``: a cropped painting needs the photo cropped the same way).
         mask: ``(h, w)`` mask, path or image (see :func:`load_mask`; resized to the painting).
         feather: Gaussian blur of the mask, σ as a fraction of the painting's longest side
             (0.02 → about 10 px at 512 px); 0 keeps a hard edge.
@@ -211,7 +226,7 @@ def blend_with_mask(
     """
     paint = load_image(painting)
     shape = paint.shape[:2]
-    pic = resize_to(load_image(photo), shape)
+    pic = _photo_for(paint.shape, photo, "blend_with_mask")
     m = load_mask(mask, shape)
     if invert:
         m = 1.0 - m
@@ -222,8 +237,10 @@ def blend_with_mask(
 def feather_mask(mask: np.ndarray, feather: float = 0.02) -> np.ndarray:
     """The soft mask :func:`blend_with_mask` mixes with: ``mask`` ``(H, W)`` blurred by a
     Gaussian of σ = ``feather`` × its longest side (0 = unchanged), clipped to [0, 1]."""
-    if feather < 0:
-        raise ValueError(f"feather must be >= 0, got {feather}")
+    if not 0 <= feather <= 0.5:  # also refuses NaN
+        raise ValueError(
+            f"feather is a fraction of the longest side, from 0 to 0.5 (e.g. 0.02), got {feather}"
+        )
     m = np.asarray(mask, np.float32)
     if feather > 0:
         from scipy.ndimage import gaussian_filter

@@ -5,10 +5,12 @@ learner is online, or a teacher has copied the files into a folder, the real wor
 lessons more vivid. :func:`painting` looks, in order:
 
 1. in the folder named by ``NSTSTUDY_SAMPLES_DIR`` (a USB copy, or CI's shared images);
-2. in the Keras cache, ``$KERAS_HOME/datasets/nststudy/``, where earlier downloads were kept;
+2. in the Keras cache, ``$KERAS_HOME/datasets/nststudy/``, where earlier downloads were kept
+   (or, when that folder cannot be written, the temporary folder's ``nststudy/``);
 3. on the network (GitHub, pinned commit), unless ``NSTSTUDY_OFFLINE=1``: the bytes must match
    the SHA-256 below, are written atomically into the cache, and the wait is a few seconds at most;
-4. otherwise it warns once, in one line, and returns the procedural stand-in.
+4. otherwise it warns once, in one line, and returns the procedural stand-in. A file from the
+   folder of step 1 that cannot be read (damaged) gets the stand-in too, with the reason.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import tempfile
 import urllib.request
 import warnings
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import replace_atomically
+from ._image_errors import ImageError
 from .images import _env_flag, load_image
 
 __all__ = ["PAINTINGS", "PaintingInfo", "painting", "painting_path"]
@@ -103,18 +107,25 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _cache_dir() -> Path:
+def _cache_dirs() -> tuple[Path, Path]:
+    """The Keras cache's folder, then a temporary one for when that cannot be written."""
     home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "datasets" / "nststudy"
+    return Path(home) / "datasets" / "nststudy", Path(tempfile.gettempdir()) / "nststudy"
 
 
-def _download(info: PaintingInfo, dest: Path, timeout: float) -> Path:
+def _download(info: PaintingInfo, timeout: float) -> Path | None:
+    """Fetch, check and keep the file; ``None`` if no cache folder can be written."""
     with urllib.request.urlopen(_BASE + info.file, timeout=timeout) as resp:
         data = resp.read()
     if hashlib.sha256(data).hexdigest() != info.sha256:
         raise OSError(f"{info.file}: downloaded bytes do not match the expected SHA-256")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    return replace_atomically(dest, lambda fh: fh.write(data))
+    for folder in _cache_dirs():  # a read-only home must not waste a good download
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return replace_atomically(folder / info.file, lambda fh: fh.write(data))
+        except OSError:
+            continue
+    return None
 
 
 def painting_path(name: str, download: bool | None = None, timeout: float = 5.0) -> Path | None:
@@ -131,14 +142,14 @@ def painting_path(name: str, download: bool | None = None, timeout: float = 5.0)
     folder = os.environ.get("NSTSTUDY_SAMPLES_DIR")
     if folder and (Path(folder) / info.file).is_file():
         return Path(folder) / info.file
-    cached = _cache_dir() / info.file
-    if cached.is_file() and _sha256(cached) == info.sha256:
-        return cached
+    for cached in (folder / info.file for folder in _cache_dirs()):
+        if cached.is_file() and _sha256(cached) == info.sha256:
+            return cached
     if download is None:
         download = not _env_flag("NSTSTUDY_OFFLINE")  # 1/true/yes: offline
     if download:
         try:
-            return _download(info, cached, timeout)
+            return _download(info, timeout)
         except (OSError, http.client.HTTPException):  # no network, or cut off mid-transfer
             return None
     return None
@@ -162,14 +173,18 @@ def painting(
     from . import samples
 
     path = painting_path(name, download=download)
-    if path is not None:
-        return load_image(path, max_dim=max_dim)
     info = PAINTINGS[name]
-    warnings.warn(
-        f"{info.title} is not available offline; using the sample {info.fallback!r} instead "
-        "(set NSTSTUDY_SAMPLES_DIR to a folder holding the file to use the real one)",
-        stacklevel=2,
-    )
+    if path is not None:
+        try:
+            return load_image(path, max_dim=max_dim)
+        except ImageError as err:  # a damaged copy in NSTSTUDY_SAMPLES_DIR (cached ones are hashed)
+            warnings.warn(f"{err}; using the sample {info.fallback!r} instead", stacklevel=2)
+    else:
+        warnings.warn(
+            f"{info.title} is not available offline; using the sample {info.fallback!r} instead "
+            "(set NSTSTUDY_SAMPLES_DIR to a folder holding the file to use the real one)",
+            stacklevel=2,
+        )
     if info.is_photo:
         return samples.content_photo(info.fallback, max_dim=max_dim)
     return samples.make_style(info.fallback, size=min(size, max_dim or size))

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 from PIL import Image
 
+from ._tile_grid import same_aspect
 from .images import ImageInput, load_image, resize_longest
 
 __all__ = [
@@ -51,7 +52,8 @@ def resize_to(img: np.ndarray, shape: tuple[int, int], method: str = "lanczos") 
     """Resize ``(H, W)`` or ``(H, W, C)`` float data to exactly ``shape = (H', W')``.
 
     Each channel is resampled by Pillow in 32-bit float mode (no 8-bit rounding); the result is
-    clipped to the input's value range, since Lanczos overshoots at edges.
+    clipped to [min(input, 0), max(input, 1)] (data in [0, 1] stays in [0, 1]), since Lanczos
+    overshoots at edges.
     """
     h, w = int(shape[0]), int(shape[1])
     if h < 1 or w < 1:
@@ -77,6 +79,23 @@ def resize_to(img: np.ndarray, shape: tuple[int, int], method: str = "lanczos") 
     return out[..., 0] if arr.ndim == 2 else out
 
 
+def _photo_for(painting_shape: tuple[int, ...], photo: ImageInput, what: str) -> np.ndarray:
+    """The photo resized to a painting of ``painting_shape`` ``(H, W, ...)``, float32 in [0, 1].
+
+    Raises:
+        ValueError: when the painting cannot be the photo resized (it was cropped or turned):
+            stretching the photo onto it would put its colours and edges in the wrong places.
+    """
+    pic = load_image(photo)
+    (h, w), (ph, pw) = painting_shape[:2], pic.shape[:2]
+    if not same_aspect(painting_shape, pic.shape):
+        raise ValueError(
+            f"{what}: the painting is {w}×{h} px but the photo {pw}×{ph}, another shape (cropped "
+            "or turned?); crop or turn the photo the same way first (crop_to_ratio)"
+        )
+    return resize_to(pic, (h, w))
+
+
 def _color_pair(space: str):  # -> (forward, inverse)
     from skimage import color
 
@@ -97,7 +116,8 @@ def preserve_colors(
 
     Args:
         painting: the stylised image, ``(H, W, 3)``.
-        photo: the original photo (any size; it is resized to the painting's shape).
+        photo: the original photo (any size; it is resized to the painting's shape). For
+            ``"luminance"`` it must have the painting's aspect ratio (``ValueError`` if not).
         method: ``"luminance"`` — keep the painting's luminance channel and take both chroma
             channels from the photo (the paper's luminance-only transfer, done after painting);
             ``"histogram"`` — ``skimage.exposure.match_histograms`` per RGB channel, which keeps
@@ -108,12 +128,13 @@ def preserve_colors(
         float32 ``(H, W, 3)`` in [0, 1].
     """
     paint = load_image(painting)
-    pic = resize_to(load_image(photo), paint.shape[:2])
-    if method == "histogram":
+    if method == "histogram":  # a global palette: the photo's shape does not matter
         from skimage.exposure import match_histograms
 
+        pic = resize_to(load_image(photo), paint.shape[:2])
         out = match_histograms(paint, pic, channel_axis=-1)
     elif method == "luminance":
+        pic = _photo_for(paint.shape, photo, "preserve_colors")
         forward, inverse = _color_pair(space)
         mixed = forward(pic)
         mixed[..., 0] = forward(paint)[..., 0]

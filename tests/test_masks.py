@@ -171,3 +171,62 @@ def test_feature_mask_confines_the_style(
         moved.append(float(np.abs(img[:, w // 2 + 6 :] - work[:, w // 2 + 6 :]).mean()))
     # Measured: the kept half moves 0.067 unmasked, 0.021 with the mask (painted half 0.069).
     assert moved[1] < 0.5 * moved[0]
+
+
+def test_a_subject_cut_off_by_the_frame_is_masked_up_to_the_edge() -> None:
+    photo = np.zeros((256, 256, 3), np.float32)
+    photo[...] = (0.2, 0.4, 0.9)  # sky
+    photo[96:, 80:176] = (0.9, 0.3, 0.1)  # a figure standing on the bottom edge
+    mask = auto_foreground_mask(photo)
+    assert mask[200, 128] == 1 and mask[40, 20] == 0
+    # scipy's closing erodes from an empty outside: the two bottom rows were lost (0)
+    assert mask[-3:, 100:156].min() == 1
+
+
+def test_photo_of_another_shape_is_refused_not_stretched() -> None:
+    painting = np.zeros((40, 40, 3), np.float32)  # a square crop of a 40×60 painting
+    photo = np.ones((40, 60, 3), np.float32)
+    with pytest.raises(ValueError, match=r"painting is 40×40 px but the photo 60×40.*crop"):
+        blend_with_mask(painting, photo, np.ones((40, 40)))
+    rounded = np.ones((81, 121, 3), np.float32)  # the same shape give or take a pixel: fine
+    assert blend_with_mask(np.zeros((40, 60, 3)), rounded, np.zeros((40, 60))).min() > 0.99
+
+
+@pytest.mark.parametrize("feather", [10, float("nan"), float("inf"), -1])
+def test_feather_is_a_fraction_of_the_side(feather: float) -> None:
+    with pytest.raises(ValueError, match="fraction of the longest side"):
+        blend_with_mask(np.zeros((8, 8, 3)), np.zeros((8, 8, 3)), np.ones((8, 8)), feather)
+
+
+def test_a_thin_strip_rounded_to_whole_pixels_is_not_called_stretched() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 2000×65 at 512 px is 512×17 (2.1 % off, rounding)
+        assert load_mask(np.ones((65, 2000)), (17, 512)).shape == (17, 512)
+
+
+def test_mask_with_damaged_exif_is_read_with_a_notice(tmp_path: Path) -> None:
+    path = tmp_path / "m.png"
+    Image.fromarray((_half((20, 30)) * 255).astype(np.uint8)).save(
+        path, exif=b"Exif\x00\x00not-a-tiff-header"
+    )
+    with pytest.warns(UserWarning, match=r"m\.png: unreadable EXIF orientation"):
+        mask = load_mask(path, (20, 30))
+    assert mask[:, :15].min() == 1 and mask[:, 15:].max() == 0
+
+
+def test_mask_that_cannot_be_read_says_why_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nststudy.masks as masks
+
+    path = tmp_path / "m.png"
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(path)
+
+    def denied(*args: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(masks.Image, "open", denied)
+    with pytest.raises(ValueError, match=r"m\.png: cannot be read \(permission denied\)"):
+        load_mask(path, (4, 4))

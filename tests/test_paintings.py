@@ -17,8 +17,12 @@ SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
 
 @pytest.fixture
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    import tempfile
+
     monkeypatch.delenv("NSTSTUDY_SAMPLES_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # the fallback cache
     return tmp_path
 
 
@@ -102,3 +106,42 @@ def test_offline_switch_and_a_download_cut_off(
     monkeypatch.setenv("NSTSTUDY_OFFLINE", value)
     assert painting_path("starry_night") is None  # no network: None, never an exception
     assert bool(calls) == tries  # NSTSTUDY_OFFLINE=false means online, like the other flags
+
+
+class _Response:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __enter__(self) -> _Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def read(self) -> bytes:
+        return self.data
+
+
+@pytest.mark.skipif(not SHARED_IMAGES.is_dir(), reason="../shared/images not present")
+def test_a_good_download_is_kept_when_the_cache_cannot_be_written(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (isolated / "datasets").write_text("a file where the cache folder should be")
+    good = (SHARED_IMAGES / "shipwreck.jpg").read_bytes()
+    monkeypatch.setattr(paintings.urllib.request, "urlopen", lambda *a, **k: _Response(good))
+    path = painting_path("shipwreck")
+    assert path == isolated / "tmp" / "nststudy" / "shipwreck.jpg"
+    monkeypatch.setattr(paintings.urllib.request, "urlopen", None)  # found there next time
+    assert painting_path("shipwreck") == path
+
+
+def test_a_damaged_copy_in_the_samples_folder_gets_the_stand_in(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = isolated / "usb"
+    folder.mkdir()
+    (folder / "starry_night.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 40)  # cut short
+    monkeypatch.setenv("NSTSTUDY_SAMPLES_DIR", str(folder))
+    with pytest.warns(UserWarning, match=r"starry_night\.jpg: .*using the sample 'swirl'") as rec:
+        img = painting("starry_night", download=False, size=32)
+    assert len(rec) == 1 and img.shape == (32, 32, 3)

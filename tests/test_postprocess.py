@@ -224,3 +224,12 @@ def test_stylize_applies_preserve_colors_and_strokes(
     stroked = stylize(photo, texture, small_cfg, strokes=1.0).image
     # Measured gradient energy: 0.153 plain, 0.088 with strokes=1.
     assert _gradient_energy(load_image(stroked)) < 0.8 * _gradient_energy(load_image(plain))
+
+
+def test_colours_from_a_photo_of_another_shape_are_refused(pair: tuple) -> None:
+    painting, photo = pair  # 150×225 painting of a 300×451 photo: the same shape
+    square = painting[:, :150]  # cropped afterwards
+    with pytest.raises(ValueError, match=r"preserve_colors: the painting is 150×150 px"):
+        preserve_colors(square, photo)
+    out = preserve_colors(square, photo, method="histogram")  # a palette: any shape will do
+    assert out.shape == square.shape
