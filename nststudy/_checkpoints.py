@@ -186,18 +186,20 @@ def steps_done(config: Config, result: Any) -> int:
 
 
 def save_interrupted(
-    job, path, name, target, ckpt, image, raw, photo, result, t0, done, resumed, stop=None
-):
+    job, path, name, target, ckpt, image, raw, photo, result, t0, done, resumed, stop=None,
+    *, photo_digest=None,
+):  # fmt: skip
     """Save the best image so far (marked interrupted) and a checkpoint; then stop.
 
     ``stop``: ``(print canvas, tiles done, tile side)`` when the tile refinement was cut short
-    (the side is kept so that ``--resume`` continues on the same grid)."""
+    (the side is kept so that ``--resume`` continues on the same grid). ``photo_digest``: the
+    photo's :func:`digest` taken when it was read (the file may have moved since)."""
     extra = {} if stop is None else {"tiles_done": stop[1], "tile_side": stop[2]}
     with no_sigint():  # a second Ctrl-C must not tear the files
         target = save_result(job, name, target, resumed, image, photo, result, t0, done, **extra)
         ckpt.parent.mkdir(exist_ok=True)
         meta = {"key": job.inputs_key(), "steps_done": done, "output": target.name, **extra}
-        meta["photo"] = digest(path)
+        meta["photo"] = photo_digest or digest(path)
         arrays = {"image": load_image(image if raw is None else raw), "meta": json.dumps(meta)}
         if stop is not None:
             arrays["canvas"] = np.round(np.clip(stop[0], 0, 1) * 65535).astype(np.uint16)
@@ -211,8 +213,8 @@ def saving() -> Iterator[None]:
     """Finishing the picture to save after Ctrl-C: say so, and let no second Ctrl-C lose it."""
     from tqdm.auto import tqdm
 
-    tqdm.write("stopping: finishing the picture so far to save it (Ctrl-C is ignored meanwhile)")
-    with no_sigint():
+    with no_sigint():  # before the notice: a Ctrl-C while it prints would lose the picture
+        tqdm.write("stopping: finishing the picture so far to save it (Ctrl-C is ignored now)")
         yield
 
 

@@ -88,7 +88,10 @@ def print_tiles(
         leave=False, unit="tile",
     )  # fmt: skip
 
-    def progress(done: int, _total: int, _canvas: np.ndarray) -> None:
+    latest: list = []  # (tiles done, the live canvas): a late second Ctrl-C keeps them
+
+    def progress(done: int, _total: int, canvas: np.ndarray) -> None:
+        latest[:] = [done, canvas]
         bar.update(done - bar.n)  # (tqdm's update returns True when it redraws: not a stop)
 
     stop, caught = None, []
@@ -100,11 +103,15 @@ def print_tiles(
                 steps=job.tile_steps, callback=progress, mask=mask,
                 start=None if start is None else start[:2],
             )  # fmt: skip
-    except KeyboardInterrupt:  # before the first tile began (upscaling, masks, style Grams)
-        with saving():
-            out = start[0] if start is not None else resize_to(painting, print_shape(
-                painting.shape, job.print_size))  # fmt: skip
-        stop = (out, first, tile)
+    except KeyboardInterrupt:  # before the first tile began (upscaling), or a second Ctrl-C
+        with saving():  # while refine_tiled was returning from the first: the tiles so far
+            if latest:
+                out, done = np.clip(latest[1], 0.0, 1.0), latest[0]
+            else:
+                out = start[0] if start is not None else resize_to(painting, print_shape(
+                    painting.shape, job.print_size))  # fmt: skip
+                done = first
+        stop = (out, done, tile)
     with no_sigint():  # Ctrl-C twice: the second must not lose the tiles just kept
         bar.close()
         for w in caught:
@@ -112,9 +119,9 @@ def print_tiles(
                 stop = (out, w.message.complete, tile)
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if stop is not None:  # Ctrl-C: the print so far is saved, finished like a whole one
-        with saving():
-            return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), stop
+        if stop is not None:  # Ctrl-C: the print so far is saved, finished like a whole one
+            with saving():
+                return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), stop
     try:  # colour and strokes at print size can take a while
         return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), None
     except KeyboardInterrupt:  # every tile is done: keep them; --resume only finishes

@@ -110,12 +110,13 @@ def _paint_one(
         done += steps_done(config, result)
         raw = result.raw  # the best image, before post-processing: what --resume starts from
         if result.stopped == "interrupt":
-            image = result.image
-            if job.print_size:  # a print job's file is print-sized: the painting upscaled
-                with saving():
-                    image = upscaled(job, result.raw, photo, mask)
-            args = (image, raw, photo, result, t0, done, resumed)
-            save_interrupted(job, path, name, target, ckpt, *args)
+            with no_sigint():  # a second Ctrl-C must not lose the painting before it is saved
+                image = result.image
+                if job.print_size:  # a print job's file is print-sized: the painting upscaled
+                    with saving():
+                        image = upscaled(job, result.raw, photo, mask)
+                args = (image, raw, photo, result, t0, done, resumed)
+                save_interrupted(job, path, name, target, ckpt, *args, photo_digest=photo_digest)
         # (a print refines ``raw``, the painting before its mask blend: the print blends once,
         # at full size, as paint_print and the studio do)
     assert raw is not None
@@ -127,7 +128,7 @@ def _paint_one(
         image, stop = print_tiles(job, name, raw, photo, mask, tiles, bar_position)
         if stop is not None:
             args = (image, raw, photo, result, t0, done, resumed, stop)
-            save_interrupted(job, path, name, target, ckpt, *args)
+            save_interrupted(job, path, name, target, ckpt, *args, photo_digest=photo_digest)
     with no_sigint():  # the painting, its record and the spent checkpoint go together
         target = save_result(job, name, target, resumed, image, photo, result, t0, None)
         record_finished(job, target, photo_digest)

@@ -14,6 +14,7 @@ from PIL import Image
 from nststudy import metadata
 from nststudy._checkpoints import (
     checkpoint_path,
+    digest,
     resume_state,
     save_interrupted,
     save_result,
@@ -241,6 +242,43 @@ def test_ctrl_c_before_the_first_tile_keeps_the_painting(
     image, stop = batch.print_tiles(job, "p", painting, painting, None, None, 0)
     assert image.shape == (48, 64, 3) and np.allclose(image, 0.4, atol=0.02)
     assert stop[1] == 0  # no tile done: --resume refines them all
+
+
+def test_a_second_ctrl_c_after_some_tiles_keeps_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nststudy import batch
+
+    _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--print-size", "64")
+
+    def two_tiles_then_ctrl_c_twice(*args: object, callback: object, **kwargs: object) -> None:
+        canvas = np.full((48, 64, 3), 0.9, np.float32)  # two tiles refined: brighter
+        callback(2, 4, canvas)
+        raise KeyboardInterrupt  # the second Ctrl-C, while refine_tiled returned the first
+
+    monkeypatch.setattr("nststudy.tiles.refine_tiled", two_tiles_then_ctrl_c_twice)
+    painting = np.full((24, 32, 3), 0.4, np.float32)
+    image, stop = batch.print_tiles(job, "p", painting, painting, None, None, 0)
+    assert stop[1] == 2 and np.allclose(stop[0], 0.9)  # was: 0 tiles, the plain upscale
+    assert np.allclose(image, 0.9, atol=0.02)
+
+
+def test_the_checkpoint_keeps_the_digest_of_the_photo_painted(tmp_path: Path) -> None:
+    photo = _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST)
+    job.out.mkdir(exist_ok=True)
+    target, ckpt = job.target("p"), checkpoint_path(job, "p", photo)
+    painted = digest(photo)
+    photo.rename(tmp_path / "moved.png")  # a photo manager moved it during the painting
+    image = np.full((24, 32, 3), 0.5, np.float32)
+    with pytest.raises(PaintInterrupted):
+        save_interrupted(
+            job, photo, "p", target, ckpt, image, image, image, None, 0.0, 1, False,
+            photo_digest=painted,
+        )  # fmt: skip
+    meta = json.loads(str(np.load(ckpt)["meta"]))
+    assert meta["photo"] == painted and target.is_file()  # was: FileNotFoundError, no file
 
 
 @pytest.mark.usefixtures("weights")
