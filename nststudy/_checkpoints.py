@@ -168,7 +168,10 @@ def load_checkpoint(
             tiles = None
             if "canvas" in data.files:  # a print job stopped while refining tiles
                 canvas = data["canvas"].astype(np.float32) / 65535.0
-                tiles = (canvas, int(meta["tiles_done"]), meta.get("tile_side"))
+                side, done = meta.get("tile_side"), int(meta["tiles_done"])
+                if done < 0 or not (side is None or (type(side) is int and side >= 32)):
+                    raise ValueError(f"tiles_done {done}, tile_side {side!r}")  # edited by hand
+                tiles = (canvas, done, side)
     except _BROKEN as err:  # a damaged array behind a readable "meta"
         raise _unreadable(ckpt, err) from None
     return image, meta["steps_done"], job.out / meta["output"], tiles

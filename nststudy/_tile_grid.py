@@ -109,7 +109,8 @@ def auto_tile(
         overlap: feathered overlap between tiles in pixels.
         budget: bytes the estimated peak (:func:`nststudy.resources.estimate_print_memory`)
             must stay under; default ``min(available memory, AUTO_TILE_BUDGET + the print's
-            canvas bytes over a 2048 px print's)``.
+            canvas bytes over a 2048 px print's)``, where the available memory counts what
+            this process already holds of the estimate's base once TensorFlow is loaded.
 
     Returns:
         A side from :data:`AUTO_TILES` (the smallest allowing ``overlap`` when none fits the
@@ -130,7 +131,10 @@ def auto_tile(
         # what the tiles may add stays the same (else a 30x40 cm print at 300 dpi got 384 px)
         least = AUTO_TILES[0]
         canvas = estimate_memory(size, least, aspect) - estimate_memory(2048, least, aspect)
-        budget = min(available_memory(), AUTO_TILE_BUDGET + max(0, canvas))
+        free = available_memory()
+        if "tensorflow" in sys.modules:  # as print_shortfall: the estimate's base (TensorFlow,
+            free += min(resident_bytes(), PRINT_BASE_BYTES)  # VGG19) is held, not free, now
+        budget = min(free, AUTO_TILE_BUDGET + max(0, canvas))
     best: tuple[int, int] | None = None
     for tile in AUTO_TILES:
         if overlap >= tile // 2 or estimate_memory(size, tile, aspect) > budget:

@@ -48,7 +48,7 @@ from .config import PRESETS, Config
 from .grams import style_targets, tiled_grams
 from .images import ImageInput, load_image, resize_longest, shrink_longest, to_vgg
 from .objective import Targets, bounds, compute_losses, layer_masks
-from .postprocess import crop_to_ratio, resize_to
+from .postprocess import _photo_for, crop_to_ratio, resize_to
 from .resources import available_memory  # the container's limit, not the host's
 from .resources import estimate_print_memory as estimate_memory
 from .train import Stage, run_adam, run_lbfgs
@@ -164,7 +164,8 @@ def refine_tiled(
 
     Args:
         painting: the working-size painting ``(h, w, 3)`` (uint8 or float).
-        photo: the original photo (resized to the print's shape; its aspect should match).
+        photo: the original photo, resized to the print's shape (its aspect ratio must be the
+            painting's, else ``ValueError``).
         style: one style image or ``[(image, weight), ...]``, as for :func:`nststudy.stylize`.
         config: the settings used for painting; ``style_scale``, weights, layers, optimizer
             and space apply to each tile.
@@ -205,7 +206,9 @@ def refine_tiled(
         canvas, first = np.array(load_image(start[0]), np.float32), int(start[1])
         if canvas.shape[:2] != shape:
             raise ValueError(f"start: the canvas is {canvas.shape[:2]}, the print {shape}")
-    pic = resize_to(load_image(photo), shape, "lanczos")
+        if first < 0:
+            raise ValueError(f"start: tiles done must be 0 or more, got {first}")
+    pic = _photo_for(shape, photo, "refine_tiled")  # of another shape: refused, not stretched
     hard, soft = _print_masks(mask, shape)
     styles = _styles(style)
     th, tw = min(tile, shape[0]), min(tile, shape[1])

@@ -21,6 +21,21 @@ def test_writes_a_new_file_with_normal_permissions(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.npz"]
 
 
+def test_reads_the_umask_without_setting_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not Path("/proc/self/status").is_file():
+        pytest.skip("no /proc here: the umask is read by setting it")
+    mask = os.umask(0o027)
+    try:  # another thread's files must never see a umask of 0, even for a moment
+        monkeypatch.setattr(os, "umask", lambda *a: pytest.fail("umask changed"))
+        replace_atomically(tmp_path / "a", lambda fh: fh.write(b"abc"))
+    finally:
+        monkeypatch.undo()
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o640
+
+
 def test_replaces_an_existing_file_whole(tmp_path: Path) -> None:
     target = tmp_path / "painting.json"
     target.write_text("old")

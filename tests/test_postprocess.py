@@ -233,3 +233,13 @@ def test_colours_from_a_photo_of_another_shape_are_refused(pair: tuple) -> None:
         preserve_colors(square, photo)
     out = preserve_colors(square, photo, method="histogram")  # a palette: any shape will do
     assert out.shape == square.shape
+
+
+def test_a_print_of_a_painting_keeps_its_photo_despite_rounding() -> None:
+    from nststudy.postprocess import _photo_for
+
+    # a 1536×2048 print and a 301×400 photo (1541 rows at that width): 5 px apart at print
+    # size but 0.3 % in aspect — what rounding at a small working size does, not a crop
+    assert _photo_for((1536, 2048, 3), np.zeros((301, 400, 3)), "print").shape == (1536, 2048, 3)
+    with pytest.raises(ValueError, match="print: the painting is 2048×1638 px"):  # a 4:5 crop
+        _photo_for((1638, 2048, 3), np.zeros((300, 400, 3)), "print")

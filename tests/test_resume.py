@@ -156,6 +156,12 @@ def test_old_and_damaged_checkpoints_are_one_line(tmp_path: Path) -> None:
     np.savez(ckpt, meta=json.dumps({**meta, "photo": digest(photo)}))  # no image in it
     with pytest.raises(ValueError, match=r"cannot be read \(KeyError\)"):
         load_checkpoint(job, ckpt, photo)
+    canvas = np.zeros((4, 4, 3), np.uint16)
+    for bad in ({"tiles_done": -3, "tile_side": 512}, {"tiles_done": 2, "tile_side": 12.5}):
+        tampered = {**meta, "photo": digest(photo), **bad}  # hand-edited: one line, no traceback
+        np.savez(ckpt, meta=json.dumps(tampered), image=np.zeros((4, 4, 3)), canvas=canvas)
+        with pytest.raises(ValueError, match=r"cannot be read \(ValueError\)"):
+            load_checkpoint(job, ckpt, photo)
 
 
 def test_overwrite_never_takes_another_formats_sidecar(tmp_path: Path) -> None:

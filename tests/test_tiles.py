@@ -85,6 +85,23 @@ def test_auto_tile_stays_within_the_memory_budget(budget: float) -> None:
         auto_tile((1536, 2048), 2048, overlap=400)
 
 
+def test_auto_tile_does_not_count_the_loaded_tensorflow_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After the painting stage the process holds TensorFlow and VGG19: the free memory no
+    longer includes them, while the estimate does (as print_shortfall corrects for)."""
+    import sys
+
+    import nststudy._tile_grid as grid
+
+    held = grid.PRINT_BASE_BYTES
+    free = estimate_memory(2048, 560, 0.75) - held + 10**7  # 560 px fits with what is held
+    monkeypatch.setattr(grid, "available_memory", lambda: free)
+    monkeypatch.setattr(grid, "resident_bytes", lambda: held)
+    monkeypatch.setitem(sys.modules, "tensorflow", sys.modules.get("tensorflow", object()))
+    assert auto_tile((1536, 2048), 2048) == 560  # was the 384 px fallback (35 tiles, not 12)
+
+
 def test_auto_tile_default_budget_lets_a_big_print_use_more_than_the_smallest_tile(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -109,6 +126,7 @@ def test_auto_tile_default_budget_lets_a_big_print_use_more_than_the_smallest_ti
     assert all(b >= a for a, b in itertools.pairwise(works))  # larger prints, never less work
     small = estimate_memory(4724, AUTO_TILES[0], 0.75) + 10**7  # little memory: smallest
     monkeypatch.setattr(grid, "available_memory", lambda: small)
+    monkeypatch.setattr(grid, "resident_bytes", lambda: 0)  # (nothing of the base held yet)
     assert auto_tile(shape, 4724) == AUTO_TILES[0]
 
 
@@ -237,3 +255,15 @@ def test_same_aspect_allows_the_rounding_of_a_resize_only() -> None:
     assert same_aspect((384, 512), (1536, 2048)) and same_aspect((383, 512), (1536, 2048))
     assert not same_aspect((380, 512), (1536, 2048))  # 4 px off: another crop
     assert not same_aspect((32, 32, 3), (32, 48, 3)) and not same_aspect((48, 32), (32, 48))
+
+
+def test_refine_tiled_refuses_a_photo_of_another_shape_and_a_negative_start() -> None:
+    painting = np.full((32, 48, 3), 0.5, np.float32)
+    cfg = PRESETS["default"].replace(sizes=(48,), steps=(1,))
+    square = np.zeros((40, 40, 3), np.float32)
+    with pytest.raises(ValueError, match=r"refine_tiled: the painting is 96×64 px but the photo"):
+        refine_tiled(painting, square, painting, cfg, size=96, tile=64, overlap=16)
+    canvas = np.zeros((64, 96, 3), np.float32)
+    with pytest.raises(ValueError, match="tiles done must be 0 or more, got -3"):
+        refine_tiled(painting, painting, painting, cfg, size=96, tile=64, overlap=16,
+                     start=(canvas, -3))  # fmt: skip
