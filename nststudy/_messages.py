@@ -172,7 +172,7 @@ EN: dict[str, str] = {
     "check.fit_size.long_side": "{case}: expected a longest side of max_dim = {m}, got {got}",
     "check.fit_size.exact_long_side": (
         "the longest side must be exactly max_dim: round, don't truncate "
-        "(int(1000 * 0.512) can give 511)"
+        "(int(561 * (512 / 561)) is 511)"
     ),
     "check.clip_to_valid.pixels_255": (
         "the bounds are in VGG space: [-mean, 255 - mean] per channel, not [0, 255]"
@@ -405,7 +405,7 @@ ZH: dict[str, str] = {
     "check.fit_size.whole_pixels": "取整到整数像素：round(height * scale)",
     "check.fit_size.long_side": "{case}：最长边应为 max_dim = {m}，实际为 {got}",
     "check.fit_size.exact_long_side": (
-        "最长边必须正好等于 max_dim：要四舍五入，不要截断（int(1000 * 0.512) 可能得到 511）"
+        "最长边必须正好等于 max_dim：要四舍五入，不要截断（int(561 * (512 / 561)) 是 511）"
     ),
     "check.clip_to_valid.pixels_255": (
         "边界在 VGG 空间里：每个通道是 [-mean, 255 - mean]，不是 [0, 255]"
