@@ -84,6 +84,8 @@ bench-quick: $(STAMP_TEST)
 	  --repeats 1 --out /tmp/nststudy-lowrank.json
 	$(BIN)/python -m benchmarks.lbfgs_diagonal --size 48 --max-evaluations 4 \
 	  --out /tmp/nststudy-diagonal.json
+	$(BIN)/python -m benchmarks.coarse_start --size 64 --coarse-size 32 --coarse-evaluations 3 \
+	  --max-evaluations 3 --out /tmp/nststudy-coarse/coarse.json
 
 clean:
 	rm -rf build dist out .pytest_cache .ruff_cache *.egg-info

@@ -137,10 +137,16 @@ def lowrank_stage(stage: Any, factors: dict[str, tuple[Any, Any, Any]], x: np.nd
 
 
 def race(
-    stage: Any, scorer: Any, photo: np.ndarray, ref: float, max_evaluations: int
+    stage: Any,
+    scorer: Any,
+    photo: np.ndarray,
+    ref: float,
+    max_evaluations: int,
+    last: list[np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """nststudy's L-BFGS on ``stage`` from the photo, each iteration scored by ``scorer``
-    (excluded from the time): evaluations and seconds when the score first reaches ``ref``."""
+    """nststudy's L-BFGS on ``stage`` from ``photo`` (any start image, RGB in [0, 1]), each
+    iteration scored by ``scorer`` (excluded from the time): evaluations and seconds when the
+    score first reaches ``ref``. The latest iterate, ``(H, W, 3)``, goes into ``last`` if given."""
     from nststudy.lbfgs import minimize_box
 
     count, spent, trace = [0], [0.0], []
@@ -156,6 +162,8 @@ def race(
     def on_iteration(x: np.ndarray, loss: float) -> bool:
         exact = loss if scorer is stage else float(scorer.loss_and_grad(x)[0]["total"])
         trace.append([count[0], exact, loss, spent[0]])
+        if last is not None:
+            last[:] = [x[0].copy()]
         return exact <= ref
 
     cfg = stage.config
