@@ -96,11 +96,13 @@ def _umask() -> int:
     """The process's umask, read without changing it where Linux shows it: setting it to 0
     for a moment would give files another thread creates meanwhile (the studio paints in
     one) mode 0666."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
+    with (
+        contextlib.suppress(OSError, ValueError, IndexError),
+        open("/proc/self/status", encoding="ascii", errors="replace") as fh,
+    ):
+        for line in fh:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
     mask = os.umask(0)  # (no /proc, or a kernel before 4.7)
     os.umask(mask)
     return mask

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import numbers
 import os
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,6 +45,25 @@ __all__ = ["PRESETS", "STYLE_LAYERS", "Config", "fast_mode", "get_preset", "pick
 
 #: The five style layers of Gatys et al. (``conv1_1`` … ``conv5_1``).
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+
+
+def _number(field: str, value: Any, low: float = 0.0, strict: bool = False) -> None:
+    """Refuse, in one line, a value that is not a finite real number >= ``low`` (> if strict)."""
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not real or not math.isfinite(value) or value < low or (strict and value == low):
+        bound = f"{'>' if strict else '>='} {low:g}"
+        raise ValueError(f"{field} must be {bound} (a finite number), got {value!r}")
+
+
+def _whole(field: str, value: Any) -> int:
+    """``value`` as an int; refused in one line when it is not a whole number (or a bool)."""
+    whole = isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer()
+    )
+    if isinstance(value, bool) or not whole:
+        raise ValueError(f"{field} must be a whole number, got {value!r}")
+    return int(value)
+
 
 _CHOICES = {
     "formulas": ("standard", "article"),
@@ -133,18 +154,30 @@ class Config:
         fix = object.__setattr__
         fix(self, "content_layers", tuple(canonical_layer(n) for n in self.content_layers))
         fix(self, "style_layers", tuple(canonical_layer(n) for n in self.style_layers))
-        fix(self, "sizes", tuple(int(s) for s in self.sizes))
-        fix(self, "steps", tuple(int(s) for s in self.steps))
+        for field in ("content_layers", "style_layers"):
+            layers = getattr(self, field)
+            if len(set(layers)) < len(layers):  # conv1_1 and block1_conv1 are one layer
+                twice = next(n for n in layers if layers.count(n) > 1)
+                raise ValueError(f"{field} names {twice} twice; list each layer once")
+        fix(self, "sizes", tuple(_whole("sizes", s) for s in self.sizes))
+        fix(self, "steps", tuple(_whole("steps", s) for s in self.steps))
+        for field in ("lbfgs_memory", "seed") + (("lr_decay_steps",) * bool(self.lr_decay_steps)):
+            fix(self, field, _whole(field, getattr(self, field)))
         for field, options in _CHOICES.items():
             value = getattr(self, field)
             if value not in options:
                 raise ValueError(f"{field} must be one of {', '.join(options)}; got {value!r}")
         if not self.content_layers and not self.style_layers:
             raise ValueError("give at least one content or style layer")
-        for field in ("content_weight", "style_weight", "tv_weight"):
-            if getattr(self, field) < 0:
-                raise ValueError(f"{field} must be >= 0, got {getattr(self, field)}")
+        for field in ("content_weight", "style_weight", "tv_weight", "adam_beta1"):
+            _number(field, getattr(self, field))
+        for field in ("learning_rate", "lr_decay_rate", "adam_epsilon", "style_scale"):
+            _number(field, getattr(self, field), strict=True)
+        if self.adam_beta1 >= 1:
+            raise ValueError(f"adam_beta1 must be below 1, got {self.adam_beta1}")
         if self.style_layer_weights is not None:
+            for w in self.style_layer_weights:
+                _number("style_layer_weights", w)
             weights = tuple(float(w) for w in self.style_layer_weights)
             fix(self, "style_layer_weights", weights)
             if len(weights) != len(self.style_layers):
@@ -164,13 +197,6 @@ class Config:
             )
         if min(self.steps) < 1:
             raise ValueError(f"every stage needs at least 1 step, got steps={self.steps}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if not self.style_scale > 0:
-            raise ValueError(
-                f"style_scale must be > 0 (1 = the style at the picture's size), "
-                f"got {self.style_scale}"
-            )
         if self.preserve_colors not in (None, "luminance", "histogram"):
             raise ValueError(
                 f"preserve_colors must be None, 'luminance' or 'histogram'; "

@@ -75,8 +75,8 @@ def make_targets(
     content_t = {n: tf.stop_gradient(feats[n]) for n in extractor.content_layers}
     masks = None if mask is None else layer_masks(mask, feats)
     total = float(sum(w for _, w in styles))
-    if styles and total <= 0:
-        raise ValueError("style weights must have a positive sum")
+    if styles and not (0 < total < float("inf") and all(w >= 0 for _, w in styles)):
+        raise ValueError("style weights must be finite, >= 0 and with a positive sum")
     grams: dict[str, tf.Tensor] = {}
     for image, weight in styles:
         if weight == 0:

@@ -86,8 +86,8 @@ def _styles(style: StyleInput) -> list[tuple[np.ndarray, float]]:
         pairs = [(load_image(img), float(w)) for img, w in style]
     else:
         pairs = [(load_image(style), 1.0)]  # type: ignore[arg-type]
-    if any(w < 0 for _, w in pairs) or sum(w for _, w in pairs) <= 0:
-        raise ValueError("style weights must be >= 0 with a positive sum")
+    if not all(0 <= w < float("inf") for _, w in pairs) or sum(w for _, w in pairs) <= 0:
+        raise ValueError("style weights must be finite, >= 0 and with a positive sum")
     return pairs
 
 

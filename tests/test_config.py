@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from nststudy.config import PRESETS, STYLE_LAYERS, Config, get_preset
@@ -46,11 +47,29 @@ def test_paper_layer_names_are_normalised() -> None:
         ({"sizes": (512,), "steps": (1, 2)}, "equal length"),
         ({"optimizer": "sgd"}, "optimizer must be one of"),
         ({"style_layer_weights": (1.0,)}, "one weight per layer"),
+        # NaN and inf passed `< 0` and painted nothing ("diverged", with the wrong advice)
+        ({"style_weight": float("nan")}, r"style_weight must be >= 0 \(a finite number\)"),
+        ({"tv_weight": float("inf")}, "tv_weight must be >= 0"),
+        ({"learning_rate": float("inf")}, "learning_rate must be > 0"),
+        ({"style_scale": float("inf")}, "style_scale must be > 0"),  # was OverflowError
+        ({"lr_decay_rate": 0.0}, "lr_decay_rate must be > 0"),  # was a rate of 0 after step 1
+        ({"adam_beta1": 1.0}, "adam_beta1 must be below 1"),  # Keras divides by 1 - β1^t
+        ({"style_layer_weights": (1.0, float("nan"), 1, 1, 1)}, "style_layer_weights must"),
+        ({"style_weight": "0.01"}, "style_weight must be >= 0"),  # a settings file's string
+        ({"lbfgs_memory": 40.5}, "lbfgs_memory must be a whole number"),  # was a TypeError
+        ({"sizes": (True,), "steps": (1,)}, "sizes must be a whole number"),
+        ({"sizes": (float("inf"),), "steps": (1,)}, "sizes must be a whole number"),
+        ({"style_layers": ("conv1_1", "block1_conv1")}, "names block1_conv1 twice"),  # 2× target
     ],
 )
 def test_invalid_settings_raise(changes: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PRESETS["default"].replace(**changes)
+
+
+def test_whole_numbers_given_as_floats_are_taken() -> None:
+    c = PRESETS["default"].replace(sizes=(256.0, 512), steps=(60.0, 40), lbfgs_memory=20.0)
+    assert c.sizes == (256, 512) and c.steps == (60, 40) and type(c.lbfgs_memory) is int
 
 
 def test_unknown_preset_lists_valid_names() -> None:
@@ -71,3 +90,12 @@ def test_at_size_rescales_schedule() -> None:
     with pytest.raises(ValueError, match="steps must be at least 1"):
         cfg.at_size(512, steps=0)
     assert PRESETS["preview"].size == 256
+
+
+@pytest.mark.parametrize("weight", [float("nan"), float("inf")])
+def test_a_style_blend_weight_must_be_finite(weight: float) -> None:
+    from nststudy.stylize import _styles
+
+    style = np.zeros((8, 8, 3), np.float32)
+    with pytest.raises(ValueError, match="style weights must be finite"):
+        _styles([(style, 1.0), (style, weight)])
