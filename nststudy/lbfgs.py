@@ -53,7 +53,7 @@ Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 _ARMIJO = 1e-4  # sufficient decrease
 _CURVATURE = 0.9  # the first step grows while the slope stays this steep
-_BACKTRACKS = 12  # line-search trials before giving up on a direction
+_BACKTRACKS = 12  # line-search trials (+ _FIRST_GROWTHS) before giving up on a direction
 _FIRST_GROWTHS = 6  # at most 4⁶ times the first trial step
 
 
@@ -303,7 +303,9 @@ def _line_search(
         trial = np.clip(x + np.float32(t) * d, low, high)
         ft, gt = fun(trial)
         used += 1
-        if np.isfinite(ft) and ft <= f + _ARMIJO * _dot(g, trial - x):
+        # lower, and by Armijo's margin (a step that float32 rounds to x itself, or that the
+        # box turned uphill, is no step: without `ft < f` it was taken again and again)
+        if np.isfinite(ft) and ft < f and ft <= f + _ARMIJO * _dot(g, trial - x):
             if not first:
                 return _Step(trial, ft, gt, used)
             if ft >= good.f:  # growing stopped paying: keep the shorter step

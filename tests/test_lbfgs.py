@@ -251,3 +251,22 @@ def test_widening_float16_pairs_is_numpys_conversion_bit_for_bit() -> None:
         assert _widen(view).tobytes() == view.astype(np.float32).tobytes()
     doubles = np.linspace(-1, 1, 7)  # other dtypes are converted as astype does
     assert _widen(doubles).tobytes() == doubles.astype(np.float32).tobytes()
+
+
+def test_a_step_the_box_cancels_is_no_step() -> None:
+    """At the upper bound, pushed further up: the projected trial is x itself, with the same
+    loss; it was accepted (Armijo's margin is 0 there) and the same search ran again."""
+    from nststudy.lbfgs import _line_search
+
+    x = np.ones((4, 3), np.float32)
+    low, high = np.zeros_like(x), np.ones_like(x)
+    g = -np.ones_like(x)  # the loss falls upwards, out of the box
+    calls = []
+
+    def fun(trial: np.ndarray) -> tuple[float, np.ndarray]:
+        calls.append(trial)
+        return 1.0, g
+
+    step = _line_search(fun, x, 1.0, g, -g, float(np.vdot(g, -g)), low, high, 1.0, False, 5)
+    assert step.x is None and step.evaluations == 5  # failed: the caller resets or stops
+    assert all(np.array_equal(c, x) for c in calls)
