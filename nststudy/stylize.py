@@ -258,7 +258,7 @@ def stylize(
     except KeyboardInterrupt:  # between stages (resizing, style targets): keep what is done
         if outcome is None:
             raise
-        stopped = "interrupt"
+        image, stopped = outcome.image, "interrupt"  # the last stage painted, at its size
     finally:  # a bar with close() (progress_bar's) ends where the run did, also early
         close = getattr(callback, "close", None)
         if callable(close):

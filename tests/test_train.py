@@ -76,6 +76,27 @@ def test_keyboard_interrupt_keeps_best(
     assert result.final_loss < result.initial_loss
 
 
+def test_ctrl_c_between_stages_keeps_the_stage_painted(
+    weights: Path, photo: np.ndarray, texture: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nststudy.train as module  # stylize imports make_targets from it when it runs
+
+    real, calls = module.make_targets, []
+
+    def targets(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:  # the 64 px stage's style targets: Ctrl-C
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "make_targets", targets)
+    cfg = PRESETS["default"].replace(sizes=(32, 64), steps=(3, 3))
+    result = stylize(photo, texture, cfg)
+    assert result.stopped == "interrupt" and result.stages_done == 1
+    # the 32 px painting its final_loss belongs to, not its bicubic blow-up to 64 px
+    assert result.raw.shape[:2] == (21, 32) and result.image.shape[:2] == (21, 32)
+
+
 def test_coarse_to_fine_and_blend(weights: Path, photo: np.ndarray, texture: np.ndarray) -> None:
     cfg = PRESETS["default"].replace(sizes=(32, 64), steps=(5, 5))
     result = stylize(photo, [(texture, 1.0), (photo, 0.5)], cfg)
