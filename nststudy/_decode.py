@@ -22,7 +22,14 @@ from typing import IO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ._image_errors import DENIED, ImageError, ImageNotice, missing_file, not_an_image
+from ._image_errors import (
+    DENIED,
+    TOO_LARGE,
+    ImageError,
+    ImageNotice,
+    missing_file,
+    not_an_image,
+)
 
 __all__ = [
     "ALLOW_HUGE_ENV",
@@ -220,9 +227,7 @@ def _decode(source: Path | IO[bytes], path: Path | str, max_dim: int | None, all
     except PermissionError:
         raise ImageError(f"{path}: {DENIED}") from None
     except MemoryError:
-        raise ImageError(
-            f"{path}: too large to decode in the memory available; shrink it first"
-        ) from None
+        raise ImageError(f"{path}: {TOO_LARGE}") from None
     except Warning:  # a notice turned into an error by the caller's warning filters
         raise
     except Exception as err:  # OSError, SyntaxError, zlib/struct errors from a broken file

@@ -13,10 +13,19 @@ import difflib
 import errno
 from pathlib import Path
 
-__all__ = ["DENIED", "ImageError", "ImageNotice", "missing_file", "not_an_image", "write_error"]
+__all__ = [
+    "DENIED",
+    "TOO_LARGE",
+    "ImageError",
+    "ImageNotice",
+    "missing_file",
+    "not_an_image",
+    "write_error",
+]
 
 _FIX_FORMAT = "export it as JPEG or PNG and try again"
 DENIED = "cannot be read (permission denied); fix its permissions (chmod u+r) or copy it"
+TOO_LARGE = "too large to decode in the memory available; shrink it first"
 
 
 class ImageError(ValueError):

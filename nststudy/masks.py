@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from ._decode import upright
-from ._image_errors import DENIED
+from ._image_errors import DENIED, TOO_LARGE
 from ._tile_grid import same_aspect
 from .images import ImageInput, load_image, resize_longest
 from .postprocess import _photo_for, resize_to
@@ -75,9 +75,7 @@ def read_mask(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
     except PermissionError:
         raise ValueError(f"{path}: {DENIED}") from None
     except MemoryError:
-        raise ValueError(
-            f"{path}: too large to decode in the memory available; shrink it first"
-        ) from None
+        raise ValueError(f"{path}: {TOO_LARGE}") from None
     except Warning:  # a notice turned into an error by the caller's warning filters
         raise
     except Exception as err:  # not an image, damaged, a mode Pillow cannot turn into grey

@@ -15,6 +15,22 @@ from nststudy.paintings import PAINTINGS, painting, painting_path
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
 
 
+class _Response:
+    """What ``urllib.request.urlopen`` returns, holding ``data``."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __enter__(self) -> _Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def read(self) -> bytes:
+        return self.data
+
+
 @pytest.fixture
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     import tempfile
@@ -60,25 +76,12 @@ def test_offline_falls_back_with_one_notice(
 
 
 def test_download_checks_hash_and_caches(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    class Response:
-        def __init__(self, data: bytes) -> None:
-            self.data = data
-
-        def __enter__(self) -> Response:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            return None
-
-        def read(self) -> bytes:
-            return self.data
-
-    monkeypatch.setattr(paintings.urllib.request, "urlopen", lambda *a, **k: Response(b"evil"))
+    monkeypatch.setattr(paintings.urllib.request, "urlopen", lambda *a, **k: _Response(b"evil"))
     assert painting_path("shipwreck") is None  # wrong bytes are refused, nothing cached
     assert not (isolated / "datasets" / "nststudy" / "shipwreck.jpg").exists()
     if SHARED_IMAGES.is_dir():
         good = (SHARED_IMAGES / "shipwreck.jpg").read_bytes()
-        monkeypatch.setattr(paintings.urllib.request, "urlopen", lambda *a, **k: Response(good))
+        monkeypatch.setattr(paintings.urllib.request, "urlopen", lambda *a, **k: _Response(good))
         path = painting_path("shipwreck")
         assert path == isolated / "datasets" / "nststudy" / "shipwreck.jpg"
         monkeypatch.setattr(paintings.urllib.request, "urlopen", None)  # cache hit, no network
@@ -106,20 +109,6 @@ def test_offline_switch_and_a_download_cut_off(
     monkeypatch.setenv("NSTSTUDY_OFFLINE", value)
     assert painting_path("starry_night") is None  # no network: None, never an exception
     assert bool(calls) == tries  # NSTSTUDY_OFFLINE=false means online, like the other flags
-
-
-class _Response:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __enter__(self) -> _Response:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def read(self) -> bytes:
-        return self.data
 
 
 @pytest.mark.skipif(not SHARED_IMAGES.is_dir(), reason="../shared/images not present")
