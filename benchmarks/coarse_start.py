@@ -2,8 +2,9 @@
 
 Earlier tries (README: the issue's 128→256→512 with 100/60/40 evaluations, session 3's
 128 → 256 starts) only ran a *short* coarse stage and looked at the loss where the full-size
-stage begins. This script gives the coarse stage as many L-BFGS evaluations as a painting at
-that size needs (``--coarse-evaluations``; 256 px reaches its own ``L_ref`` after ≈ 266), then
+stage begins. This script gives the coarse stage enough L-BFGS evaluations for a
+finished-looking painting (``--coarse-evaluations``, default 150: 1.11 of 256 px's own
+``L_ref``, which takes ≈ 266), then
 runs the full-size L-BFGS from each start for the same number of evaluations, on the
 tutorial's loss at each size (the style image scaled with the canvas, so strokes keep their
 size on the page) and the ``default`` preset's L-BFGS (40 float16 pairs):
@@ -13,8 +14,9 @@ size on the page) and the ``default`` preset's L-BFGS (40 float16 pairs):
 * ``upsampled+detail`` — the same plus the photo's detail that the coarse size cannot hold
   (the photo minus its own downscaled-and-upsampled copy).
 
-A coarse evaluation costs a fraction of a full-size one (≈ a fifth at 256 vs 512 px); the table
-counts it in full-size evaluations at the two sizes' measured seconds per evaluation.
+A coarse evaluation costs a fraction of a full-size one (a fifth to a quarter at 256 vs
+384×512 px); the table counts the coarse stage in full-size evaluations at the two sizes'
+measured seconds per evaluation.
 
     python -m benchmarks.coarse_start                      # 256 → 512 px, ≈ 30 min
     python -m benchmarks.coarse_start --size 64 --coarse-size 32 --coarse-evaluations 3 \\

@@ -47,12 +47,16 @@ __all__ = ["PRESETS", "STYLE_LAYERS", "Config", "fast_mode", "get_preset", "pick
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
 
+_HINTS = {"style_scale": "; 1 = the style at the picture's size"}
+
+
 def _number(field: str, value: Any, low: float = 0.0, strict: bool = False) -> None:
     """Refuse, in one line, a value that is not a finite real number >= ``low`` (> if strict)."""
     real = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if not real or not math.isfinite(value) or value < low or (strict and value == low):
         bound = f"{'>' if strict else '>='} {low:g}"
-        raise ValueError(f"{field} must be {bound} (a finite number), got {value!r}")
+        hint = _HINTS.get(field, "")
+        raise ValueError(f"{field} must be {bound} (a finite number{hint}), got {value!r}")
 
 
 def _whole(field: str, value: Any) -> int:

@@ -88,10 +88,11 @@ def _photo_for(painting_shape: tuple[int, ...], photo: ImageInput, what: str) ->
     """
     pic = load_image(photo)
     (h, w), (ph, pw) = painting_shape[:2], pic.shape[:2]
-    # rounding at the working size, ×10 in a print, moves the aspect by up to 0.5 px of a
-    # painting's short side; a crop (4:5 of 3:4 is 6.5 %) or a turn moves it far more
+    # rounding at the working size moves the aspect by up to 0.5 px of the painting's short
+    # side (≥ 16 px: 3.1 %), however large its print; a crop (4:5 of 3:4 is 6.5 %) or a turn
+    # moves it further
     rounded = same_aspect(painting_shape, pic.shape) or same_aspect(pic.shape, painting_shape)
-    if abs(np.log((w / h) / (pw / ph))) > 0.03 and not rounded:
+    if abs(np.log((w / h) / (pw / ph))) > 0.035 and not rounded:
         raise ValueError(
             f"{what}: the painting is {w}×{h} px but the photo {pw}×{ph}, another shape (cropped "
             "or turned?); crop or turn the photo the same way first (crop_to_ratio)"

@@ -258,7 +258,10 @@ def stylize(
     except KeyboardInterrupt:  # between stages (resizing, style targets): keep what is done
         if outcome is None:
             raise
-        image, stopped = outcome.image, "interrupt"  # the last stage painted, at its size
+        image = outcome.image  # the last stage painted, at its size
+        if len(stage_seconds) > stages_done and not outcome.stopped:
+            stages_done += 1  # it had finished: --resume must not paint it again
+        stopped = "interrupt" if stages_done < len(config.sizes) else None
     finally:  # a bar with close() (progress_bar's) ends where the run did, also early
         close = getattr(callback, "close", None)
         if callable(close):

@@ -241,5 +241,8 @@ def test_a_print_of_a_painting_keeps_its_photo_despite_rounding() -> None:
     # a 1536×2048 print and a 301×400 photo (1541 rows at that width): 5 px apart at print
     # size but 0.3 % in aspect — what rounding at a small working size does, not a crop
     assert _photo_for((1536, 2048, 3), np.zeros((301, 400, 3)), "print").shape == (1536, 2048, 3)
+    # the thinnest working size: 1987×64 painted at 512 px is 512×16 (16.49 rounded), its
+    # 2048 px print 2048×64 — 3.0 % off the photo, 2 px at print size either way
+    assert _photo_for((64, 2048, 3), np.zeros((64, 1987, 3)), "print").shape == (64, 2048, 3)
     with pytest.raises(ValueError, match="print: the painting is 2048×1638 px"):  # a 4:5 crop
         _photo_for((1638, 2048, 3), np.zeros((300, 400, 3)), "print")
