@@ -176,7 +176,7 @@ def minimize_box_device(
             ft, gt = evaluate(point)
             used += 1
             armijo, steep = (float(v) for v in k["slopes"](g, point, x, gt, d))
-            if np.isfinite(ft) and ft <= f + ref._ARMIJO * armijo:
+            if np.isfinite(ft) and ft < f and ft <= f + ref._ARMIJO * armijo:  # as the library
                 if not first:
                     found = (point, ft, gt)
                     break
