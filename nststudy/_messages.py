@@ -96,6 +96,7 @@ EN: dict[str, str] = {
     "studio.done": "Done in {seconds} s{note}.",
     "studio.stopped_early": " (stopped early: the best image so far)",
     "studio.download": "⬇ Download {name}.png ({width}×{height} px)",
+    "studio.no_memory": "Not enough memory for this; try a smaller photo or close other tabs.",
     "studio.print_refusal": (
         "A {size} px print needs about {need} GiB of memory, but only {have} GiB is free here. "
         "Use “paint” ({paint} px), or run the studio on a computer with more memory "
@@ -338,6 +339,7 @@ ZH: dict[str, str] = {
     "studio.done": "完成，用时 {seconds} 秒{note}。",
     "studio.stopped_early": "（已提前停止：保留目前最好的图像）",
     "studio.download": "⬇ 下载 {name}.png（{width}×{height} 像素）",
+    "studio.no_memory": "内存不够；请换一张小一点的照片，或关掉其他标签页。",
     "studio.print_refusal": (
         "打印 {size} 像素的画大约需要 {need} GiB 内存，但这里只有 {have} GiB 可用。"
         "请改用“绘制”（{paint} 像素），或在内存更大的电脑上运行工作室"

@@ -41,6 +41,7 @@ from ._studio_layout import build, mode_name
 from .config import Config
 from .i18n import t
 from .images import load_image, resize_longest, shrink_longest
+from .postprocess import resize_to
 
 __all__ = [
     "AREAS",
@@ -105,6 +106,11 @@ class Studio:
         """True while a button's job runs."""
         return self._busy
 
+    @staticmethod
+    def _why(err: Exception) -> str:
+        """An exception as the status line says it (a bare ``MemoryError`` has no text)."""
+        return t("studio.no_memory") if isinstance(err, MemoryError) else str(err)
+
     def _say(self, text: str, error: bool = False) -> None:
         """Show ``text`` in the status line (an error in red), escaped: it may name a file."""
         style = ' style="color:#b00"' if error else ""
@@ -124,6 +130,8 @@ class Studio:
         if not self.running:
             self.download.value = ""
             self._say(t("studio.pick"))
+        if self.sample.value:  # an upload no longer shown is not held (Binder has 2 GB)
+            self._read.pop("photo", None)
         self._show_photo()
 
     def photo(self) -> np.ndarray:
@@ -180,17 +188,19 @@ class Studio:
             with warnings.catch_warnings(record=True) as caught:  # to the page, not a log
                 warnings.simplefilter("always", UserWarning)
                 photo, mask = self.photo(), self.mask()
+            view = resize_longest(photo, 512)  # dimmed at 512 px, not at the photo's size
+            if mask is not None:
+                small = resize_to(mask, view.shape[:2], "bilinear")
+                view = view * (0.35 + 0.65 * small[..., None])
         except Exception as err:  # a bad upload, or no memory for it: said, not raised
-            self._say(str(err), error=True)
+            self._say(self._why(err), error=True)
             return
         notes = [str(n.message) for n in caught if issubclass(n.category, UserWarning)]
         if notes:
             self._say(" ".join(dict.fromkeys(notes)))
         elif "color:#b00" in self.status.value:  # the problem shown last is gone
             self._say(t("studio.pick"))
-        if mask is not None:
-            photo = photo * (0.35 + 0.65 * mask[..., None])
-        self.image.value = png_bytes(resize_longest(photo, 512))
+        self.image.value = png_bytes(view)
 
     def config(self, mode: str) -> Config:
         """The settings the widgets describe now, for ``mode``: at the mode's size, or at the
@@ -240,16 +250,17 @@ class Studio:
             job = (self.photo(), self.styles(), self.mask(), self.area.value)
         except Exception as err:  # a bad upload, or no memory for it: said, not raised
             self.error = f"{type(err).__name__}: {err}"
-            self._say(str(err), error=True)
+            self._say(self._why(err), error=True)
             return False
         h, w = job[0].shape[:2]
         if mode == "print" and (
             why := print_refusal(self.sizes["print"], aspect=min(h, w) / max(h, w))
         ):
+            self.error = why  # (wait() then returns None, not an earlier job's picture)
             self._say(why, error=True)
             return False
         self._stop.clear()
-        self.error = None
+        self.error, self.result = None, None
         config = self.config(mode)
         self.progress.max, self.progress.value = config.total_steps, 0
         text = (
@@ -317,7 +328,7 @@ class Studio:
             final = (t("studio.done", seconds=f"{time.perf_counter() - t0:.0f}", note=note), False)
         except Exception as err:  # shown to the user instead of a silent thread death
             self.error = f"{type(err).__name__}: {err}"
-            final = (self.error, True)
+            final = (self._why(err) if isinstance(err, MemoryError) else self.error, True)
         finally:
             with self._lock:  # after a "stopping…" of stop(), never before it
                 self._busy = False
@@ -348,10 +359,13 @@ class Studio:
                 self._say(t("widget.stopping"))
 
     def wait(self, timeout: float | None = None) -> np.ndarray | None:
-        """Block until the running job ends; returns the result (``None`` on error/timeout)."""
+        """Block until the running job ends; returns its result (``None`` when the job was
+        refused or failed — :attr:`error` says why — or is still running at ``timeout``)."""
         if self._thread is not None:
             self._thread.join(timeout)
-        return self.result
+            if self._thread.is_alive():
+                return None
+        return None if self.error else self.result
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -97,6 +97,35 @@ def test_upload_too_large_or_unreadable_says_so_as_text(monkeypatch: pytest.Monk
     assert "photo" not in s._read
 
 
+def test_a_refused_job_leaves_no_earlier_picture_for_wait() -> None:
+    s = studio.Studio()
+    s.result = np.zeros((4, 4, 3), np.uint8)  # an earlier job's painting
+    s.upload.value = _upload("bad.png", b"no")
+    assert not s.start("preview")
+    assert s.wait() is None and "bad.png" in s.error  # was: the earlier painting
+
+
+def test_no_memory_is_said_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = studio.Studio()
+
+    def no_memory(*args: object) -> None:
+        raise MemoryError  # a bare one has no text: the status line was an empty red line
+
+    s.upload.value = _upload("me.png", _png())
+    monkeypatch.setattr(s, "_uploaded_file", no_memory)
+    s.upload.value = _upload("big.png", _png((60, 40)))
+    assert "Not enough memory" in s.status.value
+    assert not s.start("preview") and "Not enough memory" in s.status.value
+
+
+def test_a_sample_chosen_after_an_upload_frees_the_upload() -> None:
+    s = studio.Studio()
+    s.upload.value = _upload("me.png", _png())
+    assert "photo" in s._read
+    s.sample.value = "chelsea"
+    assert "photo" not in s._read  # 192 MiB at 4096 px, on Binder's 2 GB
+
+
 def test_print_button_refuses_when_it_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: 5 * 10**8)
     s = studio.Studio()
