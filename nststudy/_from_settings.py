@@ -27,20 +27,26 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
         with contextlib.suppress(ValueError):
             stored, args.from_settings = metadata.read_settings(painting), painting
     if not args.style and stored:
-        args.style = []
         try:
+            kept = []  # (name, weight, built-in)
             for style in stored.get("styles", []):
-                if not style.get("builtin"):
-                    raise ValueError(
-                        f"{args.from_settings}: was painted with the style file "
-                        f"{style['name']!r}; give it again with --style FILE:{style['weight']}"
-                    )
                 weight = style["weight"]
                 if isinstance(weight, bool) or not isinstance(weight, int | float):
                     raise TypeError(weight)
-                args.style.append(f"{style['name']}:{weight}")
+                kept.append((style["name"], weight, bool(style.get("builtin"))))
         except (KeyError, TypeError, AttributeError):
             raise _stored_error(args.from_settings, "styles", stored.get("styles")) from None
+        if files := [name for name, _, builtin in kept if not builtin]:
+            # a --style replaces all stored styles: name every one, or the blend loses some
+            again = " ".join(
+                f"--style {name if builtin else 'FILE'}:{weight}" for name, weight, builtin in kept
+            )
+            raise ValueError(
+                f"{args.from_settings}: was painted with the style file"
+                f"{'s' if len(files) > 1 else ''} {', '.join(map(repr, files))}; give all its "
+                f"styles again, each file by its path: {again}"
+            )
+        args.style = [f"{name}:{weight}" for name, weight, _ in kept]
     if not args.style:
         raise ValueError("give at least one --style (a file, or a name from `nststudy styles`)")
     for field in ("crop", "format", "dpi", "print_size", "tile", "tile_steps"):

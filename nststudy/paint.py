@@ -105,7 +105,14 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
 def build_config(args: argparse.Namespace) -> Config:
     """The Config for ``nststudy paint``'s options (preset, size, steps, seed, extras)."""
     if args.from_settings:
-        base = metadata.config_from_settings(metadata.read_settings(args.from_settings))
+        stored = metadata.read_settings(args.from_settings)
+        try:
+            base = metadata.config_from_settings(stored)
+        except (TypeError, AttributeError, ValueError) as err:  # hand-edited, or foreign
+            raise ValueError(
+                f"{args.from_settings}: its nststudy settings cannot be used ({err}); give the "
+                "options on the command line instead of --from-settings"
+            ) from None
     else:
         base = get_preset(args.preset)
     if args.steps is not None and args.steps < 1:

@@ -453,3 +453,35 @@ def test_from_settings_of_a_sidecar_or_a_missing_file_says_what_to_give(tmp_path
         _args("p.png", "--from-settings", str(tmp_path / "cat__swirl.pgn"))
     with pytest.raises(ValueError, match=r"cat__swirl\.json: this is a painting's settings "):
         _args("p.png", "--painting", str(sidecar), "--print-size", "2048")
+
+
+def test_a_blend_with_a_style_file_asks_for_every_style_again(tmp_path: Path) -> None:
+    from nststudy.config import PRESETS
+
+    styles = [
+        {"name": "swirl", "weight": 1.0, "builtin": True},
+        {"name": "my.jpg", "weight": 0.5, "builtin": False},
+    ]
+    made = tmp_path / "made.png"
+    metadata.save_painting(
+        made, np.zeros((30, 40, 3), np.float32), metadata.settings_for(PRESETS["default"], styles)
+    )
+    # was: "give it again with --style FILE:0.5", and that one --style dropped swirl
+    with pytest.raises(ValueError, match=r"'my\.jpg'; give all its styles again, each file by "
+                       r"its path: --style swirl:1\.0 --style FILE:0\.5"):  # fmt: skip
+        _args("p.png", "--from-settings", str(made))
+
+
+def test_settings_whose_config_cannot_be_used_are_one_line(tmp_path: Path) -> None:
+    from nststudy.config import PRESETS
+    from nststudy.paint import build_config
+
+    styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
+    made = tmp_path / "made.png"
+    settings = metadata.settings_for(PRESETS["default"], styles)
+    for bad in ({"sizes": 512}, {"steps": "many"}, "not a dict"):  # hand-edited sidecars
+        settings["config"] = bad if isinstance(bad, str) else {**settings["config"], **bad}
+        metadata.save_painting(made, np.zeros((30, 40, 3), np.float32), settings)
+        with pytest.raises(ValueError, match=r"made\.png: its nststudy settings cannot be used"):
+            build_config(_args("p.png", "--from-settings", str(made)))
+        settings = metadata.settings_for(PRESETS["default"], styles)
