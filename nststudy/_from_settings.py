@@ -65,6 +65,11 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
         args.tile_steps = 10  # a print made before prints recorded it: they all took 10
     if getattr(args, "background_only", None) is None:  # --[no-]background-only wins
         args.background_only = bool(stored.get("background_only"))
+    if stored.get("painting") == "file" and not painting:  # else painted anew: another picture
+        raise ValueError(
+            f"{args.from_settings}: was printed from a --painting file; give the same painting "
+            "again with --painting FILE (the file's path is not stored)"
+        )
     if stored.get("mask") == "file" and not args.mask:  # the drawn mask, not a guess
         raise ValueError(
             f"{args.from_settings}: was painted with a --mask file; give the same mask again "

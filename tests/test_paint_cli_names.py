@@ -485,3 +485,15 @@ def test_settings_whose_config_cannot_be_used_are_one_line(tmp_path: Path) -> No
         with pytest.raises(ValueError, match=r"made\.png: its nststudy settings cannot be used"):
             build_config(_args("p.png", "--from-settings", str(made)))
         settings = metadata.settings_for(PRESETS["default"], styles)
+
+
+def test_a_print_from_a_given_painting_asks_for_the_painting_again(tmp_path: Path) -> None:
+    from nststudy.config import PRESETS
+
+    styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
+    made = tmp_path / "made.png"
+    settings = metadata.settings_for(PRESETS["default"], styles, print_size=2048, tile_steps=8)
+    settings["painting"] = "file"
+    metadata.save_painting(made, np.zeros((30, 40, 3), np.float32), settings)
+    with pytest.raises(ValueError, match=r"made\.png: was printed from a --painting file"):
+        _args("p.png", "--from-settings", str(made))  # was: painted anew, another picture
