@@ -231,7 +231,10 @@ def install_weights(path: str | os.PathLike | None = None, timeout: float = 8.0)
     if path is None and env and not dest.exists():
         path = env  # a copy the user already pointed at: no download needed
     if path is not None:
-        return _place(Path(path).expanduser(), dest)
+        src = Path(path).expanduser()
+        verify_weights(src)  # a wrong file is named first, then a cache that cannot be written
+        _check_writable(dest.parent)
+        return _place(src, dest)
     if dest.exists():
         with contextlib.suppress(WeightsError):  # damaged: fetch a good copy over it
             return verify_weights(dest)

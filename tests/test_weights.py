@@ -156,5 +156,7 @@ def test_weights_errors_say_what_to_do(
     monkeypatch.setattr(nw, "_download_keras", lambda *a: pytest.fail("downloaded anyway"))
     with pytest.raises(WeightsError, match="set KERAS_HOME to a folder you can write to"):
         ensure_weights()
+    with pytest.raises(WeightsError, match="set KERAS_HOME to a folder you can write to"):
+        nw.install_weights(weights)  # from a USB copy: was a bare NotADirectoryError
     monkeypatch.setenv("KERAS_HOME", "~/kh")  # expanded, as Keras does
     assert nw.keras_cache_path() == Path.home() / "kh" / "models" / nw.WEIGHTS_FILENAME
