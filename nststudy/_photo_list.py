@@ -8,12 +8,12 @@ from pathlib import Path
 from . import metadata
 from .images import check_min_size, load_image
 
-__all__ = ["collect_photos", "photo_names", "validate_photos"]
+__all__ = ["IMAGE_SUFFIXES", "collect_photos", "photo_names", "validate_photos"]
 
 #: What a folder's images are. HEIC/HEIF/AVIF are collected too, so that a phone's folder is
 #: not skipped in silence: where Pillow cannot read them, validation says how to convert them.
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
-_IMAGE_SUFFIXES |= {".heic", ".heif", ".avif"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
+IMAGE_SUFFIXES |= {".heic", ".heif", ".avif"}
 
 
 def collect_photos(items: list[str]) -> list[Path]:
@@ -26,7 +26,7 @@ def collect_photos(items: list[str]) -> list[Path]:
                 found = sorted(
                     p
                     for p in path.iterdir()
-                    if p.suffix.lower() in _IMAGE_SUFFIXES and not p.name.startswith(".")
+                    if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
                 )
             except OSError as err:
                 raise ValueError(

@@ -39,6 +39,7 @@ from ._checkpoints import (
     saving,
     steps_done,
 )
+from ._photo_list import IMAGE_SUFFIXES
 from ._print_job import check_print_sizes, frame_notes, given_painting, print_tiles, upscaled
 from .images import load_image, shrink_longest
 from .paint import (
@@ -211,6 +212,11 @@ def run_paint(args: argparse.Namespace) -> int:
     check_print_sizes(job, good)
     for note in frame_notes(job, good):
         print(f"nststudy: note: {note}", file=sys.stderr)
+    if job.out.suffix.lower() in IMAGE_SUFFIXES and not job.out.is_dir():  # not a folder name
+        raise ValueError(
+            f"--out {job.out}: give a folder for the paintings (they are named after the "
+            "photos and styles), e.g. --out paintings"
+        )
     try:
         check_writable(job.out)  # now, not after the painting
     except OSError as err:

@@ -103,6 +103,13 @@ def test_numbers_out_of_range_are_refused_first(
     assert out.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
 
 
+def test_an_out_that_names_a_file_is_refused_before_it_becomes_a_folder(tmp_path: Path) -> None:
+    _photo(tmp_path / "p.png")
+    out = refuse_paint("p.png", "--style", "swirl", "--out", "painting.png", cwd=tmp_path)
+    assert out.returncode == 2 and "--out painting.png: give a folder" in out.stderr
+    assert not (tmp_path / "painting.png").exists()  # was: a folder of that name, and paintings
+
+
 def test_heic_in_a_folder_is_reported_not_skipped(tmp_path: Path) -> None:
     _photo(tmp_path / "phone" / "a.jpg")
     (tmp_path / "phone" / "b.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))
