@@ -113,9 +113,10 @@ def verify_weights(path: str | os.PathLike, fix: str = _REFETCH) -> Path:
 
 
 def _place(src: Path, dest: Path) -> Path:
-    """Copy a verified file into ``dest`` atomically."""
+    """Copy a verified file into ``dest`` atomically (a folder that cannot be written: one
+    line saying where the weights can go instead)."""
     verify_weights(src)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _check_writable(dest.parent)
     with open(src, "rb") as source:
         replace_atomically(dest, lambda fh: shutil.copyfileobj(source, fh, 1 << 20))
     return verify_weights(dest)
@@ -231,10 +232,7 @@ def install_weights(path: str | os.PathLike | None = None, timeout: float = 8.0)
     if path is None and env and not dest.exists():
         path = env  # a copy the user already pointed at: no download needed
     if path is not None:
-        src = Path(path).expanduser()
-        verify_weights(src)  # a wrong file is named first, then a cache that cannot be written
-        _check_writable(dest.parent)
-        return _place(src, dest)
+        return _place(Path(path).expanduser(), dest)
     if dest.exists():
         with contextlib.suppress(WeightsError):  # damaged: fetch a good copy over it
             return verify_weights(dest)
