@@ -131,10 +131,7 @@ def auto_tile(
         # what the tiles may add stays the same (else a 30x40 cm print at 300 dpi got 384 px)
         least = AUTO_TILES[0]
         canvas = estimate_memory(size, least, aspect) - estimate_memory(2048, least, aspect)
-        free = available_memory()
-        if "tensorflow" in sys.modules:  # as print_shortfall: the estimate's base (TensorFlow,
-            free += min(resident_bytes(), PRINT_BASE_BYTES)  # VGG19) is held, not free, now
-        budget = min(free, AUTO_TILE_BUDGET + max(0, canvas))
+        budget = min(available_memory() + _held_base(), AUTO_TILE_BUDGET + max(0, canvas))
     best: tuple[int, int] | None = None
     for tile in AUTO_TILES:
         if overlap >= tile // 2 or estimate_memory(size, tile, aspect) > budget:
@@ -145,6 +142,13 @@ def auto_tile(
     if best is None:  # nothing fits the budget: the smallest side that allows the overlap
         return next(t for t in AUTO_TILES if overlap < t // 2)
     return best[1]
+
+
+def _held_base() -> int:
+    """Bytes of the estimates' base (TensorFlow, VGG19) this process already holds, so not in
+    the free memory: its resident size once TensorFlow is loaded (a notebook's kernel, a batch
+    after its painting), at most the base; 0 before (what is resident then is other data)."""
+    return min(resident_bytes(), PRINT_BASE_BYTES) if "tensorflow" in sys.modules else 0
 
 
 def print_shortfall(
@@ -169,11 +173,8 @@ def print_shortfall(
         return None
     tile = AUTO_TILES[0] if tile is None else tile
     need = estimate_memory(size, tile, aspect)
-    if available is None and "tensorflow" in sys.modules:  # measured in a process that holds
-        # TensorFlow (a notebook's kernel): what it holds of the estimate's base is not free
-        have, need = available_memory(), need - min(resident_bytes(), PRINT_BASE_BYTES)
-    elif available is None:  # (before TensorFlow: what is resident is other data)
-        have = available_memory()
+    if available is None:
+        have, need = available_memory(), need - _held_base()
     else:
         have = available
     return None if need <= have else (need, have, tile)
