@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import re
 import statistics
 import tempfile
 import time
@@ -58,6 +59,13 @@ def _stage(size: int, gram: Any = None) -> tuple[Any, Any]:
     return stage, x
 
 
+def _plain_op(op: str) -> str:
+    """TensorFlow's op type without oneDNN's renaming: where oneDNN's graph rewrite is on (by
+    default on CPUs with ``avx512_vnni``, ``avx512_bf16`` or AMX), ``Conv2D`` runs as
+    ``_MklNativeConv2D`` and ``BatchMatMulV2`` as ``_MklBatchMatMulV2``."""
+    return re.sub(r"^_Mkl(Native)?", "", op)
+
+
 def profile(stage: Any, x: Any, evals: int) -> dict[str, float]:
     """Milliseconds per evaluation by TensorFlow op type, largest first."""
     import tensorflow as tf
@@ -79,7 +87,7 @@ def profile(stage: Any, x: Any, evals: int) -> dict[str, float]:
                 name = plane.event_metadata[event.metadata_id].name
                 op = name.rsplit(":", 1)[-1]
                 if ":" in name and op != "Process":  # "node:OpType": ops, not executor frames
-                    by_op[op] += event.duration_ps / 1e9 / evals
+                    by_op[_plain_op(op)] += event.duration_ps / 1e9 / evals
     return dict(by_op.most_common())
 
 

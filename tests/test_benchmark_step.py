@@ -16,3 +16,11 @@ def test_step_profiles_and_compares_the_two_grams(weights: Path, tmp_path: Path)
     assert {"Conv2D", "BatchMatMulV2"} <= set(ops) and "Einsum" not in ops
     assert set(out["alternating"]) == {"matmul", "einsum"}
     assert out["agreement"]["loss_rel"] < 1e-5 and out["agreement"]["grad_rel"] < 1e-4
+
+
+def test_op_types_are_named_as_tensorflow_names_them_with_or_without_onednn() -> None:
+    # AVX-512 VNNI / bfloat16 CPUs run oneDNN's rewritten ops: the same op types in the table
+    assert step._plain_op("_MklNativeConv2D") == "Conv2D"
+    assert step._plain_op("_MklBatchMatMulV2") == "BatchMatMulV2"
+    assert step._plain_op("_MklNativeFusedConv2D") == "FusedConv2D"
+    assert step._plain_op("MaxPoolGrad") == "MaxPoolGrad"
