@@ -39,9 +39,10 @@ MIDDLE = tuple(f"block{b}_conv{c}" for b in (3, 4) for c in (2, 3, 4))
 REF_256 = 8.408e6
 
 
-def tutorial_stage(size: int) -> tuple[Any, np.ndarray, np.ndarray]:
+def tutorial_stage(size: int, precision: str = "float32") -> tuple[Any, np.ndarray, np.ndarray]:
     """``(stage, photo, style)``: the tutorial's loss at ``size`` with the default's L-BFGS
-    settings (``nststudy.train.Stage``), and the two images resized, RGB float32 in [0, 1]."""
+    settings (``nststudy.train.Stage``), and the two images resized, RGB float32 in [0, 1].
+    ``precision`` is VGG19's compute type (``"float32"`` or ``"bfloat16"``)."""
     from nststudy.config import get_preset
     from nststudy.images import resize_longest
     from nststudy.train import Stage, make_targets
@@ -53,10 +54,10 @@ def tutorial_stage(size: int) -> tuple[Any, np.ndarray, np.ndarray]:
     cfg = get_preset("default").replace(
         **{f: getattr(tut, f) for f in LOSS_FIELDS}, style_scale=1.0
     )
-    cfg = cfg.at_size(size)
+    cfg = cfg.at_size(size).replace(precision=precision)
     content, style = (_load(p) for p in default_images())
     photo, style = resize_longest(content, size), resize_longest(style, size)
-    ext = FeatureExtractor(cfg.content_layers, cfg.style_layers, "float32")
+    ext = FeatureExtractor(cfg.content_layers, cfg.style_layers, precision)
     return Stage(ext, make_targets(ext, photo, [(style, 1.0)]), cfg), photo, style
 
 

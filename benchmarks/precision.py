@@ -1,0 +1,160 @@
+"""bfloat16 on this CPU: is an evaluation cheaper, and does L-BFGS still converge with it?
+
+The issue measured a VGG19 value-and-gradient at 384×512 in 0.67 s in float32 and 0.35 s
+under Keras's ``mixed_bfloat16`` on a CPU with ``avx512_bf16``. Whether that pays depends on
+the CPU (oneDNN's bfloat16 kernels are fast with AMX, and emulated without any bfloat16
+instructions) and on the optimiser (a bfloat16 gradient is ≈ 10 % off the float32 one). This
+script measures the three things that decide it, in one process:
+
+1. **One convolution** (3×3, 128 → 128 channels, 192×256: ``block2_conv2`` at 384×512) in
+   float32, bfloat16 and float16, alternately: milliseconds and GFLOP/s, and which oneDNN
+   kernel runs is printed by ``ONEDNN_VERBOSE=1`` if you want it.
+2. **One value-and-gradient** of the tutorial's loss (``nststudy.train.Stage``, the lean
+   gradient) at ``--size`` with VGG19 in float32 and in bfloat16, alternately: median seconds,
+   how far the loss and the gradient are apart.
+3. **The race** at ``--race-size``: nststudy's L-BFGS (the ``default`` preset's: 40 float16
+   pairs, from the photo) with float32 evaluations and with bfloat16 evaluations, **both
+   scored with the float32 loss** after every iteration (scoring time excluded): evaluations
+   to ``L_ref`` and the loss reached.
+
+    python -m benchmarks.precision                     # 512 px timing, 256 px race, ≈ 10 min
+    python -m benchmarks.precision --size 64 --race-size 48 --repeats 1 \\
+        --max-evaluations 3 --ref-loss 0               # smoke
+
+Writes ``benchmarks/results/precision_<size>.json`` (or ``--out``) and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .lowrank_vgg import REF_256, race, tutorial_stage
+from .run import RESULTS, machine_info
+
+#: The convolution timed alone: ``block2_conv2`` of a 384×512 picture.
+CONV = {"height": 192, "width": 256, "channels": 128}
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+def conv_times(repeats: int) -> dict[str, dict[str, Any]]:
+    """Median milliseconds and GFLOP/s of :data:`CONV` in each of :data:`DTYPES`, alternately;
+    a dtype TensorFlow cannot run here gets its error instead."""
+    import tensorflow as tf
+
+    h, w, c = CONV["height"], CONV["width"], CONV["channels"]
+    x32 = tf.random.stateless_normal((1, h, w, c), (1, 2))
+    k32 = tf.random.stateless_normal((3, 3, c, c), (3, 4)) * 0.05
+    conv = tf.function(lambda x, k: tf.nn.conv2d(x, k, 1, "SAME"))
+    runs: dict[str, tuple[Any, Any]] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for name in DTYPES:
+        dtype = getattr(tf, name)
+        x, k = tf.cast(x32, dtype), tf.cast(k32, dtype)
+        try:
+            conv(x, k).numpy()  # trace, and find out whether this dtype runs here at all
+        except (tf.errors.OpError, TypeError, ValueError) as exc:
+            out[name] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
+            continue
+        runs[name] = (x, k)
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, (x, k) in runs.items():
+            start = time.perf_counter()
+            conv(x, k).numpy()
+            times[name].append(time.perf_counter() - start)
+    flops = 2 * h * w * c * c * 9
+    for name, t in times.items():
+        median = float(np.median(t))
+        out[name] = {"ms": median * 1e3, "gflops": flops / median / 1e9}
+    return out
+
+
+def evaluation_times(size: int, repeats: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The float32 and bfloat16 tutorial-loss stages at ``size``, each timed over ``repeats``
+    alternating value-and-gradients at the photo; ``(stages, summary)``."""
+    stages = {p: tutorial_stage(size, p) for p in ("float32", "bfloat16")}
+    x = stages["float32"][1][None].astype(np.float32)
+    results = {}
+    for stage, _, _ in stages.values():
+        losses, grad = stage.loss_and_grad(x)  # traced, and the answer to compare
+        results[stage.extractor.precision] = (float(losses["total"]), grad.numpy())
+    times: dict[str, list[float]] = {p: [] for p in stages}
+    for _ in range(repeats):
+        for p, (stage, _, _) in stages.items():
+            start = time.perf_counter()
+            stage.loss_and_grad(x)[1].numpy()
+            times[p].append(time.perf_counter() - start)
+    (l32, g32), (l16, g16) = results["float32"], results["bfloat16"]
+    summary = {
+        "shape": list(x.shape[1:3]),
+        "s_float32": float(np.median(times["float32"])),
+        "s_bfloat16": float(np.median(times["bfloat16"])),
+        "loss_float32": l32,
+        "loss_bfloat16": l16,
+        "gradient_relative_error": float(np.linalg.norm(g16 - g32) / np.linalg.norm(g32)),
+        "gradient_cosine": float(np.vdot(g32, g16) / np.linalg.norm(g32) / np.linalg.norm(g16)),
+    }
+    return stages, summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.precision", description=__doc__)
+    parser.add_argument("--size", type=int, default=512, help="longest side of the timing, px")
+    parser.add_argument("--race-size", type=int, default=256, help="longest side of the race")
+    parser.add_argument("--ref-loss", type=float, default=REF_256, help="L_ref at --race-size")
+    parser.add_argument("--max-evaluations", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=6, help="timed runs of each variant")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or min(args.size, args.race_size) < 32 or args.max_evaluations < 1:
+        parser.error("--repeats and --max-evaluations must be >= 1, sizes >= 32")
+    out = args.out or RESULTS / f"precision_{args.size}.json"
+
+    convs = conv_times(max(3, 2 * args.repeats))
+    _, at_photo = evaluation_times(args.size, args.repeats)
+    s32, photo, _ = tutorial_stage(args.race_size, "float32")
+    s16, _, _ = tutorial_stage(args.race_size, "bfloat16")
+    result: dict[str, Any] = {
+        "size": args.size,
+        "race_size": args.race_size,
+        "ref_loss": args.ref_loss,
+        "conv": {"shape": CONV, "by_dtype": convs},
+        "at_photo": at_photo,
+        "float32": race(s32, s32, photo, args.ref_loss, args.max_evaluations),
+        "bfloat16": race(s16, s32, photo, args.ref_loss, args.max_evaluations),
+        "machine": machine_info(),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+
+    print(f"one 3x3 convolution {CONV['channels']}->{CONV['channels']} channels at "
+          f"{CONV['height']}x{CONV['width']}:")  # fmt: skip
+    for name, r in convs.items():
+        line = r["error"] if "error" in r else f"{r['ms']:8.1f} ms {r['gflops']:7.0f} GFLOP/s"
+        print(f"  {name:<9} {line}")
+    p = at_photo
+    apart = p["loss_bfloat16"] / p["loss_float32"] - 1
+    print(f"value and gradient at {p['shape'][0]}x{p['shape'][1]}: float32 {p['s_float32']:.3f} s, "
+          f"bfloat16 {p['s_bfloat16']:.3f} s ({p['s_float32'] / p['s_bfloat16']:.2f}x); loss "
+          f"{apart:+.2%}, gradient {p['gradient_relative_error']:.1%} off "
+          f"(cosine {p['gradient_cosine']:.4f})")  # fmt: skip
+    head = f"{'evaluations':<11} {'evals':>6} {'s/eval':>7} {'to L_ref':>16}"
+    print(f"{head} {'float32 loss at end':>20}")
+    for name in ("float32", "bfloat16"):
+        r = result[name]
+        hit = r["to_ref"]
+        reach = "not reached" if hit is None else f"{hit['evaluations']} / {hit['seconds']:.0f} s"
+        print(f"{name:<11} {r['evaluations']:>6} {r['s_per_evaluation']:>7.3f} {reach:>16} "
+              f"{r['final_exact'] or float('nan'):>20.4g}")  # fmt: skip
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,27 @@
+"""``benchmarks.precision`` on tiny images."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks import precision
+
+
+def test_precision_races_bfloat16_scored_in_float32(weights: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.json"
+    args = ["--size", "48", "--race-size", "48", "--repeats", "1", "--max-evaluations", "3"]
+    assert precision.main([*args, "--ref-loss", "0", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["conv"]["by_dtype"]) == set(precision.DTYPES)
+    assert result["conv"]["by_dtype"]["float32"]["ms"] > 0
+    p = result["at_photo"]
+    assert p["s_float32"] > 0 and p["s_bfloat16"] > 0
+    # bfloat16 keeps ≈ 3 significant digits: the two losses are close, not equal
+    assert 0 < abs(p["loss_bfloat16"] / p["loss_float32"] - 1) < 0.05
+    assert 0.9 < p["gradient_cosine"] < 1
+    for name in ("float32", "bfloat16"):
+        race = result[name]
+        assert race["evaluations"] == 3 and race["to_ref"] is None
+        for _, exact, own, _ in race["trace"]:
+            assert (exact == own) == (name == "float32")  # bfloat16 runs are scored apart
