@@ -22,7 +22,13 @@ from PIL import Image
 
 from ._image_errors import ImageError, write_error
 
-__all__ = ["check_writable", "replace_atomically", "write_atomically"]
+__all__ = [
+    "NAME_GROWTH",
+    "check_writable",
+    "longest_name",
+    "replace_atomically",
+    "write_atomically",
+]
 
 
 def check_writable(folder: str | os.PathLike) -> None:
@@ -32,6 +38,20 @@ def check_writable(folder: str | os.PathLike) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=folder):
         pass
+
+
+#: What a file name gains on its way to disk, at most: a checkpoint ``<base>.<key>.npz`` (+21)
+#: written through ``.<name>.XXXXXXXX.part`` (+15); an output's ``__2.jpg`` and its ``.part``
+#: add less.
+NAME_GROWTH = 36
+
+
+def longest_name(folder: str | os.PathLike) -> int:
+    """The longest file name, in bytes, that ``folder``'s file system takes (255 if unknown)."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return 255
 
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)

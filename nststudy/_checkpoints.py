@@ -32,6 +32,7 @@ from .paint import _CKPT_DIR, Job, PaintInterrupted, _key
 __all__ = [
     "checkpoint_path",
     "digest",
+    "keep_painting",
     "load_checkpoint",
     "no_sigint",
     "record_finished",
@@ -211,6 +212,23 @@ def save_interrupted(
     raise PaintInterrupted(f"{path} -> {target} (interrupted after {where})")
 
 
+def keep_painting(job, ckpt, raw, done, target, photo_digest) -> bool:
+    """After a failure past the painting (a print's tiles: out of memory, a full disk), keep
+    the working-size painting ``raw`` as a checkpoint that ``--resume`` prints from without
+    painting again; no image is written (nothing was finished). Returns whether it was kept
+    (not when the disk refuses that too: then the first error is the one to report)."""
+    meta = {"key": job.inputs_key(), "steps_done": done, "output": target.name}
+    meta["photo"] = photo_digest
+    try:
+        with no_sigint():
+            ckpt.parent.mkdir(exist_ok=True)
+            arrays = {"image": load_image(raw), "meta": json.dumps(meta)}
+            replace_atomically(ckpt, lambda fh: np.savez(fh, **arrays))
+    except (OSError, MemoryError):
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def saving() -> Iterator[None]:
     """Finishing the picture to save after Ctrl-C: say so, and let no second Ctrl-C lose it."""
@@ -274,5 +292,14 @@ def save_result(
                 final_loss=result.final_loss,
                 history=result.history,
             )
-        metadata.write_sidecar(target, side)
+        try:
+            metadata.write_sidecar(target, side)
+        except OSError as err:  # an older sidecar beside the new painting would disagree
+            side_path = metadata.sidecar_path(target)
+            with contextlib.suppress(OSError):
+                side_path.unlink(missing_ok=True)
+            raise ValueError(
+                f"{side_path}: the settings sidecar could not be written "
+                f"({err.strerror or err}); {target} is complete, its settings embedded in it"
+            ) from None
     return target

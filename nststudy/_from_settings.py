@@ -18,6 +18,14 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
     background only) and the defaults; the command line wins over the stored settings. A
     painting made with a ``--mask`` file needs the file again (its path is not stored)."""
     painting = getattr(args, "painting", None)
+    dpi_given = args.dpi is not None
+    if painting:  # already painted: the options of painting do not apply
+        for option, value in (("--size", args.size), ("--steps", args.steps)):
+            if value is not None:
+                raise ValueError(
+                    f"{option} {value}: {painting} is already painted, so it does not apply; "
+                    "leave it out, or leave out --painting to paint anew"
+                )
     stored = metadata.read_settings(args.from_settings) if args.from_settings else {}
     if painting and not args.from_settings:
         if Path(painting).suffix.lower() == ".json":  # its sidecar: say which file to give
@@ -74,6 +82,11 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
         raise ValueError(
             f"{args.from_settings}: was painted with a --mask file; give the same mask again "
             "with --mask MASK.png (the file's path is not stored)"
+        )
+    if dpi_given and not args.print and args.print_size is None:
+        raise ValueError(
+            f"--dpi {args.dpi}: it applies to prints; add --print WxH (e.g. 30x40cm) or "
+            "--print-size PX"
         )
     args.format = args.format or "png"
     args.dpi = 300 if args.dpi is None else args.dpi

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,10 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from . import metadata
-from ._atomic import check_writable
+from ._atomic import NAME_GROWTH, check_writable, longest_name
 from ._checkpoints import (
     checkpoint_path,
     digest,
+    keep_painting,
     load_checkpoint,
     no_sigint,
     record_finished,
@@ -126,7 +128,12 @@ def _paint_one(
     elif not job.print_size:  # resumed after the last step: only the finishing was left
         image = finish_painting(load_image(raw), photo, job.config, mask)
     else:
-        image, stop = print_tiles(job, name, raw, photo, mask, tiles, bar_position)
+        try:
+            image, stop = print_tiles(job, name, raw, photo, mask, tiles, bar_position)
+        except Exception:  # minutes of painting must not go with it
+            if result is not None and keep_painting(job, ckpt, raw, done, target, photo_digest):
+                tqdm.write(f"{path}: its painting is kept; --resume prints it without painting")
+            raise
         if stop is not None:
             args = (image, raw, photo, result, t0, done, resumed, stop)
             save_interrupted(job, path, name, target, ckpt, *args, photo_digest=photo_digest)
@@ -196,6 +203,12 @@ def run_paint(args: argparse.Namespace) -> int:
         job.painting = given_painting(job, list(good))
         with contextlib.suppress(ValueError, KeyError, TypeError):  # not one of nststudy's
             job.painted_strokes = float(metadata.read_settings(args.painting)["config"]["strokes"])
+        strokes = getattr(args, "strokes", None)
+        if strokes is not None and job.painted_strokes and strokes != job.painted_strokes:
+            raise ValueError(  # (they would be recorded, not applied: never smoothed twice)
+                f"--strokes {strokes}: {args.painting} already has its strokes "
+                f"({job.painted_strokes:g}); leave --strokes out, or paint anew without --painting"
+            )
     if job.print_size:
         from ._tile_grid import print_shortfall
         from .postprocess import parse_ratio
@@ -224,6 +237,14 @@ def run_paint(args: argparse.Namespace) -> int:
             f"{job.out}: cannot write the results there ({err.strerror}); choose another --out"
         ) from None
     names = photo_names(list(good))
+    room = longest_name(job.out) - NAME_GROWTH
+    for path in good:  # now, not when saving after minutes of painting
+        base = metadata.base_name(names[path], job.label)
+        if (size := len(os.fsencode(base))) > room:
+            raise ValueError(
+                f"{path}: its paintings would be named {base[:20]}… ({size} bytes), too long "
+                f"for this file system (at most {room}); rename the photo, or the style files"
+            )
     fresh = ("fresh", None)  # --resume: every photo's checkpoint checked before any work
     states = {p: resume_state(job, names[p], p) if args.resume else fresh for p in good}
     if not args.resume:  # a new run would replace the checkpoint: the work in it would be lost

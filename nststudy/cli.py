@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 unexpected failure, 2 bad input (one line, no traceback
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import time
 from collections.abc import Sequence
@@ -129,7 +130,7 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
         help="a style image file or a built-in name (see `nststudy styles`); repeat to blend, "
         "WEIGHT is each style's share of the blend (alone, a style's weight has no effect)",
     )
-    add("--preset", default="default", help="default | article | tutorial | preview")
+    add("--preset", help="default | article | tutorial | preview (default: default)")
     add("--size", type=int, help="longest side of the painting in px (default: the preset's)")
     add("--steps", type=int, help="optimiser steps in all (default: the preset's)")
     add("--out", default="out", help="output folder (default out/)")
@@ -233,9 +234,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as err:  # the file system said no: one line naming the path, no traceback
         where = f"{err.filename}: " if err.filename else ""
+        fix = "check that the path exists and that you may write there"
+        if err.errno == errno.ENAMETOOLONG:
+            fix = "use shorter file or folder names"
+        print(f"nststudy: error: {where}{err.strerror or err}; {fix}", file=sys.stderr)
+        return 2
+    except MemoryError:  # a real out-of-memory (the estimates before a run are rough)
         print(
-            f"nststudy: error: {where}{err.strerror or err}; check that the path exists and "
-            "that you may write there",
+            "nststudy: error: out of memory; close other programs, or choose a smaller --size, "
+            "--print-size or --tile",
             file=sys.stderr,
         )
         return 2

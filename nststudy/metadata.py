@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Callable
@@ -131,8 +132,24 @@ def settings_for(config: Config, styles: list[dict[str, Any]], **extra: Any) -> 
     }
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (a diverged run's loss, a best loss never
+    set) as ``None``: JSON has no NaN, and other tools refuse Python's ``NaN`` extension."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _json(settings: dict[str, Any]) -> str:
-    return json.dumps(settings, sort_keys=True, separators=(",", ":"), default=_default)
+    return json.dumps(
+        _finite(settings), sort_keys=True, separators=(",", ":"), default=_default, allow_nan=False
+    )
 
 
 def _default(value: Any) -> Any:
@@ -210,7 +227,8 @@ def painting_bytes(
 def write_sidecar(path: str | os.PathLike, data: dict[str, Any]) -> Path:
     """Write ``data`` as pretty JSON to the sidecar of the painting at ``path``."""
     side = sidecar_path(path)
-    text = json.dumps(data, indent=2, sort_keys=True, default=_default) + "\n"
+    text = json.dumps(_finite(data), indent=2, sort_keys=True, default=_default, allow_nan=False)
+    text += "\n"
     return replace_atomically(side, lambda fh: fh.write(text.encode()))
 
 

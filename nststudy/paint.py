@@ -15,6 +15,7 @@ import argparse
 import glob
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,8 +84,8 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
     m = re.fullmatch(r"(.+):([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)", spec)
     if m and not Path(spec).exists():
         name, weight = m.group(1), float(m.group(2))
-    if weight <= 0:
-        raise ValueError(f"--style {spec}: the weight must be > 0, e.g. {name}:0.5")
+    if not 0 < weight < math.inf:  # (1e999 reads as infinity)
+        raise ValueError(f"--style {spec}: the weight must be > 0 and finite, e.g. {name}:0.5")
     path = Path(name).expanduser()
     if path.exists():
         image = load_image(path)
@@ -104,6 +105,11 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
 
 def build_config(args: argparse.Namespace) -> Config:
     """The Config for ``nststudy paint``'s options (preset, size, steps, seed, extras)."""
+    if args.from_settings and args.preset is not None:
+        raise ValueError(
+            f"--preset {args.preset}: {args.from_settings} brings its own settings, and they "
+            "apply; leave out --preset"
+        )
     if args.from_settings:
         stored = metadata.read_settings(args.from_settings)
         try:
@@ -114,7 +120,7 @@ def build_config(args: argparse.Namespace) -> Config:
                 "options on the command line instead of --from-settings"
             ) from None
     else:
-        base = get_preset(args.preset)
+        base = get_preset(args.preset or "default")
     if args.steps is not None and args.steps < 1:
         raise ValueError(f"--steps {args.steps}: give at least 1 step (the preset's: leave it out)")
     if args.size is not None and args.size < 32:

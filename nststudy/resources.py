@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "IGNORE_ENV",
     "PRINT_BASE_BYTES",
+    "PrintMemoryError",
     "ResourceError",
     "available_memory",
     "check_fits",
@@ -59,6 +60,12 @@ FIXED_OVERHEAD = 200 * 2**20  # graph tracing, oneDNN scratch, allocator slack
 
 class ResourceError(ValueError):
     """A run would need more memory than is available; the message gives numbers and options."""
+
+
+class PrintMemoryError(ResourceError, MemoryError):
+    """:func:`nststudy.tiles.paint_print` refused a print that would not fit in memory: a
+    ``ValueError`` with the numbers and options (for callers catching bad input) and, as
+    before, a ``MemoryError``."""
 
 
 def _read_int(path: Path) -> int | None:

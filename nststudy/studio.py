@@ -108,8 +108,10 @@ class Studio:
 
     @staticmethod
     def _why(err: Exception) -> str:
-        """An exception as the status line says it (a bare ``MemoryError`` has no text)."""
-        return t("studio.no_memory") if isinstance(err, MemoryError) else str(err)
+        """An exception as the status line says it (a bare ``MemoryError`` has no text; a
+        refused print, also a ``ValueError``, says its numbers)."""
+        plain = isinstance(err, MemoryError) and not isinstance(err, ValueError)
+        return t("studio.no_memory") if plain else str(err)
 
     def _say(self, text: str, error: bool = False) -> None:
         """Show ``text`` in the status line (an error in red), escaped: it may name a file."""
@@ -328,7 +330,8 @@ class Studio:
             final = (t("studio.done", seconds=f"{time.perf_counter() - t0:.0f}", note=note), False)
         except Exception as err:  # shown to the user instead of a silent thread death
             self.error = f"{type(err).__name__}: {err}"
-            final = (self._why(err) if isinstance(err, MemoryError) else self.error, True)
+            worded = isinstance(err, ValueError | OSError | MemoryError)  # written for the user
+            final = (self._why(err) if worded else self.error, True)
         finally:
             with self._lock:  # after a "stopping…" of stop(), never before it
                 self._busy = False

@@ -49,7 +49,11 @@ from .grams import style_targets, tiled_grams
 from .images import ImageInput, load_image, resize_longest, shrink_longest, to_vgg
 from .objective import Targets, bounds, compute_losses, layer_masks
 from .postprocess import _photo_for, crop_to_ratio, resize_to
-from .resources import available_memory  # the container's limit, not the host's
+from .resources import (
+    IGNORE_ENV,
+    PrintMemoryError,
+    available_memory,  # the container's limit, not the host's
+)
 from .resources import estimate_print_memory as estimate_memory
 from .train import Stage, run_adam, run_lbfgs
 from .vgg import FeatureExtractor
@@ -287,7 +291,8 @@ def paint_print(
             on the whole photo: ``crop`` crops it with the photo.
         callback: :func:`nststudy.stylize`'s per-step callback for the working-size painting.
         tile_callback: :data:`TileCallback` during refinement.
-        check_memory: refuse (``MemoryError`` naming both numbers) when
+        check_memory: refuse (:class:`~nststudy.resources.PrintMemoryError`, a ``ValueError``
+            and a ``MemoryError``, naming both numbers) when
             :func:`estimate_memory` exceeds :func:`available_memory`.
         painting: a working-size painting of this photo (after ``crop``) made with these
             settings — :attr:`nststudy.stylize.Result.raw`, before post-processing — to
@@ -314,9 +319,10 @@ def paint_print(
     aspect = min(img.shape[:2]) / max(img.shape[:2])
     if check_memory and (short := print_shortfall(print_size, tile, aspect)):
         need, have, _ = short
-        raise MemoryError(
+        raise PrintMemoryError(
             f"a {print_size} px print with {tile} px tiles needs about {need / 2**30:.1f} GiB "
-            f"but {have / 2**30:.1f} GiB is available; use smaller tiles or a smaller print"
+            f"but {have / 2**30:.1f} GiB is available; pass a smaller tile= or print_size=, or "
+            f"set {IGNORE_ENV}=1 to try anyway"
         )
     plain = config.replace(preserve_colors=None, strokes=0.0)
     stopped = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,17 @@ def test_settings_from_before_the_history_setting_get_its_old_value() -> None:
     old = metadata.config_from_settings(settings)
     assert (old.lbfgs_memory, old.lbfgs_history) == (10, "float32")
     assert old == PRESETS["default"].replace(lbfgs_memory=10, lbfgs_history="float32")
+
+
+def test_sidecars_and_embedded_settings_are_strict_json_without_nan(tmp_path: Path) -> None:
+    def refuse(token: str) -> None:
+        raise AssertionError(f"not JSON: {token}")
+
+    losses = {"total": float("nan"), "style": np.float32("inf"), "content": 2.5}
+    side = metadata.write_sidecar(tmp_path / "p.png", {"best": math.inf, "history": [losses]})
+    found = json.loads(side.read_text(), parse_constant=refuse)  # was: NaN, Infinity
+    assert found == {"best": None, "history": [{"total": None, "style": None, "content": 2.5}]}
+    settings = metadata.settings_for(PRESETS["default"], [], initial_loss=float("nan"))
+    metadata.save_painting(tmp_path / "q.png", np.zeros((4, 4, 3), np.float32), settings)
+    raw = Image.open(tmp_path / "q.png").info[metadata.KEY]
+    assert json.loads(raw, parse_constant=refuse)["initial_loss"] is None

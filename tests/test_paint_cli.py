@@ -93,6 +93,29 @@ def test_names_never_overwrite_unless_asked(batch: tuple[Path, object]) -> None:
     assert metadata.read_settings(first)["config"]["seed"] == 3
 
 
+def test_a_sidecar_that_cannot_be_written_leaves_no_older_one_beside_the_painting(
+    tmp_path: Path, weights: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import errno
+
+    Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "p.png")
+    assert paint_here("p.png", "--style", "swirl", *FAST, cwd=tmp_path) == 0
+    painting, side = tmp_path / "out" / "p__swirl.png", tmp_path / "out" / "p__swirl.json"
+    assert json.loads(side.read_text())["config"]["seed"] == 0
+
+    def disk_full(path: Path, data: dict) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(metadata, "write_sidecar", disk_full)
+    over = ("p.png", "--style", "swirl", *FAST, "--seed", "5", "--overwrite")
+    assert paint_here(*over, cwd=tmp_path) == 2
+    err = capsys.readouterr().err
+    assert "p__swirl.json: the settings sidecar could not be written (No space left" in err
+    assert "p__swirl.png is complete, its settings embedded in it" in err
+    assert metadata.read_settings(painting)["config"]["seed"] == 5
+    assert not side.exists()  # was: seed 0's sidecar beside seed 5's painting
+
+
 def test_bad_file_in_batch_stops_before_painting(tmp_path: Path) -> None:
     good = tmp_path / "good.png"
     Image.fromarray(data.astronaut()).resize((40, 40)).save(good)

@@ -92,6 +92,8 @@ def test_clashing_and_unsafe_names_resume_and_overwrite(
         (["--tile-steps", "3"], "--tile-steps 3: it applies to prints; add --print-size"),
         (["--tile", "256"], "--tile 256: it applies to prints; add --print-size"),
         (["--tile", "16"], "--tile 16: it applies to prints; add --print-size"),
+        (["--dpi", "150"], "--dpi 150: it applies to prints; add --print WxH"),  # was: ignored
+        (["--style", "swirl:1e999"], "--style swirl:1e999: the weight must be > 0 and finite"),
     ],
 )
 def test_numbers_out_of_range_are_refused_first(
@@ -101,6 +103,20 @@ def test_numbers_out_of_range_are_refused_first(
     out = refuse_paint("p.png", "--style", "swirl", *extra, cwd=tmp_path)
     assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr
     assert out.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_a_photo_name_too_long_for_its_paintings_is_refused_before_painting(
+    tmp_path: Path,
+) -> None:
+    stem = "p" * 225  # a file name this file system takes; its checkpoint's would not be
+    _photo(tmp_path / f"{stem}.png")
+    out = refuse_paint(f"{stem}.png", "--style", "swirl", cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1  # was: painted, then lost
+    assert f"{stem}.png: its paintings would be named ppp" in out.stderr
+    assert "too long for this file system (at most 219); rename the photo" in out.stderr
+    _photo(tmp_path / f"{stem[:212]}.png")  # 219 bytes with "__swirl": it goes on to paint
+    shorter = refuse_paint(f"{stem[:212]}.png", "--style", "swirl", cwd=tmp_path)
+    assert "too long" not in shorter.stderr
 
 
 def test_an_out_that_names_a_file_is_refused_before_it_becomes_a_folder(tmp_path: Path) -> None:
@@ -399,7 +415,7 @@ def test_print_in_cm_says_when_the_photo_will_not_fill_the_frame(
 
 
 def test_a_paintings_own_strokes_are_not_applied_again_to_its_print(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weights: Path
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, weights: Path
 ) -> None:
     """``--painting`` starts from the saved file, whose strokes are already in it: the print
     is finished without smoothing it a second time (colours still follow the settings)."""
@@ -439,6 +455,9 @@ def test_a_paintings_own_strokes_are_not_applied_again_to_its_print(
     assert tile_steps == [TILE_STEPS, TILE_STEPS, 3]  # the job's count reaches the tiles
     assert main([*argv, "--print-size", "96", "--strokes", "0.3", "--out", out]) == 0
     assert seen[-1] == (0.3, "luminance", 48)  # none in it yet: asked for, applied once
+    argv[-1] = str(tmp_path / "painted0.4.png")  # has strokes: a different --strokes is refused
+    assert main([*argv, "--print-size", "96", "--strokes", "0.3", "--out", out]) == 2
+    assert "--strokes 0.3: " in capsys.readouterr().err and len(seen) == 4
 
 
 def test_strength_scales_the_style_weight_like_the_studio_slider(tmp_path: Path) -> None:
@@ -477,6 +496,25 @@ def test_a_blend_with_a_style_file_asks_for_every_style_again(tmp_path: Path) ->
     with pytest.raises(ValueError, match=r"'my\.jpg'; give all its styles again, each file by "
                        r"its path: --style swirl:1\.0 --style FILE:0\.5"):  # fmt: skip
         _args("p.png", "--from-settings", str(made))
+
+
+def test_a_preset_or_painting_options_that_would_be_ignored_are_refused(tmp_path: Path) -> None:
+    from nststudy.config import PRESETS
+    from nststudy.paint import build_config
+
+    styles = [{"name": "swirl", "weight": 1.0, "builtin": True}]
+    made = tmp_path / "made.png"
+    settings = metadata.settings_for(PRESETS["default"], styles, print_size=None)
+    metadata.save_painting(made, np.zeros((30, 40, 3), np.float32), settings)
+    assert build_config(_args("p.png", "--from-settings", str(made))).name == "default"
+    with pytest.raises(ValueError, match=r"--preset tutorial: .*made\.png brings its own settings"):
+        build_config(_args("p.png", "--from-settings", str(made), "--preset", "tutorial"))
+    with pytest.raises(ValueError, match=r"--preset preview: .*made\.png brings its own"):
+        build_config(_args("p.png", "--painting", str(made), "--print-size", "96", "--preset",
+                           "preview"))  # fmt: skip
+    for option in ("--size", "--steps"):  # the painting is done: they would be recorded only
+        with pytest.raises(ValueError, match=rf"{option} 64: .*made\.png is already painted"):
+            _args("p.png", "--painting", str(made), "--print-size", "96", option, "64")
 
 
 def test_settings_whose_config_cannot_be_used_are_one_line(tmp_path: Path) -> None:

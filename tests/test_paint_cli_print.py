@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +132,32 @@ def test_painting_option_is_checked_before_any_work(tmp_path: Path) -> None:
         assert out.returncode == 2 and expected in out.stderr, (args, out.stderr)
         assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
         assert not list((tmp_path / "out").glob("*"))  # nothing written
+
+
+def test_a_print_that_fails_after_the_painting_keeps_the_painting_for_resume(
+    tmp_path: Path, weights: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import nststudy.tiles
+
+    Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
+    real = nststudy.tiles.refine_tiled
+
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(nststudy.tiles, "refine_tiled", out_of_memory)
+    assert paint_here(*CMD, cwd=tmp_path) == 2
+    said = capsys.readouterr()
+    assert "out of memory" in said.err and "p.png: its painting is kept; --resume" in said.out
+    assert not list((tmp_path / "out").glob("p__swirl*"))  # nothing finished, nothing saved
+    monkeypatch.setattr(nststudy.tiles, "refine_tiled", real)
+    assert paint_here(*CMD, cwd=tmp_path) == 2  # a new run would replace it: refused
+    assert "add --resume to continue it" in capsys.readouterr().err
+    painted: list[object] = []
+    module = sys.modules["nststudy.stylize"]
+    stylize = module.stylize
+    monkeypatch.setattr(module, "stylize", lambda *a, **k: painted.append(a) or stylize(*a, **k))
+    assert paint_here(*CMD, "--resume", cwd=tmp_path) == 0
+    assert painted == []  # was: the painting lost, painted again
+    assert metadata.read_settings(tmp_path / "out" / "p__swirl.png")["print_size"] == 128
+    assert not list((tmp_path / "out" / ".nststudy").glob("*.npz"))

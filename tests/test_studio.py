@@ -466,3 +466,17 @@ def test_ctrl_c_lets_the_studio_shut_down(tmp_path: Path) -> None:
     out, _ = run.communicate(timeout=60)
     assert run.returncode == 0 and "studio stopped" in out
     assert tidy.exists()
+
+
+def test_a_refused_job_says_its_message_without_the_exception_class(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise ValueError("photo.png: is only 8×8 px; use a larger photo")
+
+    monkeypatch.setattr(studio, "paint_photo", refuse)
+    s = studio.Studio()
+    s.upload.value = _upload("photo.png", _png())
+    assert s.start("preview")
+    assert s.wait(timeout=60) is None
+    assert s.status.value.count("photo.png: is only 8×8 px; use a larger photo") == 1
+    assert "ValueError" not in s.status.value  # was: "ValueError: photo.png: ..."
+    assert s.error == "ValueError: photo.png: is only 8×8 px; use a larger photo"  # (bug reports)

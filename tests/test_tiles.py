@@ -267,3 +267,14 @@ def test_refine_tiled_refuses_a_photo_of_another_shape_and_a_negative_start() ->
     with pytest.raises(ValueError, match="tiles done must be 0 or more, got -3"):
         refine_tiled(painting, painting, painting, cfg, size=96, tile=64, overlap=16,
                      start=(canvas, -3))  # fmt: skip
+
+
+def test_a_print_that_would_not_fit_is_refused_as_bad_input_with_the_way_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tiles, "print_shortfall", lambda *a, **k: (8 << 30, 1 << 30, 512))
+    photo = np.zeros((30, 40, 3), np.float32)
+    needle = r"8\.0 GiB but 1\.0 GiB .*NSTSTUDY_IGNORE_MEMORY_LIMIT=1"
+    with pytest.raises(ValueError, match=needle) as e:
+        tiles.paint_print(photo, photo, PRESETS["preview"], 96)  # was: a bare MemoryError
+    assert isinstance(e.value, MemoryError)  # (still one, for callers that caught it)
