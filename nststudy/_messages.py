@@ -164,7 +164,10 @@ EN: dict[str, str] = {
     "check.from_vgg.no_mean": "you forgot to add the ImageNet mean back",
     "check.from_vgg.mean_subtracted": "add the mean back (you subtracted it again)",
     "check.from_vgg.no_255": "you forgot to divide by 255",
-    "check.from_vgg.mean_then_flip": "add the mean while the channels are still BGR, then flip",
+    "check.from_vgg.mean_then_flip": (
+        "add the mean (in B, G, R order: IMAGENET_MEAN_BGR) while the channels are still BGR, "
+        "then flip"
+    ),
     "check.fit_size.aspect": "keep the aspect ratio: the article's (512, 512) squashes the photo",
     "check.fit_size.order": "return (height, width), in that order",
     "check.fit_size.enlarged": "never enlarge: a photo already smaller than max_dim keeps its size",
@@ -399,7 +402,9 @@ ZH: dict[str, str] = {
     "check.from_vgg.no_mean": "忘了把 ImageNet 均值加回去",
     "check.from_vgg.mean_subtracted": "要把均值加回去（你又减了一次）",
     "check.from_vgg.no_255": "忘了除以 255",
-    "check.from_vgg.mean_then_flip": "趁通道还是 BGR 顺序时加上均值，然后再翻转",
+    "check.from_vgg.mean_then_flip": (
+        "趁通道还是 BGR 顺序时加上均值（按 B、G、R 的顺序：IMAGENET_MEAN_BGR），然后再翻转"
+    ),
     "check.fit_size.aspect": "要保持宽高比：原文的 (512, 512) 会把照片压扁",
     "check.fit_size.order": "按 (height, width) 的顺序返回",
     "check.fit_size.enlarged": "不要放大：本来就小于 max_dim 的照片保持原来的尺寸",

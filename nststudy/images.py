@@ -186,12 +186,42 @@ def load_image(
     return img if max_dim is None else shrink_longest(img, max_dim)
 
 
+def _checked(x: Any, fn: str, rgb: bool) -> Any:
+    """``x`` for :func:`to_vgg` / :func:`from_vgg`: floats with 3 channels (TensorFlow floats
+    as float32); a 0–255 image or integers are refused with the fix (``rgb``: ``x`` should be
+    in [0, 1])."""
+    if isinstance(x, np.ndarray):
+        dtype, shape = x.dtype, x.shape
+        floating = np.issubdtype(dtype, np.floating)
+    else:
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(x)
+        dtype, floating = x.dtype.name, x.dtype.is_floating
+        shape = () if x.shape.rank is None else tuple(x.shape)
+        if floating and x.dtype != tf.float32:
+            x = tf.cast(x, tf.float32)
+    if shape and shape[-1] not in (3, None):
+        raise ValueError(f"{fn} expects (..., H, W, 3) images, got shape {shape}")
+    if not floating:
+        fix = "divide by 255 first, e.g. image / 255" if rgb else "give it as floats"
+        raise ValueError(f"{fn} expects {'RGB in [0, 1]' if rgb else 'floats'}, got {dtype}; {fix}")
+    if rgb and isinstance(x, np.ndarray) and x.size and (x.min() < -0.5 or x.max() > 1.5):
+        raise ValueError(
+            f"{fn} expects RGB in [0, 1], got values from {x.min():.4g} to {x.max():.4g}; a "
+            "0–255 image: divide it by 255 first (already VGG input: use it as it is)"
+        )
+    return x
+
+
 def to_vgg(img: Any) -> Any:
     """RGB in [0, 1] → VGG19 input: BGR, 0–255 scale, ImageNet mean subtracted.
 
     Identical to ``keras.applications.vgg19.preprocess_input(img * 255)``. Works on numpy
-    arrays and TensorFlow tensors of shape ``(..., H, W, 3)``.
+    arrays and TensorFlow tensors of shape ``(..., H, W, 3)``, float32 out (integers, and
+    arrays with values far outside [0, 1], such as a 0–255 image, are refused with the fix).
     """
+    img = _checked(img, "to_vgg", rgb=True)
     if isinstance(img, np.ndarray):
         return (img[..., ::-1] * 255.0 - IMAGENET_MEAN_BGR).astype(np.float32)
     import tensorflow as tf
@@ -203,8 +233,9 @@ def from_vgg(x: Any) -> Any:
     """The exact inverse of :func:`to_vgg`: add the mean back, BGR → RGB, divide by 255.
 
     Values are not clipped (so the round trip is exact); clip or use :func:`to_uint8` to get a
-    displayable image.
+    displayable image. ``(..., H, W, 3)`` floats in, float32 out.
     """
+    x = _checked(x, "from_vgg", rgb=False)
     if isinstance(x, np.ndarray):
         return ((x + IMAGENET_MEAN_BGR)[..., ::-1] / 255.0).astype(np.float32)
     import tensorflow as tf

@@ -24,6 +24,7 @@ mean (and 64× less than ``block1``'s 64 channels); and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,9 +65,22 @@ def gram_matrix(features: Tensor) -> tf.Tensor:
     transposed copies: at 512 px they make a painting step ≈ 16 % slower and its peak memory
     ≈ 120 MB higher (``benchmarks/README.md``, ``python -m benchmarks.step``).
     """
-    features = tf.convert_to_tensor(features, tf.float32)
+    features = _features(features)
     shape = tf.shape(features)
     return gram_sum(features) / tf.cast(shape[1] * shape[2], tf.float32)
+
+
+def _features(features: Tensor) -> tf.Tensor:
+    """``features`` as float32 ``(B, H, W, C)`` with at least one position, else a
+    ``ValueError`` with the fix (one picture's ``(H, W, C)`` maps need ``F[None]``)."""
+    features = tf.convert_to_tensor(features, tf.float32)
+    rank, shape = features.shape.rank, tuple(features.shape)
+    if rank is not None and rank != 4:
+        fix = "; add the batch axis: F[None]" if rank == 3 else ""
+        raise ValueError(f"Gram matrices need (B, H, W, C) features, got shape {shape}{fix}")
+    if rank == 4 and 0 in shape[1:3]:
+        raise ValueError(f"features of shape {shape} have no positions: the picture is too small")
+    return features
 
 
 def gram_sum(features: Tensor) -> tf.Tensor:
@@ -75,7 +89,7 @@ def gram_sum(features: Tensor) -> tf.Tensor:
     One matrix product of the features flattened to ``(B, H·W, C)``; :func:`gram_matrix` divides
     it by H·W, and :mod:`nststudy.grams` adds it up over the tiles of a large picture.
     """
-    features = tf.convert_to_tensor(features, tf.float32)
+    features = _features(features)
     shape = tf.shape(features)
     flat = tf.reshape(features, [shape[0], shape[1] * shape[2], shape[3]])
     return tf.matmul(flat, flat, transpose_a=True)
@@ -150,8 +164,7 @@ def style_layer_losses(
     layers = list(target_grams)
     if not layers:  # no style layers (a pure content reconstruction): no style loss
         return {}
-    if weights is None:
-        weights = {name: 1.0 for name in layers}
+    weights = {name: 1.0 for name in layers} if weights is None else _layer_weights(weights, layers)
     total = float(sum(weights.get(name, 0.0) for name in layers))
     if total <= 0:
         raise ValueError("style layer weights must have a positive sum")
@@ -159,3 +172,19 @@ def style_layer_losses(
         name: (weights.get(name, 0.0) / total) * fn(features[name], target_grams[name])
         for name in layers
     }
+
+
+def _layer_weights(weights: Mapping[str, float], layers: list[str]) -> dict[str, float]:
+    """``weights`` by Keras layer name (``"conv1_1"`` → ``"block1_conv1"``), each checked:
+    a negative weight would maximise its layer's loss, and a layer with no target is a typo."""
+    from .vgg import canonical_layer
+
+    named: dict[str, float] = {}
+    for name, weight in weights.items():
+        key = name if name in layers else canonical_layer(name)
+        if key not in layers:
+            raise ValueError(f"style weight for {name!r}: no style target there (layers: {layers})")
+        if not 0 <= float(weight) < math.inf:
+            raise ValueError(f"style weight {name}={weight}: give a number >= 0")
+        named[key] = named.get(key, 0.0) + float(weight)
+    return named

@@ -117,10 +117,11 @@ class FeatureExtractor:
     Calling it on a VGG-preprocessed batch ``x`` of shape ``(B, H, W, 3)`` (see
     :func:`nststudy.images.to_vgg`; H and W at least 16 for taps up to ``block5_conv*``) returns
     a dict mapping each Keras layer name to a float32 tensor ``(B, H // 2**k, W // 2**k, C)``
-    (the pools round down), where ``k`` is the number of pools
-    before that layer and C is 64, 128, 256 or 512. ``self.model`` is the same network as a
-    Keras model (for ``summary()``); calls run its layers by hand so that the image gradient of
-    each convolution is computed without TensorFlow's memory-hungry kernel (see
+    (the pools round down), where ``k`` is the number of pooling layers up to and including
+    that layer (``block5_pool``: 5) and C is 64, 128, 256 or 512. A batch without its batch
+    axis, or too small for the deepest tap, is refused with the fix. ``self.model`` is the same
+    network as a Keras model (for ``summary()``); calls run its layers by hand so that the image
+    gradient of each convolution is computed without TensorFlow's memory-hungry kernel (see
     ``nststudy._lean``).
     """
 
@@ -138,6 +139,7 @@ class FeatureExtractor:
         self.precision = precision
         self.model = _tap_model(self.layers, precision)
         self._path = [layer for layer in self.model.layers if layer.name.startswith("block")]
+        self._smallest = 2 ** sum("pool" in layer.name for layer in self._path)  # ≥ 1 position
 
     def __call__(self, x: Any) -> dict[str, Any]:
         """Run the taps; same numbers as ``self.model(x)``, with a leaner backward pass."""
@@ -145,7 +147,17 @@ class FeatureExtractor:
 
         from ._lean import run_taps
 
-        outs = run_taps(self._path, tf.cast(x, tf.float32), self.layers)
+        x = tf.cast(x, tf.float32)
+        shape = () if x.shape.rank is None else tuple(x.shape)
+        if shape and (len(shape) != 4 or shape[-1] != 3):
+            fix = "; add the batch axis: x[None]" if len(shape) == 3 else ""
+            raise ValueError(f"VGG19 takes a (B, H, W, 3) batch, got shape {shape}{fix}")
+        if shape and None not in shape[1:3] and min(shape[1:3]) < self._smallest:
+            raise ValueError(
+                f"a {shape[2]}×{shape[1]} px picture is too small for {self._path[-1].name}: it "
+                f"needs at least {self._smallest} px on each side"
+            )
+        outs = run_taps(self._path, x, self.layers)
         return {name: tf.cast(o, tf.float32) for name, o in zip(self.layers, outs, strict=True)}
 
     def __repr__(self) -> str:

@@ -179,3 +179,25 @@ def test_save_image_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.M
 def test_save_image_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not exist"):
         save_image(tmp_path / "nope" / "out.png", np.zeros((4, 4, 3), np.float32))
+
+
+def test_vgg_conversions_refuse_a_0_255_image_and_take_any_float_tensor() -> None:
+    import tensorflow as tf
+
+    from nststudy.images import from_vgg, to_vgg
+
+    with pytest.raises(ValueError, match=r"to_vgg expects RGB in \[0, 1\], got uint8; divide"):
+        to_vgg(np.full((4, 4, 3), 200, np.uint8))  # was: values up to 64,921, no error
+    with pytest.raises(ValueError, match="values from 200 to 200; a 0–255 image: divide"):
+        to_vgg(np.full((4, 4, 3), 200.0))
+    with pytest.raises(ValueError, match=r"\(\.\.\., H, W, 3\) images, got shape \(4, 4\)"):
+        to_vgg(np.zeros((4, 4), np.float32))
+    with pytest.raises(ValueError, match="from_vgg expects floats, got uint8"):
+        from_vgg(np.zeros((4, 4, 3), np.uint8))
+    x64 = np.random.default_rng(0).uniform(0, 1, (1, 4, 4, 3))  # float64, e.g. image / 255.0
+    out = to_vgg(tf.constant(x64))  # was: TensorFlow's "cannot compute Sub" (double vs float)
+    assert out.dtype == tf.float32
+    np.testing.assert_allclose(out.numpy(), to_vgg(x64), atol=1e-4)
+    back = from_vgg(tf.cast(out, tf.float64))
+    assert back.dtype == tf.float32
+    np.testing.assert_allclose(back.numpy(), x64, atol=1e-5)

@@ -108,3 +108,29 @@ def test_gram_gradient_matches_closed_form() -> None:
 def test_gram_sum_is_the_undivided_gram() -> None:
     f = RNG.normal(size=(2, 3, 5, 4)).astype(np.float32)
     np.testing.assert_allclose(gram_sum(f).numpy(), _gram_loop(f) * 15, rtol=1e-5, atol=1e-4)
+
+
+def test_gram_of_one_pictures_maps_says_to_add_the_batch_axis() -> None:
+    one = np.ones((4, 4, 8), np.float32)  # F = features[layer].numpy()[0]
+    with pytest.raises(ValueError, match=r"got shape \(4, 4, 8\); add the batch axis: F\[None\]"):
+        gram_matrix(one)  # was: "slice index 3 of dimension 0 out of bounds"
+    with pytest.raises(ValueError, match=r"F\[None\]"):
+        style_loss(one, np.ones((1, 8, 8), np.float32))
+    with pytest.raises(ValueError, match="have no positions"):
+        gram_matrix(np.ones((1, 0, 4, 8), np.float32))  # was: 0 / 0 = NaN
+    assert gram_matrix(one[None]).shape == (1, 8, 8)
+
+
+def test_style_layer_weights_take_paper_names_and_refuse_negative_or_unknown_layers() -> None:
+    rng = np.random.default_rng(0)
+    names = ("block1_conv1", "block2_conv1")
+    feats = {n: rng.normal(size=(1, 4, 4, 3)).astype(np.float32) for n in names}
+    grams = {n: gram_matrix(rng.normal(size=(1, 4, 4, 3))) for n in feats}
+    keras = style_layer_losses(feats, grams, {"block1_conv1": 4.0, "block2_conv1": 1.0})
+    paper = style_layer_losses(feats, grams, {"conv1_1": 4.0, "conv2_1": 1.0})  # was: conv1_1 → 0
+    for name in feats:
+        assert float(paper[name]) == pytest.approx(float(keras[name]))
+    with pytest.raises(ValueError, match=r"style weight block2_conv1=-1\.0: give a number >= 0"):
+        style_layer_losses(feats, grams, {"block1_conv1": 2.0, "block2_conv1": -1.0})
+    with pytest.raises(ValueError, match="style weight for 'conv3_1': no style target there"):
+        style_layer_losses(feats, grams, {"conv1_1": 1.0, "conv3_1": 1.0})

@@ -92,3 +92,15 @@ def test_bfloat16_precision_close_to_float32(weights: Path) -> None:
     assert bf16.dtype.name == "float32"  # cast back for the losses
     rel = np.abs(bf16.numpy() - f32).mean() / np.abs(f32).mean()
     assert 0 < rel < 0.05  # bf16 has ~3 significant digits: different, but close
+
+
+def test_extractor_refuses_a_picture_without_batch_axis_or_too_small(weights: Path) -> None:
+    ext = FeatureExtractor(style_layers=["conv5_1"])
+    with pytest.raises(ValueError, match=r"got shape \(32, 32, 3\); add the batch axis: x\[None\]"):
+        ext(np.zeros((32, 32, 3), np.float32))
+    with pytest.raises(ValueError, match=r"8×8 px picture is too small for block5_conv1: .* 16 px"):
+        ext(np.zeros((1, 8, 8, 3), np.float32))  # was: an empty map, and a NaN Gram matrix
+    assert ext(np.zeros((1, 16, 16, 3), np.float32))["block5_conv1"].shape == (1, 1, 1, 512)
+    pool = FeatureExtractor(style_layers=["block5_pool"])
+    with pytest.raises(ValueError, match=r"too small for block5_pool: .* 32 px"):
+        pool(np.zeros((1, 16, 40, 3), np.float32))
