@@ -37,7 +37,8 @@ class Result:
         image: the painting, uint8 ``(H, W, 3)``; its longest side is ``config.size`` unless
             the run was stopped during an earlier, smaller stage.
         history: one dict per step: ``step``, ``size``, and the weighted loss terms
-            ``total``, ``content``, ``style``, ``tv``, ``style/<layer>``.
+            ``total``, ``content``, ``style``, ``tv``, ``style/<layer>`` of the image after
+            that step (for Adam and L-BFGS alike: step 1 is one step away from the start).
         seconds: wall time of the whole call.
         stage_seconds: wall time per stage.
         config: the settings used.

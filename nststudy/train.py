@@ -160,7 +160,11 @@ def run_adam(
     callback: Callback | None = None,
     first_step: int = 0,
 ) -> StageResult:
-    """Optimise with Adam for ``steps`` steps from ``init`` (``(1, H, W, 3)`` in ``space``)."""
+    """Optimise with Adam for ``steps`` steps from ``init`` (``(1, H, W, 3)`` in ``space``).
+
+    Step ``k`` of the history (and of the callback) is the image after ``k`` steps and its
+    loss, as :func:`run_lbfgs` logs its iterations; ``steps + 1`` evaluations in all.
+    """
     import keras
 
     cfg = stage.config
@@ -177,13 +181,14 @@ def run_adam(
     opt = adam(scale)
     x = tf.Variable(init, dtype=tf.float32)
     tracker = _Tracker(stage, callback, first_step)
-    stopped = None
+    stopped, stepped = None, False  # stepped: x is a step's result, its loss not yet logged
     try:
-        while len(tracker.history) < steps:
-            before = x.numpy()
-            losses = _floats(train_step(x, stage, opt))
-            tracker.observe(before, losses)
-            if not math.isfinite(losses["total"]) or not np.isfinite(x.numpy()).all():
+        while True:
+            now = x.numpy()
+            evaluated, grad = stage.loss_and_grad(tf.convert_to_tensor(x))
+            losses = _floats(evaluated)
+            tracker.observe(now, losses)
+            if not math.isfinite(losses["total"]) or not np.isfinite(now).all():
                 # Divergence: back to the best image, a fresh Adam at a lower rate; give up
                 # after DIVERGENCE_RETRIES tries.
                 if retries == DIVERGENCE_RETRIES:
@@ -191,7 +196,7 @@ def run_adam(
                     break
                 retries, scale = retries + 1, scale * DIVERGENCE_LR_FACTOR
                 x.assign(tracker.best_x if tracker.best_x is not None else init)
-                opt = adam(scale)
+                opt, stepped = adam(scale), False
                 warnings.warn(
                     f"the loss became non-finite at step {tracker.step + 1}; went back to the "
                     f"best image so far and lowered the learning rate to "
@@ -200,11 +205,17 @@ def run_adam(
                     stacklevel=2,
                 )
                 continue
-            if tracker.record(before, losses):
+            # step k is logged with the loss of the image after k steps (as L-BFGS logs its
+            # iterations), known when step k + 1 evaluates it: no extra evaluation
+            if stepped and tracker.record(now, losses):
                 stopped = "callback"
                 break
-        else:
-            tracker.observe(x.numpy(), _floats(stage.loss_and_grad(tf.convert_to_tensor(x))[0]))
+            if len(tracker.history) >= steps:
+                break
+            opt.apply_gradients([(grad, x)])
+            if cfg.clip:
+                x.assign(tf.clip_by_value(x, stage.low, stage.high))
+            stepped = True
     except KeyboardInterrupt:
         stopped = "interrupt"
     if stopped == "diverged":

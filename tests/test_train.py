@@ -33,6 +33,20 @@ def test_stylize_lowers_loss(
     assert result.final_loss <= 0.5 * result.initial_loss
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_step_one_is_the_image_one_step_from_the_start_for_both_optimisers(
+    weights: Path, photo: np.ndarray, texture: np.ndarray, optimizer: str
+) -> None:
+    result = stylize(photo, texture, _small(optimizer, 3))
+    # was, for Adam: step k logged the loss *before* step k, so its step 1 was the photo's own
+    # loss and a plot against L-BFGS (which logs after each iteration) put Adam a step behind
+    assert result.history[0]["total"] < result.initial_loss
+    if optimizer == "adam":
+        assert result.evaluations == 4 and result.final_loss == min(
+            h["total"] for h in result.history
+        )
+
+
 def test_article_preset_runs_in_vgg_space(
     weights: Path, photo: np.ndarray, texture: np.ndarray
 ) -> None:
