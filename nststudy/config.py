@@ -26,7 +26,9 @@ Presets:
   ``conv4_1`` Gram term, ~99% of the starting loss, depends on the scale, so a smaller
   stage's result, upsampled, starts the full-size stage barely lower than the photo does
   (see ``benchmarks/README.md``).
-- ``preview`` — ``default`` at 256 px with 50 iterations, for a quick look.
+- ``preview`` — ``default`` at 256 px with 20 iterations, for a quick look: the look is there by
+  then (its own loss 1.15× the 150th iteration's, the pictures alike; 50 iterations were 1.06×
+  in twice the time; ``benchmarks/README.md``, session 18).
 """
 
 from __future__ import annotations
@@ -289,7 +291,7 @@ PRESETS: dict[str, Config] = {
     ),
     "default": Config(name="default", content_weight=1e3, sizes=(512,), steps=(100,)),
 }
-PRESETS["preview"] = PRESETS["default"].at_size(256, steps=50).replace(name="preview")
+PRESETS["preview"] = PRESETS["default"].at_size(256, steps=20).replace(name="preview")
 
 
 def get_preset(name: str) -> Config:
