@@ -175,6 +175,12 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
     )
     add("--style-scale", type=float, help="style size relative to the picture (>1 finer)")
     add("--seed", type=int, help="random seed (same seed, same machine: same painting)")
+    add(
+        "--precision",
+        choices=["float32", "bfloat16"],
+        help="VGG19's arithmetic (default float32): bfloat16 paints as well and is faster on "
+        "CPUs with AMX, slower on others (`python -m benchmarks.precision` measures yours)",
+    )
     add("--from-settings", metavar="PAINTING", help="reuse the settings embedded in a painting")
     add(
         "--painting",

@@ -145,7 +145,7 @@ def build_config(args: argparse.Namespace) -> Config:
                 "0.1 mostly photo, 10 mostly style)"
             )
         changes["style_weight"] = base.style_weight * strength
-    for field in ("seed", "style_scale", "preserve_colors", "strokes"):
+    for field in ("seed", "style_scale", "preserve_colors", "strokes", "precision"):
         value = getattr(args, field, None)
         if value is not None:
             changes[field] = value

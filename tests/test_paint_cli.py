@@ -153,6 +153,18 @@ def test_bad_options_are_one_line(tmp_path: Path, args: list[str], needle: str) 
     assert out.stderr.count("\n") == 1
 
 
+def test_precision_bfloat16_paints_and_is_recorded(tmp_path: Path, weights: Path) -> None:
+    Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "p.png")
+    args = ("p.png", "--style", "swirl", *FAST, "--precision", "bfloat16")
+    assert paint_here(*args, cwd=tmp_path) == 0
+    painted = tmp_path / "out" / "p__swirl.png"
+    assert metadata.read_settings(painted)["config"]["precision"] == "bfloat16"
+    assert np.asarray(Image.open(painted)).std() > 10  # a picture, not a flat frame
+    again = ("p.png", "--from-settings", str(painted), "--overwrite")
+    assert paint_here(*again, cwd=tmp_path) == 0  # the settings bring it back
+    assert metadata.read_settings(painted)["config"]["precision"] == "bfloat16"
+
+
 def test_formats_and_print_dpi(tmp_path: Path, weights: Path) -> None:
     Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "p.png")
     out = paint_here("p.png", "--style", "mosaic", *FAST, "--format", "tiff", "--dpi", "150",
