@@ -57,6 +57,18 @@ EN: dict[str, str] = {
     "widget.error": "error: {error}",
     # the studio (nststudy.studio)
     "studio.title": "nststudy oil-painting studio",
+    "studio.intro": (
+        "Choose your photo (or a sample) and a style: <b>Preview</b> for a quick look, "
+        "<b>Paint</b> for a picture to share, <b>Print</b> for one to frame, then download "
+        "it. Nothing leaves this computer."
+    ),
+    "style.swirl": "Post-impressionism (Van Gogh): swirling impasto strokes in blue and yellow.",
+    "style.brush": "Impressionism (Monet): short broken dabs of soft pastel on a lily pond.",
+    "style.drip": "Abstract expressionism (Pollock): tangled drip lines and splatters.",
+    "style.mosaic": "Cubism (Picasso): hatched angular facets, dark outlines, ochre, grey-blue.",
+    "style.bricks": "Photo texture: a grayscale brick wall (skimage.data.brick).",
+    "style.grass": "Photo texture: grayscale grass (skimage.data.grass).",
+    "style.gravel": "Photo texture: grayscale gravel (skimage.data.gravel).",
     "studio.photo": "Your photo",
     "studio.sample": "or sample",
     "studio.your_photo": "(your photo)",
@@ -305,6 +317,17 @@ ZH: dict[str, str] = {
     "widget.stopped": "已停止，保留了最好的图像：共 {steps} 步，用时 {seconds} 秒",
     "widget.error": "出错：{error}",
     "studio.title": "nststudy 数字油画工作室",
+    "studio.intro": (
+        "选一张你的照片（或示例）和一种风格：<b>预览</b>快速看看效果，<b>绘制</b>得到一幅可以分享的画，"
+        "<b>打印</b>得到一幅可以装裱的画，然后下载。任何内容都不会离开这台电脑。"
+    ),
+    "style.swirl": "后印象派（梵高）：蓝色和黄色的旋涡状厚涂笔触。",
+    "style.brush": "印象派（莫奈）：睡莲池上柔和粉彩的短促碎笔。",
+    "style.drip": "抽象表现主义（波洛克）：纠缠的滴画线条和飞溅的颜料。",
+    "style.mosaic": "立体主义（毕加索）：排线的棱角块面、深色轮廓、赭色和灰蓝色。",
+    "style.bricks": "照片纹理：灰度砖墙照片（skimage.data.brick）。",
+    "style.grass": "照片纹理：灰度草地照片（skimage.data.grass）。",
+    "style.gravel": "照片纹理：灰度砾石照片（skimage.data.gravel）。",
     "studio.photo": "你的照片",
     "studio.sample": "或示例",
     "studio.your_photo": "（你的照片）",

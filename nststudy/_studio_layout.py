@@ -27,12 +27,22 @@ def mode_name(mode: str) -> str:
     return names[mode]
 
 
+def _style_tips() -> dict[str, str]:
+    """Each built-in style's tooltip in the current language (``samples.STYLES``' movement and
+    description)."""
+    return {
+        "swirl": t("style.swirl"), "brush": t("style.brush"), "drip": t("style.drip"),
+        "mosaic": t("style.mosaic"), "bricks": t("style.bricks"), "grass": t("style.grass"),
+        "gravel": t("style.gravel"),
+    }  # fmt: skip
+
+
 def build(s: Studio) -> None:
     """Create the studio's widgets as attributes of ``s`` (see :class:`~nststudy.studio.Studio`),
     wire them to its methods and lay them out in ``s.widget``."""
     w = widgets
     names = [s.name for s in samples.list_styles()]
-    tips = [f"{s.movement}: {s.description}" for s in samples.list_styles()]
+    tips = [_style_tips()[name] for name in names]  # movement: description, translated
     s.upload = w.FileUpload(accept="image/*", multiple=False,
                                description=t("studio.photo"))  # fmt: skip
     photos = [(t("studio.your_photo"), ""), *[(n, n) for n in samples.CONTENT_PHOTOS]]
@@ -85,7 +95,7 @@ def build(s: Studio) -> None:
     s.mask_upload.observe(lambda _: s._show_photo(), names="value")
     s.widget = w.VBox(
         [
-            w.HTML(f'<h2 class="{MARKER}">🎨 {t("studio.title")}</h2>'),
+            w.HTML(f'<h2 class="{MARKER}">🎨 {t("studio.title")}</h2><p>{t("studio.intro")}</p>'),
             w.HBox([s.upload, s.sample]),
             s.gallery,
             w.HBox(thumbs),

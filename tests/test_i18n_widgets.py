@@ -487,3 +487,17 @@ def test_the_check_catches_a_hard_coded_label(line: str) -> None:
     assert _hard_coded(line, "example.py"), line
     looked_up = re.sub(r"f?'[^']*'|\"[^\"]*\"", 't("some.key")', line)
     assert _hard_coded(looked_up, "example.py") == [], looked_up
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_style_tooltips_and_the_intro_speak_the_language(lang) -> None:
+    from nststudy import samples, studio
+
+    set_language(lang)
+    s = studio.Studio()  # (was: English tooltips; the Voilà app's heading English only)
+    assert len(s.gallery.tooltips) == len(samples.STYLES)
+    swirl = s.gallery.tooltips[list(samples.STYLES).index("swirl")]
+    zh = lang == "zh-CN"
+    assert swirl.startswith("后印象派（梵高）" if zh else "Post-impressionism (Van Gogh)")
+    intro = "任何内容都不会离开这台电脑" if zh else "Nothing leaves this computer"
+    assert intro in s.widget.children[0].value
