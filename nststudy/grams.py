@@ -47,12 +47,15 @@ def tiled_grams(
     for y0 in range(0, h, core):
         for x0 in range(0, w, core):
             y1, x1 = min(y0 + core, h), min(x0 + core, w)
-            cy, cx = max(0, y0 - margin), max(0, x0 - margin)
+            # context of at least one stride: a strip under 16 px alone is too small for VGG19
+            cy, cx = max(0, y0 - max(margin, step)), max(0, x0 - max(margin, step))
             crop = image[cy : min(h, y1 + margin), cx : min(w, x1 + margin)]
             feats = extractor(to_vgg(crop)[None])
             for n in extractor.style_layers:
                 f = _stride(n)
                 part = feats[n][:, (y0 - cy) // f : (y1 - cy) // f, (x0 - cx) // f : (x1 - cx) // f]
+                if 0 in part.shape[1:3]:  # a strip thinner than this layer's stride: no position
+                    continue
                 sums[n] = gram_sum(part) + sums.get(n, 0.0)
                 counts[n] += int(part.shape[1]) * int(part.shape[2])
             del feats

@@ -175,6 +175,27 @@ def test_tiled_grams_match_the_whole_image(weights: Path) -> None:
         assert err < (0.15 if name.startswith("block5") else 1e-3), name
 
 
+def test_tiled_grams_take_a_leftover_strip_thinner_than_a_stride(weights: Path) -> None:
+    """A style image 9 px taller than its tiles (a print's odd size): the strip has no block5
+    position and, with no margin, too few pixels for VGG19 alone."""
+    from nststudy.images import to_vgg
+    from nststudy.losses import gram_matrix
+    from nststudy.vgg import FeatureExtractor
+
+    cfg = PRESETS["default"]
+    ex = FeatureExtractor(cfg.content_layers, cfg.style_layers)
+    img = np.random.default_rng(0).uniform(0, 1, (64 + 9, 64, 3)).astype(np.float32)
+    whole = ex(to_vgg(img)[None])
+    # was: "features of shape (1, 0, 4, 512) have no positions" (and, with no margin, a 9 px
+    # crop refused by VGG19); layers whose field the margin covers keep the whole image's sums
+    for margin, layers in ((0, ("block1_conv1",)), (32, ("block1_conv1", "block3_conv1"))):
+        tiled = tiles.tiled_grams(ex, img, tile=64, margin=margin)
+        assert all(np.isfinite(g.numpy()).all() for g in tiled.values())
+        for name in layers:
+            a, b = gram_matrix(whole[name]).numpy(), tiled[name].numpy()
+            assert np.abs(a - b).mean() / np.abs(a).mean() < 0.01, (margin, name)
+
+
 def _seam_ratio(img: np.ndarray, tile: int, overlap: int) -> float:
     """Gradient energy across the visible tile edges ÷ the same 1–2 px beside them.
 
