@@ -200,7 +200,13 @@ def save_interrupted(
     photo's :func:`digest` taken when it was read (the file may have moved since)."""
     extra = {} if stop is None else {"tiles_done": stop[1], "tile_side": stop[2]}
     with no_sigint():  # a second Ctrl-C must not tear the files
-        target = save_result(job, name, target, resumed, image, photo, result, t0, done, **extra)
+        no_sidecar = None
+        try:
+            target = save_result(
+                job, name, target, resumed, image, photo, result, t0, done, **extra
+            )
+        except SidecarError as err:  # the picture is saved: keep the checkpoint all the same
+            target, no_sidecar = err.target, err
         ckpt.parent.mkdir(exist_ok=True)
         meta = {"key": job.inputs_key(), "steps_done": done, "output": target.name, **extra}
         meta["photo"] = photo_digest or digest(path)
@@ -208,6 +214,8 @@ def save_interrupted(
         if stop is not None:
             arrays["canvas"] = np.round(np.clip(stop[0], 0, 1) * 65535).astype(np.uint16)
         replace_atomically(ckpt, lambda fh: np.savez(fh, **arrays))
+    if no_sidecar is not None:
+        raise ValueError(f"{no_sidecar} (interrupted: --resume continues it)")
     where = f"{stop[1]} tiles" if stop is not None else f"{done} steps"
     raise PaintInterrupted(f"{path} -> {target} (interrupted after {where})")
 
@@ -298,8 +306,17 @@ def save_result(
             side_path = metadata.sidecar_path(target)
             with contextlib.suppress(OSError):
                 side_path.unlink(missing_ok=True)
-            raise ValueError(
+            raise SidecarError(
                 f"{side_path}: the settings sidecar could not be written "
-                f"({err.strerror or err}); {target} is complete, its settings embedded in it"
+                f"({err.strerror or err}); {target} is saved, its settings embedded in it",
+                target,
             ) from None
     return target
+
+
+class SidecarError(ValueError):
+    """The painting was saved (``target``) but its ``.json`` sidecar could not be written."""
+
+    def __init__(self, message: str, target: Path) -> None:
+        super().__init__(message)
+        self.target = target

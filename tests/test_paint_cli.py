@@ -111,9 +111,34 @@ def test_a_sidecar_that_cannot_be_written_leaves_no_older_one_beside_the_paintin
     assert paint_here(*over, cwd=tmp_path) == 2
     err = capsys.readouterr().err
     assert "p__swirl.json: the settings sidecar could not be written (No space left" in err
-    assert "p__swirl.png is complete, its settings embedded in it" in err
+    assert "p__swirl.png is saved, its settings embedded in it" in err
     assert metadata.read_settings(painting)["config"]["seed"] == 5
     assert not side.exists()  # was: seed 0's sidecar beside seed 5's painting
+
+
+def test_an_interrupted_save_whose_sidecar_fails_still_keeps_its_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from nststudy import _checkpoints
+
+    photo, target = tmp_path / "p.png", tmp_path / "p__swirl.png"
+    Image.fromarray(data.astronaut()).resize((8, 8)).save(photo)
+    ckpt = tmp_path / ".nststudy" / "p__swirl.0123456789abcdef.npz"
+
+    def no_sidecar(job, name, target, *args, **kwargs):  # the picture saved, not its .json
+        message = f"{target.with_suffix('.json')}: could not be written; {target} is saved"
+        raise _checkpoints.SidecarError(message, target)
+
+    monkeypatch.setattr(_checkpoints, "save_result", no_sidecar)
+    img = np.zeros((8, 8, 3), np.float32)
+    job = SimpleNamespace(inputs_key=lambda: "k")
+    with pytest.raises(ValueError, match=r"is saved \(interrupted: --resume continues it\)"):
+        _checkpoints.save_interrupted(
+            job, photo, "p", target, ckpt, img, img, img, None, 0.0, 3, False
+        )
+    assert ckpt.is_file()  # was: the error left before the checkpoint: nothing to resume
 
 
 def test_bad_file_in_batch_stops_before_painting(tmp_path: Path) -> None:
