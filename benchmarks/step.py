@@ -62,8 +62,9 @@ def _stage(size: int, gram: Any = None) -> tuple[Any, Any]:
 def _plain_op(op: str) -> str:
     """TensorFlow's op type without oneDNN's renaming: where oneDNN's graph rewrite is on (by
     default on CPUs with ``avx512_vnni``, ``avx512_bf16`` or AMX), ``Conv2D`` runs as
-    ``_MklNativeConv2D`` and ``BatchMatMulV2`` as ``_MklBatchMatMulV2``."""
-    return re.sub(r"^_Mkl(Native)?", "", op)
+    ``_MklNativeConv2D``, ``_FusedConv2D`` as ``_MklNativeFusedConv2D`` and ``BatchMatMulV2``
+    as ``_MklBatchMatMulV2``."""
+    return re.sub(r"^_Mkl(Native)?", "", re.sub(r"^_Mkl(Native)?Fused", "_Fused", op))
 
 
 def profile(stage: Any, x: Any, evals: int) -> dict[str, float]:

@@ -178,8 +178,9 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
     add(
         "--precision",
         choices=["float32", "bfloat16"],
-        help="VGG19's arithmetic (default float32): bfloat16 paints as well and is faster on "
-        "CPUs with AMX, slower on others (`python -m benchmarks.precision` measures yours)",
+        help="VGG19's arithmetic (default float32): bfloat16 paints as well; it should be "
+        "faster on CPUs with AMX and is slower on others (`python -m benchmarks.precision` "
+        "measures yours)",
     )
     add("--from-settings", metavar="PAINTING", help="reuse the settings embedded in a painting")
     add(

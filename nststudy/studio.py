@@ -108,10 +108,9 @@ class Studio:
 
     @staticmethod
     def _why(err: Exception) -> str:
-        """An exception as the status line says it (a bare ``MemoryError`` has no text; a
-        refused print, also a ``ValueError``, says its numbers)."""
-        plain = isinstance(err, MemoryError) and not isinstance(err, ValueError)
-        return t("studio.no_memory") if plain else str(err)
+        """An exception as the status line says it, in the studio's language for any
+        ``MemoryError`` (a bare one has no text; paint_print's refusal speaks Python)."""
+        return t("studio.no_memory") if isinstance(err, MemoryError) else str(err)
 
     def _say(self, text: str, error: bool = False) -> None:
         """Show ``text`` in the status line (an error in red), escaped: it may name a file."""

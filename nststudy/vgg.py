@@ -149,7 +149,7 @@ class FeatureExtractor:
 
         x = tf.cast(x, tf.float32)
         shape = () if x.shape.rank is None else tuple(x.shape)
-        if shape and (len(shape) != 4 or shape[-1] != 3):
+        if shape and (len(shape) != 4 or shape[-1] not in (3, None)):
             fix = "; add the batch axis: x[None]" if len(shape) == 3 else ""
             raise ValueError(f"VGG19 takes a (B, H, W, 3) batch, got shape {shape}{fix}")
         if shape and None not in shape[1:3] and min(shape[1:3]) < self._smallest:

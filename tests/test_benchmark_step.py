@@ -22,5 +22,5 @@ def test_op_types_are_named_as_tensorflow_names_them_with_or_without_onednn() ->
     # AVX-512 VNNI / bfloat16 CPUs run oneDNN's rewritten ops: the same op types in the table
     assert step._plain_op("_MklNativeConv2D") == "Conv2D"
     assert step._plain_op("_MklBatchMatMulV2") == "BatchMatMulV2"
-    assert step._plain_op("_MklNativeFusedConv2D") == "FusedConv2D"
+    assert step._plain_op("_MklNativeFusedConv2D") == "_FusedConv2D"
     assert step._plain_op("MaxPoolGrad") == "MaxPoolGrad"
