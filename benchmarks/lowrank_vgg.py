@@ -184,6 +184,19 @@ def race(
     }
 
 
+def print_races(result: dict[str, Any], names: tuple[str, ...], label: str, last: str) -> None:
+    """The table of :func:`race` results ``result[name]``: evaluations, seconds per
+    evaluation, evaluations and seconds to ``L_ref``, and the scored loss at the end."""
+    width = max(len(label), *map(len, names))
+    print(f"{label:<{width}} {'evals':>6} {'s/eval':>7} {'to L_ref':>16} {last:>20}")
+    for name in names:
+        r = result[name]
+        hit = r["to_ref"]
+        reach = "not reached" if hit is None else f"{hit['evaluations']} / {hit['seconds']:.0f} s"
+        print(f"{name:<{width}} {r['evaluations']:>6} {r['s_per_evaluation']:>7.3f} {reach:>16} "
+              f"{r['final_exact'] or float('nan'):>20.4g}")  # fmt: skip
+
+
 def timed(stage: Any, x: np.ndarray, repeats: int) -> tuple[float, float, np.ndarray]:
     """Median seconds of a value-and-gradient, the loss, and the gradient."""
     stage.loss_and_grad(x)
@@ -246,13 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         f"at the photo: exact {p['s_exact']:.3f} s, low-rank {p['s_lowrank']:.3f} s a pass; "
         f"loss {change:+.2%}, gradient cosine {cos:.4f}"
     )
-    print(f"{'network':<8} {'evals':>6} {'s/eval':>7} {'to L_ref':>16} {'exact loss at end':>18}")
-    for name in ("exact", "lowrank"):
-        r = result[name]
-        hit = r["to_ref"]
-        reach = "not reached" if hit is None else f"{hit['evaluations']} / {hit['seconds']:.0f} s"
-        print(f"{name:<8} {r['evaluations']:>6} {r['s_per_evaluation']:>7.3f} {reach:>16} "
-              f"{r['final_exact'] or float('nan'):>18.4g}")  # fmt: skip
+    print_races(result, ("exact", "lowrank"), "network", "exact loss at end")
     print(f"wrote {out}")
     return 0
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .lowrank_vgg import REF_256, race, tutorial_stage
+from .lowrank_vgg import REF_256, print_races, race, tutorial_stage
 from .run import RESULTS, machine_info
 
 #: The convolution timed alone: ``block2_conv2`` of a 384×512 picture.
@@ -144,14 +144,7 @@ def main(argv: list[str] | None = None) -> int:
           f"bfloat16 {p['s_bfloat16']:.3f} s ({p['s_float32'] / p['s_bfloat16']:.2f}x); loss "
           f"{apart:+.2%}, gradient {p['gradient_relative_error']:.1%} off "
           f"(cosine {p['gradient_cosine']:.4f})")  # fmt: skip
-    head = f"{'evaluations':<11} {'evals':>6} {'s/eval':>7} {'to L_ref':>16}"
-    print(f"{head} {'float32 loss at end':>20}")
-    for name in ("float32", "bfloat16"):
-        r = result[name]
-        hit = r["to_ref"]
-        reach = "not reached" if hit is None else f"{hit['evaluations']} / {hit['seconds']:.0f} s"
-        print(f"{name:<11} {r['evaluations']:>6} {r['s_per_evaluation']:>7.3f} {reach:>16} "
-              f"{r['final_exact'] or float('nan'):>20.4g}")  # fmt: skip
+    print_races(result, ("float32", "bfloat16"), "evaluations", "float32 loss at end")
     print(f"wrote {out}")
     return 0
 
