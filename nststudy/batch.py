@@ -152,7 +152,7 @@ def _mask(job: Job, photo: np.ndarray, full_shape: tuple[int, ...]) -> np.ndarra
     from .postprocess import resize_to
 
     if job.args.mask:  # read (and checked) once, before any painting: see run_paint
-        mask = load_mask(job.mask_image, full_shape[:2])  # drawn on the whole photo
+        mask = load_mask(job.mask_image, full_shape[:2], str(job.args.mask))  # on the whole photo
         if job.args.crop:
             from .postprocess import crop_to_ratio
 

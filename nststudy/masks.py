@@ -84,7 +84,7 @@ def read_mask(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
         ) from None
 
 
-def load_mask(src: ImageInput, shape: tuple[int, ...]) -> np.ndarray:
+def load_mask(src: ImageInput, shape: tuple[int, ...], name: str | None = None) -> np.ndarray:
     """Load a mask image and resize it to ``shape``.
 
     Args:
@@ -93,6 +93,7 @@ def load_mask(src: ImageInput, shape: tuple[int, ...]) -> np.ndarray:
             uint8, uint16 or float in [0, 1], shaped ``(H, W)`` or ``(H, W, 1|3|4)``.
         shape: the photo's shape ``(H, W)`` or ``(H, W, 3)``; the mask is resized to it
             (bilinear). A warning says when the aspect ratios differ by more than 2 %.
+        name: the mask's file name for that warning, when ``src`` is already read.
 
     Returns:
         float32 ``(H, W)`` in [0, 1]: 1 = stylize, 0 = keep the photo.
@@ -119,7 +120,8 @@ def load_mask(src: ImageInput, shape: tuple[int, ...]) -> np.ndarray:
     mh, mw = mask.shape
     rounded = same_aspect((h, w), (mh, mw)) or same_aspect((mh, mw), (h, w))  # a pixel off
     if abs(np.log((mw / mh) / (w / h))) > 0.02 and not rounded:
-        name = f"{src}: the mask" if isinstance(src, str | os.PathLike) else "the mask"
+        name = src if isinstance(src, str | os.PathLike) else name
+        name = f"{name}: the mask" if name else "the mask"
         turned = abs(np.log((mh / mw) / (w / h))) <= 0.02  # sideways: one of them was rotated
         warnings.warn(
             f"{name} is {mw}×{mh} px but the photo is {w}×{h}: it is stretched to fit; "
