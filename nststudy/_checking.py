@@ -227,10 +227,16 @@ def check_against(
     """Compare ``fn(*args)`` with ``reference(*args)`` for each ``args`` in ``inputs``."""
 
     def cases() -> list[Case]:
-        return [
-            (t("check.case.input", i=i), a, _as_array(reference(*a)))
-            for i, a in enumerate(inputs, 1)
-        ]
+        out = []
+        for i, a in enumerate(inputs, 1):
+            value = reference(*a)
+            try:
+                expected = _as_array(value)
+            except _Fail:  # the reference's fault (a teacher's), never the learner's
+                why = f"the reference answer to input {i} is not usable ({type(value).__name__})"
+                raise RuntimeError(why) from None
+            out.append((t("check.case.input", i=i), a, expected))
+        return out
 
     return run_check(name, fn, cases, hint=hint, atol=atol, rtol=rtol)
 

@@ -282,6 +282,13 @@ def test_check_against_and_displays():
     assert "<script" not in ex.CheckResult("<script>", False, "<b>")._repr_html_()
 
 
+def test_check_against_blames_a_broken_reference_not_the_learner():
+    result = ex.check_against(np.sin, lambda x: None, [(0.5,)], name="sine")
+    assert not result and "the check itself failed" in result.message
+    assert "reference answer to input 1 is not usable (NoneType)" in result.message
+    assert "your function" not in result.message  # was: "your function returned None"
+
+
 # -- the learner's language: the Chinese notebooks call the same checkers -------------------
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
