@@ -233,7 +233,7 @@ def check_against(
             try:
                 expected = _as_array(value)
             except _Fail:  # the reference's fault (a teacher's), never the learner's
-                why = f"the reference answer to input {i} is not usable ({type(value).__name__})"
+                why = t("check.bad_reference", i=i, kind=type(value).__name__)
                 raise RuntimeError(why) from None
             out.append((t("check.case.input", i=i), a, expected))
         return out
