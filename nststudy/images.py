@@ -206,12 +206,21 @@ def _checked(x: Any, fn: str, rgb: bool) -> Any:
     if not floating:
         fix = "divide by 255 first, e.g. image / 255" if rgb else "give it as floats"
         raise ValueError(f"{fn} expects {'RGB in [0, 1]' if rgb else 'floats'}, got {dtype}; {fix}")
-    if rgb and isinstance(x, np.ndarray) and x.size and (x.min() < -0.5 or x.max() > 1.5):
+    if rgb and isinstance(x, np.ndarray) and (span := _beyond_unit(x)):
         raise ValueError(
-            f"{fn} expects RGB in [0, 1], got values from {x.min():.4g} to {x.max():.4g}; a "
+            f"{fn} expects RGB in [0, 1], got values from {span[0]:.4g} to {span[1]:.4g}; a "
             "0–255 image: divide it by 255 first (already VGG input: use it as it is)"
         )
     return x
+
+
+def _beyond_unit(img: np.ndarray) -> tuple[float, float] | None:
+    """``(min, max)`` of a float array far outside [0, 1] (a 0–255 image, most likely: beyond
+    [-0.5, 1.5]), else ``None``."""
+    if not img.size:
+        return None
+    lo, hi = float(img.min()), float(img.max())
+    return (lo, hi) if lo < -0.5 or hi > 1.5 else None
 
 
 def to_vgg(img: Any) -> Any:
@@ -291,9 +300,9 @@ def save_image(
             f"{path}: a {img.dtype} image; pass uint8 (0–255) or float in [0, 1] (for 16-bit "
             "data: img / 65535); nothing was written"
         )
-    if img.dtype.kind == "f" and img.size and (img.min() < -0.5 or img.max() > 1.5):
+    if img.dtype.kind == "f" and (span := _beyond_unit(img)):
         raise ImageError(
-            f"{path}: float values span [{img.min():.4g}, {img.max():.4g}], not [0, 1]; "
+            f"{path}: float values span [{span[0]:.4g}, {span[1]:.4g}], not [0, 1]; "
             "divide by 255 if they are 0–255; nothing was written"
         )
     arr = img if img.dtype == np.uint8 else to_uint8(img)
