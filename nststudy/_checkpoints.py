@@ -207,13 +207,8 @@ def save_interrupted(
             )
         except SidecarError as err:  # the picture is saved: keep the checkpoint all the same
             target, no_sidecar = err.target, err
-        ckpt.parent.mkdir(exist_ok=True)
-        meta = {"key": job.inputs_key(), "steps_done": done, "output": target.name, **extra}
-        meta["photo"] = photo_digest or digest(path)
-        arrays = {"image": load_image(image if raw is None else raw), "meta": json.dumps(meta)}
-        if stop is not None:
-            arrays["canvas"] = np.round(np.clip(stop[0], 0, 1) * 65535).astype(np.uint16)
-        replace_atomically(ckpt, lambda fh: np.savez(fh, **arrays))
+        start = image if raw is None else raw
+        _write_checkpoint(job, ckpt, start, done, target, photo_digest or digest(path), stop)
     if no_sidecar is not None:
         raise ValueError(f"{no_sidecar} (interrupted: --resume continues it)")
     where = f"{stop[1]} tiles" if stop is not None else f"{done} steps"
@@ -225,16 +220,26 @@ def keep_painting(job, ckpt, raw, done, target, photo_digest) -> bool:
     the working-size painting ``raw`` as a checkpoint that ``--resume`` prints from without
     painting again; no image is written (nothing was finished). Returns whether it was kept
     (not when the disk refuses that too: then the first error is the one to report)."""
-    meta = {"key": job.inputs_key(), "steps_done": done, "output": target.name}
-    meta["photo"] = photo_digest
     try:
         with no_sigint():
-            ckpt.parent.mkdir(exist_ok=True)
-            arrays = {"image": load_image(raw), "meta": json.dumps(meta)}
-            replace_atomically(ckpt, lambda fh: np.savez(fh, **arrays))
+            _write_checkpoint(job, ckpt, raw, done, target, photo_digest)
     except (OSError, MemoryError):
         return False
     return True
+
+
+def _write_checkpoint(job, ckpt, image, done, target, photo, stop=None) -> None:
+    """What ``--resume`` continues from (:func:`load_checkpoint` reads it): the working-size
+    ``image``, the steps ``done``, the output's name, the photo's digest and, for a print
+    stopped in its tiles, ``stop`` = (canvas, tiles done, tile side)."""
+    extra = {} if stop is None else {"tiles_done": stop[1], "tile_side": stop[2]}
+    meta = {"key": job.inputs_key(), "steps_done": done, "output": target.name, **extra}
+    meta["photo"] = photo
+    arrays = {"image": load_image(image), "meta": json.dumps(meta)}
+    if stop is not None:
+        arrays["canvas"] = np.round(np.clip(stop[0], 0, 1) * 65535).astype(np.uint16)
+    ckpt.parent.mkdir(exist_ok=True)
+    replace_atomically(ckpt, lambda fh: np.savez(fh, **arrays))
 
 
 @contextlib.contextmanager
