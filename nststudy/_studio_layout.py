@@ -42,7 +42,8 @@ def build(s: Studio) -> None:
     wire them to its methods and lay them out in ``s.widget``."""
     w = widgets
     names = [s.name for s in samples.list_styles()]
-    tips = [_style_tips()[name] for name in names]  # movement: description, translated
+    tips_by_name = _style_tips()  # movement: description, translated
+    tips = [tips_by_name[name] for name in names]
     s.upload = w.FileUpload(accept="image/*", multiple=False,
                                description=t("studio.photo"))  # fmt: skip
     photos = [(t("studio.your_photo"), ""), *[(n, n) for n in samples.CONTENT_PHOTOS]]
