@@ -206,7 +206,9 @@ def _checked(x: Any, fn: str, rgb: bool) -> Any:
     if not floating:
         fix = "divide by 255 first, e.g. image / 255" if rgb else "give it as floats"
         raise ValueError(f"{fn} expects {'RGB in [0, 1]' if rgb else 'floats'}, got {dtype}; {fix}")
-    if rgb and isinstance(x, np.ndarray) and (span := _beyond_unit(x)):
+    # no ":=" here: to_vgg runs inside traced steps, and AutoGraph cannot convert one
+    span = _beyond_unit(x) if rgb and isinstance(x, np.ndarray) else None
+    if span:
         raise ValueError(
             f"{fn} expects RGB in [0, 1], got values from {span[0]:.4g} to {span[1]:.4g}; a "
             "0–255 image: divide it by 255 first (already VGG input: use it as it is)"
