@@ -10,12 +10,21 @@ convolution (which oneDNN runs without that scratch) gives the same numbers to f
 rounding, and a 512 px painting peaks ≈ 330 MB lower and runs ≈ 13 % faster
 (``benchmarks/README.md``).
 
+Where TensorFlow runs oneDNN's graph rewrite (it does by default on CPUs with AVX512_VNNI,
+AVX512_BF16, AVX_VNNI or AMX; ``TF_ENABLE_ONEDNN_OPTS`` overrides), its own image gradient is
+oneDNN's backward-data convolution, which needs no scratch matrix either and was ≈ 10 % faster
+than the turned-kernel convolution (Intel Xeon with AVX-512, 384×512 px, session 19 in
+``benchmarks/README.md``): :func:`run_taps` then leaves the gradient to TensorFlow
+(:func:`lean_gradient`; ``NSTSTUDY_LEAN_GRADIENT=1`` or ``0`` forces a choice).
+
 The heap's part of it is :mod:`nststudy._heap` (:func:`return_large_blocks` is re-exported
 here, where it lived first).
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +32,7 @@ import tensorflow as tf
 
 from ._heap import MMAP_THRESHOLD, return_large_blocks
 
-__all__ = ["MMAP_THRESHOLD", "conv3x3_same", "return_large_blocks", "run_taps"]
+__all__ = ["MMAP_THRESHOLD", "conv3x3_same", "lean_gradient", "return_large_blocks", "run_taps"]
 
 
 @tf.custom_gradient
@@ -46,8 +55,31 @@ def conv3x3_same(x: tf.Tensor, kernel: tf.Tensor) -> Any:
     return y, grad
 
 
+@functools.cache
+def lean_gradient() -> bool:
+    """True when :func:`run_taps` turns each convolution's image gradient into a forward
+    convolution (:func:`conv3x3_same`); False where TensorFlow's own gradient is oneDNN's (its
+    graph rewrite is on) and faster. ``NSTSTUDY_LEAN_GRADIENT=1``/``0`` decides instead.
+    Fixed for the process at the first call (already traced functions keep their choice)."""
+    forced = os.environ.get("NSTSTUDY_LEAN_GRADIENT", "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    try:
+        from tensorflow.python.util import _pywrap_util_port  # TF's own switch, private
+
+        return not _pywrap_util_port.IsMklEnabled()
+    except (ImportError, AttributeError):
+        return True
+
+
+def _tf_conv(x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+    return tf.nn.conv2d(x, kernel, 1, "SAME")
+
+
 def run_taps(layers: Sequence[Any], x: tf.Tensor, taps: Sequence[str]) -> list[tf.Tensor]:
     """Run VGG19's Keras conv and pool layers in order by hand; return the tapped outputs.
+    Each convolution's image gradient is the turned-kernel convolution or TensorFlow's own,
+    as :func:`lean_gradient` says (the same numbers to float32 rounding).
 
     Args:
         layers: the model's ``Conv2D`` (3×3, stride 1, same, ReLU) and ``MaxPooling2D`` layers in
@@ -59,6 +91,7 @@ def run_taps(layers: Sequence[Any], x: tf.Tensor, taps: Sequence[str]) -> list[t
         One tensor per tap, in the layers' compute dtype.
     """
     found: dict[str, tf.Tensor] = {}
+    conv = conv3x3_same if lean_gradient() else _tf_conv
     x = tf.cast(x, layers[0].compute_dtype)
     for layer in layers:
         if "pool" in layer.name:
@@ -66,6 +99,6 @@ def run_taps(layers: Sequence[Any], x: tf.Tensor, taps: Sequence[str]) -> list[t
         else:
             kernel = tf.cast(tf.convert_to_tensor(layer.kernel), x.dtype)
             bias = tf.cast(tf.convert_to_tensor(layer.bias), x.dtype)
-            x = tf.nn.relu(conv3x3_same(x, kernel) + bias)
+            x = tf.nn.relu(conv(x, kernel) + bias)
         found[layer.name] = x
     return [found[name] for name in taps]

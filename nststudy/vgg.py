@@ -121,8 +121,8 @@ class FeatureExtractor:
     that layer (``block5_pool``: 5) and C is 64, 128, 256 or 512. A batch without its batch
     axis, or too small for the deepest tap, is refused with the fix. ``self.model`` is the same
     network as a Keras model (for ``summary()``); calls run its layers by hand so that the image
-    gradient of each convolution is computed without TensorFlow's memory-hungry kernel (see
-    ``nststudy._lean``).
+    gradient of each convolution is computed without TensorFlow's memory-hungry kernel where
+    TensorFlow's own is that one (see ``nststudy._lean``).
     """
 
     def __init__(

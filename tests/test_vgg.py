@@ -76,6 +76,59 @@ def test_lean_backward_matches_keras_gradient(weights: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("lean", [True, False])
+def test_either_image_gradient_is_the_keras_gradient(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, lean: bool
+) -> None:
+    # run_taps turns the kernel (lean) or leaves the gradient to TensorFlow (where oneDNN's
+    # rewrite makes that faster); both give Keras's numbers, and the graph shows which ran.
+    import tensorflow as tf
+
+    import nststudy._lean
+
+    monkeypatch.setattr(nststudy._lean, "lean_gradient", lambda: lean)
+    ex = FeatureExtractor(["conv2_1"], ["conv1_2"])
+    x = tf.constant(np.random.default_rng(2).uniform(-120, 130, (1, 20, 28, 3)), tf.float32)
+
+    def traced(fn):  # the gradient of a loss weighing every tap differently, as a graph
+        @tf.function
+        def grad(t: tf.Tensor) -> tf.Tensor:
+            with tf.GradientTape() as tape:
+                tape.watch(t)
+                loss = sum(tf.reduce_sum(tf.square(o) * (i + 1)) for i, o in enumerate(fn(t)))
+            return tape.gradient(loss, t)
+
+        return grad.get_concrete_function(x)
+
+    expected = traced(lambda t: ex.model(t, training=False))(x).numpy()
+    taps = traced(lambda t: list(ex(t).values()))
+    ops = {op.type for op in taps.graph.get_operations()}
+    assert ("Conv2DBackpropInput" in ops) is not lean
+    np.testing.assert_allclose(
+        taps(x).numpy(), expected, rtol=1e-3, atol=1e-3 * abs(expected).max()
+    )
+
+
+def test_the_gradient_choice_follows_tensorflows_onednn_switch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tensorflow.python.util import _pywrap_util_port
+
+    from nststudy._lean import lean_gradient
+
+    try:
+        for forced, expected in (("1", True), ("0", False)):
+            monkeypatch.setenv("NSTSTUDY_LEAN_GRADIENT", forced)
+            lean_gradient.cache_clear()
+            assert lean_gradient() is expected
+        monkeypatch.delenv("NSTSTUDY_LEAN_GRADIENT")
+        lean_gradient.cache_clear()
+        assert lean_gradient() is not _pywrap_util_port.IsMklEnabled()
+    finally:
+        monkeypatch.undo()
+        lean_gradient.cache_clear()
+
+
 def test_pretrained_weights_are_loaded(weights: Path) -> None:
     # Random initialisation gives tiny activations; the real weights respond strongly to edges.
     img = np.zeros((1, 64, 64, 3), np.float32)
