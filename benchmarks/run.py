@@ -125,6 +125,13 @@ RECIPES: dict[str, dict[str, Any]] = {
         "env": {"TF_ENABLE_ONEDNN_OPTS": "0"},
         "about": "oneDNN disabled, 30 iterations: time per evaluation only",
     },
+    "default-lean@tutorial-loss": {
+        "preset": "default",
+        "loss_from": "tutorial",
+        "overrides": {"steps": (30,)},
+        "env": {"NSTSTUDY_LEAN_GRADIENT": "1"},
+        "about": "the turned-kernel image gradient even where oneDNN's is used, 30 iterations",
+    },
     "default-threads-tf@tutorial-loss": {
         "preset": "default",
         "loss_from": "tutorial",
@@ -259,6 +266,7 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
 
     stylize_mod = importlib.import_module("nststudy.stylize")
     train_mod = importlib.import_module("nststudy.train")
+    from nststudy._lean import lean_gradient
     from nststudy.config import get_preset
     from nststudy.images import resize_longest, save_image, to_vgg
     from nststudy.train import compute_losses, make_targets
@@ -376,7 +384,8 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
         "traces": [s.traces for s in stages],
         "scoring_excluded_s": paused,
         "thumbnail": os.path.relpath(thumb, RESULTS),
-        "env": {k: os.environ.get(k) for k in ("TF_ENABLE_ONEDNN_OPTS",)},
+        "env": {k: os.environ.get(k) for k in ("TF_ENABLE_ONEDNN_OPTS", "NSTSTUDY_LEAN_GRADIENT")},
+        "lean_gradient": lean_gradient(),  # the convolutions' image gradient (nststudy._lean)
         "threads": spec.get("threads"),
         "keras_model": bool(spec.get("keras_model")),
         # TensorFlow imports JAX when it is installed: ≈ +100 MiB on the peak (README)
