@@ -14,8 +14,9 @@ Where TensorFlow runs oneDNN's graph rewrite (it does by default on CPUs with AV
 AVX512_BF16, AVX_VNNI or AMX; ``TF_ENABLE_ONEDNN_OPTS`` overrides), its own image gradient is
 oneDNN's backward-data convolution, which needs no scratch matrix either and was ≈ 10 % faster
 than the turned-kernel convolution (Intel Xeon with AVX-512, 384×512 px, session 19 in
-``benchmarks/README.md``): :func:`run_taps` then leaves the gradient to TensorFlow
-(:func:`lean_gradient`; ``NSTSTUDY_LEAN_GRADIENT=1`` or ``0`` forces a choice).
+``benchmarks/README.md``): :func:`run_taps` then leaves the float32 gradient to TensorFlow
+(:func:`lean_gradient`; ``NSTSTUDY_LEAN_GRADIENT=1`` or ``0`` forces a choice; bfloat16 keeps
+the turned kernel).
 
 The heap's part of it is :mod:`nststudy._heap` (:func:`return_large_blocks` is re-exported
 here, where it lived first).
@@ -32,7 +33,14 @@ import tensorflow as tf
 
 from ._heap import MMAP_THRESHOLD, return_large_blocks
 
-__all__ = ["MMAP_THRESHOLD", "conv3x3_same", "lean_gradient", "return_large_blocks", "run_taps"]
+__all__ = [
+    "MMAP_THRESHOLD",
+    "conv3x3_same",
+    "image_conv",
+    "lean_gradient",
+    "return_large_blocks",
+    "run_taps",
+]
 
 
 @tf.custom_gradient
@@ -57,13 +65,25 @@ def conv3x3_same(x: tf.Tensor, kernel: tf.Tensor) -> Any:
 
 @functools.cache
 def lean_gradient() -> bool:
-    """True when :func:`run_taps` turns each convolution's image gradient into a forward
-    convolution (:func:`conv3x3_same`); False where TensorFlow's own gradient is oneDNN's (its
-    graph rewrite is on) and faster. ``NSTSTUDY_LEAN_GRADIENT=1``/``0`` decides instead.
-    Fixed for the process at the first call (already traced functions keep their choice)."""
+    """Whether float32 convolutions take their image gradient as a turned-kernel convolution.
+
+    Fixed for the process at the first call (functions traced before keep their choice).
+
+    Returns:
+        ``True`` (use :func:`conv3x3_same`) unless TensorFlow runs oneDNN's graph rewrite, whose
+        own gradient is faster; ``NSTSTUDY_LEAN_GRADIENT=1`` or ``0`` decides instead.
+
+    Raises:
+        ValueError: ``NSTSTUDY_LEAN_GRADIENT`` is set to something other than 1 or 0.
+    """
     forced = os.environ.get("NSTSTUDY_LEAN_GRADIENT", "").strip()
     if forced in ("0", "1"):
         return forced == "1"
+    if forced:
+        raise ValueError(
+            f"NSTSTUDY_LEAN_GRADIENT={forced!r}: set it to 1 (turned kernel) or 0 "
+            "(TensorFlow's own gradient), or unset it to let nststudy choose"
+        )
     try:
         from tensorflow.python.util import _pywrap_util_port  # TF's own switch, private
 
@@ -76,10 +96,18 @@ def _tf_conv(x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
     return tf.nn.conv2d(x, kernel, 1, "SAME")
 
 
+def image_conv(dtype: tf.DType = tf.float32) -> Any:
+    """The 3×3 "same" convolution ``f(x, kernel)`` to run at ``dtype``: :func:`conv3x3_same`
+    or ``tf.nn.conv2d`` as :func:`lean_gradient` says; bfloat16 always gets the turned kernel
+    (what session 18 measured, and no CPU here to check oneDNN's bfloat16 gradient on)."""
+    return conv3x3_same if lean_gradient() or dtype != tf.float32 else _tf_conv
+
+
 def run_taps(layers: Sequence[Any], x: tf.Tensor, taps: Sequence[str]) -> list[tf.Tensor]:
     """Run VGG19's Keras conv and pool layers in order by hand; return the tapped outputs.
+
     Each convolution's image gradient is the turned-kernel convolution or TensorFlow's own,
-    as :func:`lean_gradient` says (the same numbers to float32 rounding).
+    as :func:`image_conv` chooses (the same numbers to float32 rounding).
 
     Args:
         layers: the model's ``Conv2D`` (3×3, stride 1, same, ReLU) and ``MaxPooling2D`` layers in
@@ -91,8 +119,8 @@ def run_taps(layers: Sequence[Any], x: tf.Tensor, taps: Sequence[str]) -> list[t
         One tensor per tap, in the layers' compute dtype.
     """
     found: dict[str, tf.Tensor] = {}
-    conv = conv3x3_same if lean_gradient() else _tf_conv
     x = tf.cast(x, layers[0].compute_dtype)
+    conv = image_conv(x.dtype)
     for layer in layers:
         if "pool" in layer.name:
             x = tf.nn.max_pool2d(x, 2, 2, "VALID")

@@ -53,8 +53,9 @@ def test_extractor_stops_at_deepest_tap_and_is_cached(weights: Path) -> None:
 
 
 def test_lean_backward_matches_keras_gradient(weights: Path) -> None:
-    # The extractor runs the convs by hand with their image gradient as a forward conv with
-    # the turned kernel; values and gradients must equal the Keras model's own.
+    # The extractor runs the convs by hand, with their image gradient as a forward conv with
+    # the turned kernel or TensorFlow's own (lean_gradient(); both are tested apart below);
+    # values and gradients must equal the Keras model's own.
     import tensorflow as tf
 
     ex = FeatureExtractor(["conv2_1"], ["conv1_1", "conv1_2"])
@@ -112,7 +113,7 @@ def test_either_image_gradient_is_the_keras_gradient(
 def test_the_gradient_choice_follows_tensorflows_onednn_switch(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tensorflow.python.util import _pywrap_util_port
+    util_port = pytest.importorskip("tensorflow.python.util._pywrap_util_port")
 
     from nststudy._lean import lean_gradient
 
@@ -123,7 +124,11 @@ def test_the_gradient_choice_follows_tensorflows_onednn_switch(
             assert lean_gradient() is expected
         monkeypatch.delenv("NSTSTUDY_LEAN_GRADIENT")
         lean_gradient.cache_clear()
-        assert lean_gradient() is not _pywrap_util_port.IsMklEnabled()
+        assert lean_gradient() is not util_port.IsMklEnabled()
+        monkeypatch.setenv("NSTSTUDY_LEAN_GRADIENT", "yes")
+        lean_gradient.cache_clear()
+        with pytest.raises(ValueError, match=r"set it to 1 .* or 0"):
+            lean_gradient()
     finally:
         monkeypatch.undo()
         lean_gradient.cache_clear()
