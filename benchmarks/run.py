@@ -385,7 +385,8 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
         "scoring_excluded_s": paused,
         "thumbnail": os.path.relpath(thumb, RESULTS),
         "env": {k: os.environ.get(k) for k in ("TF_ENABLE_ONEDNN_OPTS", "NSTSTUDY_LEAN_GRADIENT")},
-        "lean_gradient": lean_gradient(),  # the convolutions' image gradient (nststudy._lean)
+        # the convolutions' image gradient (nststudy._lean); the Keras model: TensorFlow's own
+        "lean_gradient": None if spec.get("keras_model") else lean_gradient(),
         "threads": spec.get("threads"),
         "keras_model": bool(spec.get("keras_model")),
         # TensorFlow imports JAX when it is installed: ≈ +100 MiB on the peak (README)
