@@ -115,13 +115,17 @@ def test_the_gradient_choice_follows_tensorflows_onednn_switch(
 ) -> None:
     util_port = pytest.importorskip("tensorflow.python.util._pywrap_util_port")
 
-    from nststudy._lean import lean_gradient
+    import tensorflow as tf
+
+    from nststudy._lean import conv3x3_same, image_conv, lean_gradient
 
     try:
         for forced, expected in (("1", True), ("0", False)):
             monkeypatch.setenv("NSTSTUDY_LEAN_GRADIENT", forced)
             lean_gradient.cache_clear()
             assert lean_gradient() is expected
+            assert (image_conv(tf.float32) is conv3x3_same) is expected
+            assert image_conv(tf.bfloat16) is conv3x3_same  # bfloat16: the turned kernel always
         monkeypatch.delenv("NSTSTUDY_LEAN_GRADIENT")
         lean_gradient.cache_clear()
         assert lean_gradient() is not util_port.IsMklEnabled()
