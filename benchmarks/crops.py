@@ -5,12 +5,15 @@ peak), so a step on a crop of a quarter of the image costs about a quarter of a 
 style terms are means over positions — a crop's Gram matrix estimates the whole painting's —
 so Adam, which the tutorial already uses, can follow the crop's gradient: each step paints a
 random window (aligned to the content layer's grid, so that the photo's features at those
-positions are the content target) and leaves the rest to Adam's momentum. The TV term, a sum
-over pixels, is scaled up by the area ratio. Every run is scored, apart from its clock, by the
+positions are the content target) and leaves the rest to Adam's momentum. Windows start
+anywhere from one window before the image to its last grid cell and are cut to the image, so
+that every pixel is painted equally often (windows that must lie inside would cover the centre
+every step and the corners rarely); cut windows are smaller. The TV term, a sum over pixels,
+is scaled up by the area ratio. Every run is scored, apart from its clock, by the
 tutorial's loss of the whole image; the cost unit is one full-size evaluation (a crop step
 counts its share of the area; its measured seconds are kept too).
 
-    python -m benchmarks.crops --ref-loss 8.4e6        # 256 px, 300 evaluations' worth, ≈ 12 min
+    python -m benchmarks.crops --ref-loss 8.436e6      # 256 px, 300 evaluations' worth, ≈ 12 min
     python -m benchmarks.crops --size 128 --budget 100 --crops 0.5
 
 Writes ``benchmarks/results/crops_<size>.json`` (or ``--out``) and prints a table: the whole
@@ -36,31 +39,41 @@ from .run import RESULTS, machine_info
 def crop_shape(shape: tuple[int, int], area: float, grid: int) -> tuple[int, int]:
     """A window of about ``area`` of ``shape``'s pixels, same aspect, sides whole multiples
     of ``grid`` (at least one, at most the image's)."""
-    h, w = shape
+    if min(shape) < grid:
+        raise ValueError(f"a {shape[1]}×{shape[0]} px image is smaller than one {grid} px cell")
     side = math.sqrt(area)
     return tuple(  # type: ignore[return-value]
-        max(grid, min(n // grid * grid, round(n * side / grid) * grid)) for n in (h, w)
+        min(n // grid * grid, max(grid, round(n * side / grid) * grid)) for n in shape
     )
 
 
-def grid_of(stage: Any, shape: tuple[int, int]) -> int:
-    """Pixels per position of the content layer (16 for ``block5_conv2``)."""
+def grid_of(stage: Any) -> int:
+    """Pixels per position of the content layer: 2 ** the poolings before it (16 for
+    ``block5_conv2``)."""
     (layer,) = stage.extractor.content_layers
-    rows = int(stage.targets.content[layer].shape[1])
-    return 2 ** round(math.log2(shape[0] / rows))
+    names = [each.name for each in stage.extractor._path]
+    return 2 ** sum("pool" in name for name in names[: names.index(layer)])
 
 
-def crop_evaluator(stage: Any, window: tuple[int, int], area_ratio: float) -> Any:
+def window_starts(n: int, window: int, grid: int) -> np.ndarray:
+    """First rows (or columns) of the windows to draw from, equally likely: on the grid, from
+    ``grid - window`` (only its last cell inside) to ``n - grid`` (only its first). A window is
+    then cut to ``[max(start, 0), min(start + window, n))``, and every grid cell lies in exactly
+    ``window / grid`` of them."""
+    return np.arange(grid - window, n // grid * grid - grid + 1, grid)
+
+
+def crop_evaluator(stage: Any, area: float) -> Any:
     """``f(x_crop, content_target) -> (loss, gradient)``: the tutorial's loss of one window
-    (``(1, h, w, 3)`` RGB in [0, 1]) against the whole style Grams and the photo's features at
-    the window's positions; its TV term times ``area_ratio`` (whole image / window)."""
+    (``(1, h, w, 3)`` RGB in [0, 1], any size on the grid) against the whole style Grams and the
+    photo's features at the window's positions; its TV term times ``area`` / the window's."""
     import tensorflow as tf
 
     from nststudy.images import to_vgg
     from nststudy.objective import Targets, compute_losses
 
     (layer,) = stage.extractor.content_layers
-    spec = tf.TensorSpec([1, *window, 3], tf.float32)
+    spec = tf.TensorSpec([1, None, None, 3], tf.float32)
 
     @tf.function(input_signature=[spec, tf.TensorSpec(None, tf.float32)])
     def loss_and_grad(x: Any, content: Any) -> tuple[Any, Any]:
@@ -68,7 +81,8 @@ def crop_evaluator(stage: Any, window: tuple[int, int], area_ratio: float) -> An
             tape.watch(x)
             targets = Targets({layer: content}, stage.targets.grams)
             losses = compute_losses(to_vgg(x), stage.extractor, targets, stage.config)
-            total = losses["total"] + (area_ratio - 1.0) * losses["tv"]
+            pixels = tf.cast(tf.shape(x)[1] * tf.shape(x)[2], tf.float32)
+            total = losses["total"] + (area / pixels - 1.0) * losses["tv"]
         return total, tape.gradient(total, x)
 
     return loss_and_grad
@@ -89,14 +103,15 @@ def adam_race(
     opt = keras.optimizers.Adam(tut.learning_rate, beta_1=tut.adam_beta1, epsilon=tut.adam_epsilon)
     x = tf.Variable(photo[None].astype(np.float32))
     full = photo.shape[:2]
-    grid = grid_of(stage, full)
+    pixels = full[0] * full[1]
+    grid = grid_of(stage)
     window = full if area is None else crop_shape(full, area, grid)
-    share = window[0] * window[1] / (full[0] * full[1])
+    starts = [window_starts(n, c, grid) for n, c in zip(full, window, strict=True)]
     (layer,) = stage.extractor.content_layers
     content = stage.targets.content[layer]
-    evaluate = crop_evaluator(stage, window, 1 / share) if area is not None else None
-    if evaluate is not None:  # traced before the clock starts
-        evaluate(tf.convert_to_tensor(x[:, : window[0], : window[1]]), content[:, :1, :1])
+    evaluate = crop_evaluator(stage, pixels) if area is not None else None
+    if evaluate is not None:  # traced (once: any window size) before the clock starts
+        evaluate(tf.convert_to_tensor(x[:, :grid, :grid]), content[:, :1, :1])
     rng = np.random.default_rng(seed)
     cost, spent, steps, trace = 0.0, 0.0, 0, []
     next_score = 0.0
@@ -109,25 +124,17 @@ def adam_race(
             break
         start = time.perf_counter()
         if evaluate is None:
-            grad = stage.loss_and_grad(tf.convert_to_tensor(x))[1]
+            grad, share = stage.loss_and_grad(tf.convert_to_tensor(x))[1], 1.0
         else:
-            top, left = (
-                int(rng.integers(0, (n - c) // grid + 1)) * grid
-                for n, c in zip(full, window, strict=True)
+            (top, bottom), (left, right) = (
+                (max(int(first), 0), min(int(first) + c, n // grid * grid))
+                for first, c, n in zip((rng.choice(a) for a in starts), window, full, strict=True)
             )
-            rows, cols = (
-                slice(top // grid, (top + window[0]) // grid),
-                slice(left // grid, (left + window[1]) // grid),
-            )
-            part = x[:, top : top + window[0], left : left + window[1]]
-            _, g = evaluate(tf.convert_to_tensor(part), content[:, rows, cols])
-            pad = [
-                [0, 0],
-                [top, full[0] - top - window[0]],
-                [left, full[1] - left - window[1]],
-                [0, 0],
-            ]
-            grad = tf.pad(g, pad)
+            part = x[:, top:bottom, left:right]
+            cells = content[:, top // grid : bottom // grid, left // grid : right // grid]
+            _, g = evaluate(tf.convert_to_tensor(part), cells)
+            pad = [[0, 0], [top, full[0] - bottom], [left, full[1] - right], [0, 0]]
+            grad, share = tf.pad(g, pad), (bottom - top) * (right - left) / pixels
         opt.apply_gradients([(grad, x)])
         x.assign(tf.clip_by_value(x, 0.0, 1.0))
         spent += time.perf_counter() - start
@@ -135,7 +142,7 @@ def adam_race(
         steps += 1
     return {
         "window": list(window),
-        "share": share,
+        "share": window[0] * window[1] / pixels,
         "steps": steps,
         "seconds": spent,
         "trace": trace,
@@ -167,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS / f"crops_{args.size}.json"
     stage, photo, _ = tutorial_stage(args.size)
     stage.loss_and_grad(photo[None].astype(np.float32))  # traced before any clock
+    from nststudy._lean import lean_gradient
+
     result: dict[str, Any] = {"size": args.size, "shape": list(photo.shape[:2]), "runs": {}}
+    result["lean_gradient"] = lean_gradient()  # which image gradient the evaluations ran
     runs = result["runs"]
     runs["adam, whole image (tutorial)"] = adam_race(stage, photo, None, args.budget, args.every)
     for area in areas:
