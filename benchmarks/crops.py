@@ -57,9 +57,9 @@ def grid_of(stage: Any) -> int:
 
 def window_starts(n: int, window: int, grid: int) -> np.ndarray:
     """First rows (or columns) of the windows to draw from, equally likely: on the grid, from
-    ``grid - window`` (only its last cell inside) to ``n - grid`` (only its first). A window is
-    then cut to ``[max(start, 0), min(start + window, n))``, and every grid cell lies in exactly
-    ``window / grid`` of them."""
+    ``grid - window`` (only its last cell inside) to the last whole grid cell ``m - grid``, where
+    ``m = n // grid * grid`` (only its first). A window is then cut to ``[max(start, 0),
+    min(start + window, m))``, and every grid cell lies in exactly ``window / grid`` of them."""
     return np.arange(grid - window, n // grid * grid - grid + 1, grid)
 
 
