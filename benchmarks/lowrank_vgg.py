@@ -106,15 +106,15 @@ def lowrank_taps(factors: dict[str, tuple[Any, Any, Any]]) -> Any:
     def run_taps(layers: Any, x: Any, taps: Any) -> list[Any]:
         found = {}
         x = tf.cast(x, tf.float32)
-        conv3x3_same = image_conv(x.dtype)  # the exact network's choice: a fair race
+        conv = image_conv(x.dtype)  # the exact network's choice: a fair race
         for layer in layers:
             if "pool" in layer.name:
                 x = tf.nn.max_pool2d(x, 2, 2, "VALID")
             elif layer.name in factors:
                 wp, pt, shift = factors[layer.name]
-                x = tf.nn.relu(tf.tensordot(conv3x3_same(x, wp), pt, 1) + shift)
+                x = tf.nn.relu(tf.tensordot(conv(x, wp), pt, 1) + shift)
             else:
-                x = tf.nn.relu(conv3x3_same(x, layer.kernel) + layer.bias)
+                x = tf.nn.relu(conv(x, layer.kernel) + layer.bias)
             found[layer.name] = x
         return [found[n] for n in taps]
 
