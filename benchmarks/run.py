@@ -284,7 +284,8 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     for key in ("sizes", "steps"):
         if key in overrides:
             overrides[key] = tuple(overrides[key])
-    cfg = cfg.replace(**overrides).at_size(size, steps=spec.get("steps"))
+    # precision "auto" (the default's): this machine's choice, recorded in the row's config
+    cfg = cfg.replace(**overrides).at_size(size, steps=spec.get("steps")).resolved()
 
     # The yardstick: the tutorial loss at the output size (style image at the output size),
     # built on first use: after the run for recipes on that loss, so its memory is not theirs.

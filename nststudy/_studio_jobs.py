@@ -77,7 +77,7 @@ def studio_config(
         preserve_colors=preserve_colors,
         strokes=strokes,
         seed=seed,
-    )
+    ).resolved()  # precision "auto": this machine's, in the settings saved
 
 
 def print_refusal(

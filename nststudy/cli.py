@@ -177,10 +177,11 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
     add("--seed", type=int, help="random seed (same seed, same machine: same painting)")
     add(
         "--precision",
-        choices=["float32", "bfloat16"],
-        help="VGG19's arithmetic (default float32): bfloat16 paints as well; it should be "
-        "faster on CPUs with AMX and is slower on others (`python -m benchmarks.precision` "
-        "measures yours)",
+        choices=["auto", "float32", "bfloat16"],
+        help="VGG19's arithmetic (default: the preset's; default and preview use auto, "
+        "bfloat16 on CPUs with AMX, where it is about twice as fast, float32 elsewhere); "
+        "bfloat16 paints as well, and is slower on CPUs without AMX (`python -m "
+        "benchmarks.precision` measures yours)",
     )
     add("--from-settings", metavar="PAINTING", help="reuse the settings embedded in a painting")
     add(

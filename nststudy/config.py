@@ -25,7 +25,9 @@ Presets:
   ``benchmarks/README.md``, session 14). Coarse-to-fine was measured and left out: the
   ``conv4_1`` Gram term, ~99% of the starting loss, depends on the scale, so a smaller
   stage's result, upsampled, starts the full-size stage barely lower than the photo does
-  (see ``benchmarks/README.md``).
+  (see ``benchmarks/README.md``). Its precision is ``"auto"``: bfloat16 on CPUs with AMX
+  (where the issue measured VGG19 about twice as fast in it; L-BFGS converges the same),
+  float32 elsewhere.
 - ``preview`` — ``default`` at 256 px with 20 iterations, for a quick look: the look is there by
   then (its own loss 1.15× the 150th iteration's, the pictures alike; 50 iterations were 1.06×
   in twice the time; ``benchmarks/README.md``, session 18).
@@ -41,6 +43,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ._cpu import PRECISIONS, resolve_precision
 from .vgg import canonical_layer
 
 __all__ = ["PRESETS", "STYLE_LAYERS", "Config", "fast_mode", "get_preset", "pick"]
@@ -76,7 +79,7 @@ _CHOICES = {
     "space": ("pixels", "vgg"),
     "optimizer": ("adam", "lbfgs"),
     "init": ("content", "noise"),
-    "precision": ("float32", "bfloat16"),
+    "precision": PRECISIONS,
     "lbfgs_history": ("float32", "float16"),
 }
 
@@ -116,7 +119,10 @@ class Config:
         steps: optimiser steps (L-BFGS: iterations) at each size; same length as ``sizes``.
         init: start from the ``"content"`` photo or from ``"noise"``.
         seed: random seed (noise init); same seed, threads and precision → same output.
-        precision: ``"float32"`` or ``"bfloat16"`` compute in VGG19.
+        precision: VGG19's arithmetic: ``"float32"``, ``"bfloat16"``, or ``"auto"`` (the
+            ``default`` and ``preview`` presets): bfloat16 on CPUs with AMX, where it is
+            about twice as fast, float32 elsewhere (see :mod:`nststudy._cpu`). A run records
+            the precision it used (:meth:`resolved`), never ``"auto"``.
         style_scale: style image's longest side relative to the working size (>1 = smaller
             brush strokes relative to the picture, <1 = bigger).
         clip: keep pixels in the valid range after every step.
@@ -150,7 +156,7 @@ class Config:
     steps: tuple[int, ...] = (60, 40)
     init: Literal["content", "noise"] = "content"
     seed: int = 0
-    precision: Literal["float32", "bfloat16"] = "float32"
+    precision: Literal["float32", "bfloat16", "auto"] = "float32"
     style_scale: float = 1.0
     clip: bool = True
     preserve_colors: Literal["luminance", "histogram"] | None = None
@@ -230,6 +236,13 @@ class Config:
         weights = self.style_layer_weights or (1.0,) * len(self.style_layers)
         return dict(zip(self.style_layers, weights, strict=True))
 
+    def resolved(self) -> Config:
+        """This config with ``precision="auto"`` made this machine's choice (``self`` when the
+        precision is already ``"float32"`` or ``"bfloat16"``)."""
+        if self.precision != "auto":
+            return self
+        return self.replace(precision=resolve_precision(self.precision))
+
     def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
@@ -289,7 +302,9 @@ PRESETS: dict[str, Config] = {
         sizes=(512,),
         steps=(1000,),
     ),
-    "default": Config(name="default", content_weight=1e3, sizes=(512,), steps=(100,)),
+    "default": Config(
+        name="default", content_weight=1e3, sizes=(512,), steps=(100,), precision="auto"
+    ),
 }
 PRESETS["preview"] = PRESETS["default"].at_size(256, steps=20).replace(name="preview")
 

@@ -126,7 +126,7 @@ def settings_for(config: Config, styles: list[dict[str, Any]], **extra: Any) -> 
             raise ValueError(f"style name {style['name']!r} contains a folder; give the name only")
     return {
         "software": f"nststudy {__version__}",
-        "config": dataclasses.asdict(config),
+        "config": dataclasses.asdict(config.resolved()),  # the precision used, never "auto"
         "styles": styles,
         **extra,
     }

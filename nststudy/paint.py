@@ -149,7 +149,8 @@ def build_config(args: argparse.Namespace) -> Config:
         value = getattr(args, field, None)
         if value is not None:
             changes[field] = value
-    return config.replace(**changes) if changes else config
+    config = config.replace(**changes) if changes else config
+    return config.resolved()  # precision "auto": this machine's, as the settings record it
 
 
 def estimate_seconds(

@@ -207,6 +207,7 @@ def stylize(
     start = time.perf_counter()
     if overrides:
         config = config.replace(**overrides)
+    config = config.resolved()  # precision "auto": this machine's, as the result records it
     photo = load_image(content)
     styles = _styles(style)
     full_mask = None if mask is None else load_mask(mask, photo.shape)

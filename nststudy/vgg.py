@@ -15,6 +15,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+from ._cpu import resolve_precision
 from .weights import (
     VGG19_MD5,
     WEIGHTS_FILENAME,
@@ -112,7 +113,8 @@ class FeatureExtractor:
     Args:
         content_layers: layer names for content (Keras or paper spelling).
         style_layers: layer names for style.
-        precision: ``"float32"`` or ``"bfloat16"``.
+        precision: ``"float32"``, ``"bfloat16"`` or ``"auto"`` (this machine's choice,
+            :func:`nststudy._cpu.resolve_precision`; ``self.precision`` says which).
 
     Calling it on a VGG-preprocessed batch ``x`` of shape ``(B, H, W, 3)`` (see
     :func:`nststudy.images.to_vgg`; H and W at least 16 for taps up to ``block5_conv*``) returns
@@ -136,7 +138,7 @@ class FeatureExtractor:
         self.layers = tuple(dict.fromkeys(self.content_layers + self.style_layers))
         if not self.layers:
             raise ValueError("FeatureExtractor needs at least one layer")
-        self.precision = precision
+        self.precision = precision = resolve_precision(precision)
         self.model = _tap_model(self.layers, precision)
         self._path = [layer for layer in self.model.layers if layer.name.startswith("block")]
         self._smallest = 2 ** sum("pool" in layer.name for layer in self._path)  # ≥ 1 position

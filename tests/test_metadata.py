@@ -36,7 +36,8 @@ def test_round_trip_profile_and_dpi(tmp_path: Path, suffix: str) -> None:
             np.testing.assert_array_equal(np.asarray(im), IMG)
     settings = metadata.read_settings(path)
     assert settings["strokes"] == 0.3 and settings["styles"][0]["name"] == "swirl"
-    assert metadata.config_from_settings(settings) == PRESETS["preview"].replace(seed=7)
+    # (the preset's precision "auto" is stored as the one this machine used)
+    assert metadata.config_from_settings(settings) == PRESETS["preview"].replace(seed=7).resolved()
 
 
 def test_png_chunk_is_itxt_under_the_key(tmp_path: Path) -> None:
@@ -91,12 +92,13 @@ def test_unknown_config_fields_are_dropped() -> None:
 
 def test_settings_from_before_the_history_setting_get_its_old_value() -> None:
     settings = metadata.settings_for(PRESETS["default"], [{"name": "swirl", "weight": 1.0}])
-    assert metadata.config_from_settings(settings) == PRESETS["default"]  # written now: as is
+    now = PRESETS["default"].resolved()  # (its precision "auto" recorded as the one used)
+    assert metadata.config_from_settings(settings) == now  # written now: as is
     for key in ("lbfgs_memory", "lbfgs_history"):  # what a file from session 7's code held
         del settings["config"][key]
     old = metadata.config_from_settings(settings)
     assert (old.lbfgs_memory, old.lbfgs_history) == (10, "float32")
-    assert old == PRESETS["default"].replace(lbfgs_memory=10, lbfgs_history="float32")
+    assert old == now.replace(lbfgs_memory=10, lbfgs_history="float32")
 
 
 def test_sidecars_and_embedded_settings_are_strict_json_without_nan(tmp_path: Path) -> None:
