@@ -17,6 +17,7 @@ import numpy as np
 
 from ._figures import figure_png
 from ._loss_figures import training_figure
+from ._one_job import take_over
 from .config import Config
 from .i18n import t
 from .images import load_image, to_uint8
@@ -131,6 +132,7 @@ class TrainingView(_View):
         self.widget.add_class("nststudy-training-view")
         photo = load_image(content)
         self.preview.value = _png(photo)
+        take_over(self)  # a re-run cell's old view stops painting out of sight
 
     @property
     def running(self) -> bool:
@@ -184,7 +186,11 @@ class TrainingView(_View):
         if now - self._last >= self.interval or step >= self.config.total_steps:
             self._last = now
             self.progress.value = min(step, self.progress.max)
-            self.status.value = t("widget.progress", step=step, loss=f"{losses['total']:.4g}")
+            with self._status_lock:  # never over a "stopping…" of stop()
+                if not self._stop.is_set():
+                    self.status.value = t(
+                        "widget.progress", step=step, loss=f"{losses['total']:.4g}"
+                    )
             self.preview.value = _png(image)
             self._show(training_figure(self.history))
         return self._stop.is_set()

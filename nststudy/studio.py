@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import metadata, samples
+from ._one_job import take_over
 from ._studio_jobs import (
     AREAS,
     MARKER,
@@ -100,6 +101,7 @@ class Studio:
         # (painting_key, raw painting) of the last finished run: "print" refines it
         self._painted: tuple[tuple | None, np.ndarray | None] = (None, None)
         build(self)  # the controls, wired to the methods below
+        take_over(self)  # a re-run cell's old studio stops painting out of sight
 
     @property
     def running(self) -> bool:
@@ -315,7 +317,9 @@ class Studio:
                 offset[0] = 0
                 self.progress.max, self.progress.value = 1, 0  # tiles: counted once known
                 text = t("studio.printing_painting", size=print_size)
-                self._say(text)
+                with self._lock:  # never over a "stopping…" of stop()
+                    if not self._stop.is_set():
+                        self._say(text)
             image, settings, stopped, raw = paint_photo(
                 photo, styles, config, print_size, callback, painting=reuse,
                 tile_callback=on_tile, mask=mask, area=area,

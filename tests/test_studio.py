@@ -480,3 +480,56 @@ def test_a_refused_job_says_its_message_without_the_exception_class(monkeypatch)
     assert s.status.value.count("photo.png: is only 8×8 px; use a larger photo") == 1
     assert "ValueError" not in s.status.value  # was: "ValueError: photo.png: ..."
     assert s.error == "ValueError: photo.png: is only 8×8 px; use a larger photo"  # (bug reports)
+
+
+def _paint_until_stopped(entered):
+    """A stand-in for ``paint_photo`` that runs until its studio's Stop, like a long painting."""
+    import threading
+
+    def paint(photo, styles, config, print_size=None, callback=None, **kwargs):
+        entered.set()
+        for step in range(2000):
+            if callback(step, {"total": 1.0}, photo):
+                break
+            threading.Event().wait(0.01)
+        settings = metadata.settings_for(config, [{"name": "swirl", "weight": 1.0}])
+        return studio.Painted(np.zeros((8, 8, 3), np.uint8), settings, True, None)
+
+    return paint
+
+
+def test_a_new_studio_stops_the_old_one_painting_out_of_sight(monkeypatch) -> None:
+    import threading
+    import warnings
+
+    entered = threading.Event()
+    monkeypatch.setattr(studio, "paint_photo", _paint_until_stopped(entered))
+    old = studio.Studio()  # the cell as first run ...
+    assert old.start("paint") and entered.wait(10)
+    with pytest.warns(UserWarning, match="one painting at a time"):
+        new = studio.Studio()  # ... and run again while it paints
+    assert old.wait(timeout=30) is not None and not old.running  # stopped, its picture kept
+    assert "stopped early" in old.status.value and not new.running
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        studio.Studio()  # nothing painting: nothing to stop, no warning
+
+
+def test_stopping_is_not_overwritten_by_the_print_message(monkeypatch) -> None:
+    from nststudy.i18n import t
+
+    s = studio.Studio()
+    photo, styles, config = s.photo(), s.styles(), s.config("print")
+    raw = np.zeros((*photo.shape[:2], 3), np.float32)
+    s._painted = (studio.painting_key(photo, styles, config, None), raw)  # "print" reuses it
+    seen = []
+
+    def record(*args, **kwargs):
+        seen.append((kwargs["painting"] is raw, s.status.value))
+        raise RuntimeError("not printing in this test")
+
+    monkeypatch.setattr(studio, "paint_photo", record)
+    s._busy = True
+    s.stop()  # Stop clicked before the job got to its first message
+    s._run("print", config, "photo__swirl", (photo, styles, None, s.area.value))
+    assert seen == [(True, seen[0][1])] and t("widget.stopping") in seen[0][1]

@@ -271,3 +271,34 @@ def test_training_view_runs_to_the_end_and_reports_errors(W, small):
     with pytest.raises(ValueError):
         broken.wait(timeout=60)
     assert broken.status.value.startswith("error")
+
+
+def _running(view):
+    """Make ``view`` look busy (a thread that waits) without painting; returns its gate."""
+    import threading
+
+    gate = threading.Event()
+    view._thread = threading.Thread(target=gate.wait, daemon=True)
+    view._thread.start()
+    return gate
+
+
+def test_a_late_progress_line_does_not_hide_stopping(W, small):
+    photo, texture = small
+    view = W.TrainingView(photo, texture, _tiny(3), interval=0.0)
+    gate = _running(view)
+    view.stop()
+    assert "stopping" in view.status.value
+    assert view._callback(1, {"total": 2.0}, photo) is True  # a step that was under way
+    assert "stopping" in view.status.value and view.progress.value == 1
+    gate.set()
+
+
+def test_a_new_view_stops_the_one_still_running(W, small):
+    photo, texture = small
+    old = W.TrainingView(photo, texture, _tiny(3))
+    gate = _running(old)
+    with pytest.warns(UserWarning, match="one painting at a time"):
+        W.TrainingView(photo, texture, _tiny(3))
+    assert old._stop.is_set() and "stopping" in old.status.value
+    gate.set()

@@ -1,0 +1,39 @@
+"""One painting at a time in a Python process: a new studio or training view stops the old job.
+
+Re-running a notebook cell that built a :class:`~nststudy.studio.Studio` (or a training view)
+replaces the widget on the page, but the old object's background thread keeps painting, out of
+sight, and on a 2-core CPU halves the speed of whatever the new one paints. So building a new
+one asks every other running job to stop (its best picture so far is kept, as with its Stop
+button) and says so in a warning.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from typing import Any
+
+from .i18n import t
+
+__all__ = ["take_over"]
+
+_LIVE: weakref.WeakSet[Any] = weakref.WeakSet()  # a running job's thread keeps its widget alive
+
+
+def take_over(widget: Any) -> int:
+    """Stop every other registered widget's running job, then register ``widget``.
+
+    Args:
+        widget: an object with ``running`` (bool) and ``stop()``.
+
+    Returns:
+        How many jobs were asked to stop (each also gives a ``UserWarning``).
+    """
+    stopped = 0
+    for other in list(_LIVE):
+        if other is not widget and other.running:
+            other.stop()
+            stopped += 1
+            warnings.warn(t("widget.took_over"), UserWarning, stacklevel=3)
+    _LIVE.add(widget)
+    return stopped
