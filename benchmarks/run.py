@@ -123,7 +123,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "loss_from": "tutorial",
         "overrides": {"steps": (30,)},
         "env": {"TF_ENABLE_ONEDNN_OPTS": "0"},
-        "about": "oneDNN disabled, 30 iterations: time per evaluation only",
+        "about": "oneDNN disabled (so precision auto is float32), 30 iterations: time only",
     },
     "default-lean@tutorial-loss": {
         "preset": "default",
@@ -306,6 +306,8 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
         and cfg.precision == "float32"
     )
     live_every = int(spec.get("live", 0) or 0)
+    if spec.get("loss_from") and cfg.precision != "float32" and not live_every:
+        live_every = 1  # bfloat16 (auto, on a CPU with AMX): score every iterate in float32
     stages: list[Any] = []
 
     class CountingStage(train_mod.Stage):  # counts traces per size: one each, no retracing

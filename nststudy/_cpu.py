@@ -1,16 +1,20 @@
 """Which arithmetic this CPU runs fastest: the machine's half of ``precision="auto"``.
 
 VGG19's convolutions are most of a style-transfer step, and on a CPU they run as oneDNN
-kernels. In bfloat16 those kernels are fast only where the CPU multiplies bfloat16 matrices
-in hardware tiles (Intel AMX): the performance issue measured one VGG19 value and gradient at
-384×512 px in 0.35 s under bfloat16 against 0.67 s in float32 on such a CPU. Without AMX,
-AVX512_BF16's dot-product instructions made oneDNN's bfloat16 convolutions 0.85× as fast as
-float32 (session 18), and with no bfloat16 instructions at all they are emulated, 9.7× slower
-(session 1; both in ``benchmarks/README.md``). L-BFGS converges the same in either precision
-(264 against 262 evaluations to the tutorial's loss at 256 px, judged by the float32 loss).
+kernels. The performance issue measured one Keras VGG19 value and gradient at 384×512 px in
+0.35 s under bfloat16 against 0.67 s in float32 (1.9×) on its CPU, which has AVX512_BF16. On
+this project's Intel Xeon, which has AVX512_BF16 too but no AMX, oneDNN's bfloat16
+convolutions ran 0.85× as fast as float32 (session 18), and with no bfloat16 instructions at
+all they are emulated, 9.7× slower (session 1; both in ``benchmarks/README.md``). So the
+issue's gain needs more than AVX512_BF16: most likely AMX, whose tiles multiply bfloat16
+matrices in hardware. (nststudy's own bfloat16 run, with its turned-kernel image gradient,
+has not been measured on a CPU with AMX.) L-BFGS converges the same in either precision (264
+against 262 evaluations to the tutorial's loss at 256 px, judged by the float32 loss;
+measured without AMX).
 
 So ``"auto"`` means bfloat16 where the CPU reports AMX's bfloat16 tiles and TensorFlow hands
-its convolutions to oneDNN, and float32 everywhere else. The choice is read from
+its convolutions to oneDNN, and float32 everywhere else. Only the CPU is looked at: a GPU
+machine whose host CPU has AMX gets bfloat16 on the GPU too (not measured). The choice is read from
 ``/proc/cpuinfo`` and the environment, without importing TensorFlow: it is made before a job's
 settings are written (and recorded there as the precision used, so ``--from-settings`` repeats
 the same painting on any machine).
@@ -22,7 +26,14 @@ import functools
 import os
 from pathlib import Path
 
-__all__ = ["PRECISIONS", "auto_precision", "cpu_flags", "onednn_enabled", "resolve_precision"]
+__all__ = [
+    "PRECISIONS",
+    "auto_precision",
+    "cpu_flags",
+    "onednn_enabled",
+    "precision_notes",
+    "resolve_precision",
+]
 
 #: What ``Config.precision`` accepts; ``"auto"`` is resolved by :func:`resolve_precision`.
 PRECISIONS = ("float32", "bfloat16", "auto")
@@ -83,3 +94,15 @@ def resolve_precision(precision: str) -> str:
             "(auto: bfloat16 on CPUs with AMX, float32 elsewhere)"
         )
     return precision
+
+
+def precision_notes(precision: str) -> list[str]:
+    """What to tell a user whose job computes in bfloat16 where this CPU would choose float32
+    (``--precision bfloat16``, or ``--from-settings`` of a painting made on a CPU with AMX)."""
+    if resolve_precision(precision) != "bfloat16" or auto_precision() == "bfloat16":
+        return []
+    return [
+        "these settings compute in bfloat16, which this CPU (no AMX) runs slower than float32, "
+        "up to 10× where it has no bfloat16 instructions; --precision float32 paints nearly "
+        "the same picture faster"
+    ]

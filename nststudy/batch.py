@@ -41,6 +41,7 @@ from ._checkpoints import (
     saving,
     steps_done,
 )
+from ._cpu import precision_notes
 from ._photo_list import IMAGE_SUFFIXES
 from ._print_job import check_print_sizes, frame_notes, given_painting, print_tiles, upscaled
 from .images import load_image, shrink_longest
@@ -223,7 +224,7 @@ def run_paint(args: argparse.Namespace) -> int:
                 "choose a smaller --tile, --print-size or --dpi"
             )
     check_print_sizes(job, good)
-    for note in frame_notes(job, good):
+    for note in [*frame_notes(job, good), *precision_notes(job.config.precision)]:
         print(f"nststudy: note: {note}", file=sys.stderr)
     if job.out.suffix.lower() in IMAGE_SUFFIXES and not job.out.is_dir():  # not a folder name
         raise ValueError(

@@ -26,8 +26,8 @@ Presets:
   ``conv4_1`` Gram term, ~99% of the starting loss, depends on the scale, so a smaller
   stage's result, upsampled, starts the full-size stage barely lower than the photo does
   (see ``benchmarks/README.md``). Its precision is ``"auto"``: bfloat16 on CPUs with AMX
-  (where the issue measured VGG19 about twice as fast in it; L-BFGS converges the same),
-  float32 elsewhere.
+  (the issue measured VGG19 1.9× faster in it on a CPU that, by this project's measurements
+  without AMX, must have had it; L-BFGS converges the same), float32 elsewhere.
 - ``preview`` — ``default`` at 256 px with 20 iterations, for a quick look: the look is there by
   then (its own loss 1.15× the 150th iteration's, the pictures alike; 50 iterations were 1.06×
   in twice the time; ``benchmarks/README.md``, session 18).
@@ -120,9 +120,9 @@ class Config:
         init: start from the ``"content"`` photo or from ``"noise"``.
         seed: random seed (noise init); same seed, threads and precision → same output.
         precision: VGG19's arithmetic: ``"float32"``, ``"bfloat16"``, or ``"auto"`` (the
-            ``default`` and ``preview`` presets): bfloat16 on CPUs with AMX, where it is
-            about twice as fast, float32 elsewhere (see :mod:`nststudy._cpu`). A run records
-            the precision it used (:meth:`resolved`), never ``"auto"``.
+            ``default`` and ``preview`` presets): bfloat16 on CPUs with AMX (where the issue
+            measured VGG19 1.9× faster in it), float32 elsewhere (see :mod:`nststudy._cpu`).
+            A run records the precision it used (:meth:`resolved`), never ``"auto"``.
         style_scale: style image's longest side relative to the working size (>1 = smaller
             brush strokes relative to the picture, <1 = bigger).
         clip: keep pixels in the valid range after every step.

@@ -62,6 +62,7 @@ def test_flags_are_read_from_the_first_processor() -> None:
         (AMX, "False", "float32"),
         ("avx512_vnni", None, "float32"),  # avx512_bf16 without AMX: 0.85× (session 18)
         ("amx_tile", None, "float32"),  # tiles, but no bfloat16 in them
+        ("amx_bf16", None, "float32"),  # (never seen without the tiles: not enough alone)
     ],
 )
 def test_auto_is_bfloat16_only_with_amx_and_onednn(cpu, extra, onednn, expected) -> None:
@@ -147,3 +148,30 @@ def test_a_painting_made_on_an_amx_cpu_says_bfloat16(cpu, weights, tmp_path: Pat
     painted = tmp_path / "out" / "p__swirl.png"
     assert metadata.read_settings(painted)["config"]["precision"] == "bfloat16"
     assert np.asarray(Image.open(painted)).std() > 10
+
+
+def test_from_settings_repeats_the_recorded_precision_and_says_when_it_is_slow(
+    cpu, weights, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Image.fromarray(data.astronaut()).resize((40, 40)).save(tmp_path / "p.png")
+    fast = ("--size", "40", "--steps", "2")
+    cpu(AMX)  # painted on a CPU with AMX ...
+    assert paint_here("p.png", "--style", "swirl", *fast, cwd=tmp_path) == 0
+    made = tmp_path / "out" / "p__swirl.png"
+    assert "bfloat16" not in capsys.readouterr().err  # auto chose it: nothing to say
+    cpu("avx2")  # ... repeated on one without
+    again = ("p.png", "--from-settings", str(made), "--out", "again")
+    assert paint_here(*again, cwd=tmp_path) == 0
+    assert metadata.read_settings(tmp_path / "again" / "p__swirl.png")["config"]["precision"] == (
+        "bfloat16"
+    )
+    err = capsys.readouterr().err
+    assert "note: these settings compute in bfloat16" in err and "--precision float32" in err
+    assert _config("--from-settings", str(made), "--precision", "float32").precision == "float32"
+    assert _cpu.precision_notes("float32") == _cpu.precision_notes("auto") == []
+    cpu(AMX)  # and a float32 painting stays float32 on a CPU with AMX
+    plain = ("p.png", "--style", "swirl", *fast, "--precision", "float32", "--out", "plain")
+    assert paint_here(*plain, cwd=tmp_path) == 0
+    painted = str(tmp_path / "plain" / "p__swirl.png")
+    assert _config("--from-settings", painted).precision == "float32"
+    assert _cpu.precision_notes("bfloat16") == []
