@@ -501,7 +501,11 @@ def _paint_until_stopped(entered):
 def test_a_new_studio_stops_the_old_one_painting_out_of_sight(monkeypatch) -> None:
     import threading
     import warnings
+    import weakref
 
+    from nststudy import _one_job
+
+    monkeypatch.setattr(_one_job, "_LIVE", weakref.WeakSet())  # not other tests' studios
     entered = threading.Event()
     monkeypatch.setattr(studio, "paint_photo", _paint_until_stopped(entered))
     old = studio.Studio()  # the cell as first run ...

@@ -294,8 +294,13 @@ def test_a_late_progress_line_does_not_hide_stopping(W, small):
     gate.set()
 
 
-def test_a_new_view_stops_the_one_still_running(W, small):
+def test_a_new_view_stops_the_one_still_running(W, small, monkeypatch):
     photo, texture = small
+    import weakref
+
+    from nststudy import _one_job
+
+    monkeypatch.setattr(_one_job, "_LIVE", weakref.WeakSet())  # not other tests' widgets
     old = W.TrainingView(photo, texture, _tiny(3))
     gate = _running(old)
     with pytest.warns(UserWarning, match="one painting at a time"):
