@@ -13,18 +13,16 @@ built and when a message is shown).
 
 from __future__ import annotations
 
-import hashlib
-import html
 import threading
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import metadata, samples
+from . import metadata
 from ._one_job import take_over
+from ._studio_inputs import StudioInputs
 from ._studio_jobs import (
     AREAS,
     MARKER,
@@ -42,10 +40,10 @@ from ._studio_layout import build, mode_name
 from .config import Config
 from .i18n import t
 from .images import load_image, resize_longest, shrink_longest
-from .postprocess import resize_to
 
 __all__ = [
     "AREAS",
+    "MARKER",
     "MODES",
     "Painted",
     "Studio",
@@ -59,7 +57,7 @@ __all__ = [
 ]
 
 
-class Studio:
+class Studio(StudioInputs):
     """The studio widget: ``display(Studio())`` or just ``Studio()`` as a cell's last line.
 
     Args:
@@ -107,103 +105,6 @@ class Studio:
     def running(self) -> bool:
         """True while a button's job runs."""
         return self._busy
-
-    @staticmethod
-    def _why(err: Exception) -> str:
-        """An exception as the status line says it, in the studio's language for any
-        ``MemoryError`` (a bare one has no text; paint_print's refusal speaks Python)."""
-        return t("studio.no_memory") if isinstance(err, MemoryError) else str(err)
-
-    def _say(self, text: str, error: bool = False) -> None:
-        """Show ``text`` in the status line (an error in red), escaped: it may name a file."""
-        style = ' style="color:#b00"' if error else ""
-        text = html.escape(text, quote=False)  # (element text: &, <, > are what matter)
-        self.status.value = f'<span class="{MARKER}"{style}>{text}</span>'
-
-    def _uploaded(self) -> None:
-        """A photo arrived: the dropdown says "(your photo)", and it is the one painted."""
-        if self.sample.value:
-            self.sample.value = ""  # (its observer shows the photo)
-        else:
-            self._new_photo()
-
-    def _new_photo(self) -> None:
-        """Another photo was chosen: the last painting's download and message go (a running
-        job's result still comes), and the photo is shown."""
-        if not self.running:
-            self.download.value = ""
-            self._say(t("studio.pick"))
-        if self.sample.value:  # an upload no longer shown is not held (Binder has 2 GB)
-            self._read.pop("photo", None)
-        self._show_photo()
-
-    def photo(self) -> np.ndarray:
-        """The photo to paint: the sample picked in the dropdown, or — with "(your photo)" —
-        the upload (float32, ≤ 4096 px)."""
-        if self.sample.value:
-            return samples.content_photo(self.sample.value, max_dim=1024)
-        if self.upload.value:
-            from ._decode import open_bytes
-
-            def decode(data: bytes, name: str) -> np.ndarray:
-                # JPEGs are decoded at a reduced scale when large; over Pillow's limit, refused
-                return shrink_longest(open_bytes(data, name, 4096, False), 4096)
-
-            return self._uploaded_file("photo", self.upload, decode)
-        if self._photo is not None:
-            return self._photo
-        raise ValueError(t("studio.upload_first"))
-
-    def _uploaded_file(self, slot: str, upload: Any, read: Any) -> np.ndarray:
-        """``read(bytes, file name)`` of the file in ``upload``, once per upload (not per
-        button press or slider move): kept under ``slot`` with the bytes' hash."""
-        item = upload.value[0]
-        key = hashlib.sha256(item["content"]).hexdigest()  # hashes the buffer, no copy
-        if self._read.get(slot, ("",))[0] != key:
-            self._read.pop(slot, None)  # the old picture goes before the new one is decoded
-            picture = read(bytes(item["content"]), item["name"])
-            picture.setflags(write=False)  # shared with the job thread: nobody edits it
-            self._read[slot] = (key, picture)
-        return self._read[slot][1]
-
-    def mask(self) -> np.ndarray | None:
-        """What the style covers (1 = paint) at the photo's size, from ``area`` and the
-        uploaded mask (:func:`studio_mask`); ``None`` for the whole photo."""
-        own = None
-        if self.area.value == "mask" and self.mask_upload.value:
-            from .masks import read_mask
-
-            own = self._uploaded_file("mask", self.mask_upload, lambda d, n: read_mask(n, d))
-        return studio_mask(self.photo(), self.area.value, own)
-
-    def _show_photo(self) -> None:
-        """The photo, the part kept as photo shown dimmed (to check the subject guess); not
-        while a job runs (its live picture stays)."""
-        for slot, upload in (("photo", self.upload), ("mask", self.mask_upload)):
-            if not upload.value:  # a cleared upload frees its decoded picture
-                self._read.pop(slot, None)
-        if self.running:
-            return
-        if not (self.sample.value or self.upload.value or self._photo is not None):
-            self._say(t("studio.upload_first"))  # "(your photo)" before an upload: a hint
-            return
-        try:  # notices (an animated GIF's first frame, a turned mask, no clear subject) go
-            with warnings.catch_warnings(record=True) as caught:  # to the page, not a log
-                warnings.simplefilter("always", UserWarning)
-                photo, mask = self.photo(), self.mask()
-            view = resize_longest(photo, 512)  # dimmed at 512 px, not at the photo's size
-            if mask is not None:
-                small = resize_to(mask, view.shape[:2], "bilinear")
-                view = view * (0.35 + 0.65 * small[..., None])
-        except Exception as err:  # a bad upload, or no memory for it: said, not raised
-            self._say(self._why(err), error=True)
-            return
-        notes = [str(n.message) for n in caught if issubclass(n.category, UserWarning)]
-        if notes:
-            self._say(" ".join(dict.fromkeys(notes)))
-        elif "color:#b00" in self.status.value:  # the problem shown last is gone
-            self._say(t("studio.pick"))
-        self.image.value = png_bytes(view)
 
     def config(self, mode: str) -> Config:
         """The settings the widgets describe now, for ``mode``: at the mode's size, or at the

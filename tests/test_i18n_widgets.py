@@ -26,6 +26,9 @@ UI_MODULES = (
     "_figures.py",
     "_loss_figures.py",
     "studio.py",
+    "_studio_inputs.py",
+    "_studio_layout.py",
+    "_one_job.py",
     "gallery.py",
     "_gallery_layout.py",
 )
