@@ -102,7 +102,8 @@ def precision_notes(precision: str) -> list[str]:
     if resolve_precision(precision) != "bfloat16" or auto_precision() == "bfloat16":
         return []
     return [
-        "these settings compute in bfloat16, which this CPU (no AMX) runs slower than float32, "
-        "up to 10× where it has no bfloat16 instructions; --precision float32 paints nearly "
-        "the same picture faster"
+        "these settings compute in bfloat16, but this machine would choose float32 (its CPU "
+        "has no AMX, or TF_ENABLE_ONEDNN_OPTS=0): bfloat16 is slower than float32 on such "
+        "CPUs, up to 10× without bfloat16 instructions; --precision float32 paints nearly the "
+        "same picture faster"
     ]

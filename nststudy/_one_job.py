@@ -24,15 +24,15 @@ def take_over(widget: Any) -> int:
     """Stop every other registered widget's running job, then register ``widget``.
 
     Args:
-        widget: an object with ``running`` (bool) and ``stop()``.
+        widget: an object with ``running`` (bool) and ``stop()``, which returns whether a job
+            was still going (one that has just said its last word is not warned about).
 
     Returns:
         How many jobs were asked to stop (each also gives a ``UserWarning``).
     """
     stopped = 0
     for other in list(_LIVE):
-        if other is not widget and other.running:
-            other.stop()
+        if other is not widget and other.running and other.stop():
             stopped += 1
             warnings.warn(t("widget.took_over"), UserWarning, stacklevel=3)
     _LIVE.add(widget)

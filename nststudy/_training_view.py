@@ -152,12 +152,15 @@ class TrainingView(_View):
         self._thread = threading.Thread(target=self._run, name="nststudy-training", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Ask the run to stop after the current step; the best image so far is kept."""
+    def stop(self) -> bool:
+        """Ask the run to stop after the current step; the best image so far is kept.
+        Returns whether a run was still going (not yet at its final word)."""
         with self._status_lock:  # never over the run's final word (done / stopped / error)
             self._stop.set()
-            if self.running and not self._finished:
+            going = self.running and not self._finished
+            if going:
                 self.status.value = t("widget.stopping")
+            return going
 
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the run ends; return its Result (re-raises the run's error).

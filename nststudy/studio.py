@@ -98,7 +98,7 @@ class Studio(StudioInputs):
         self.error: str | None = None
         # (painting_key, raw painting) of the last finished run: "print" refines it
         self._painted: tuple[tuple | None, np.ndarray | None] = (None, None)
-        build(self)  # the controls, wired to the methods below
+        build(self)  # the controls, wired to this class's methods
         take_over(self)  # a re-run cell's old studio stops painting out of sight
 
     @property
@@ -255,15 +255,16 @@ class Studio(StudioInputs):
             photo = "photo"
         return metadata.base_name(photo, "+".join(name for name, _ in styles))
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
         """Ask the running job to stop after the current step (the best image is kept; a
         print stopped while painting skips its tiles, one stopped during them keeps those
-        done)."""
+        done). Returns whether a job was running."""
         self._stop.set()
         with self._lock:
             if self._busy:
                 self.stop_button.disabled = True
                 self._say(t("widget.stopping"))
+            return self._busy
 
     def wait(self, timeout: float | None = None) -> np.ndarray | None:
         """Block until the running job ends; returns its result (``None`` when the job was

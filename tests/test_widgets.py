@@ -307,3 +307,21 @@ def test_a_new_view_stops_the_one_still_running(W, small, monkeypatch):
         W.TrainingView(photo, texture, _tiny(3))
     assert old._stop.is_set() and "stopping" in old.status.value
     gate.set()
+
+
+def test_a_view_that_has_said_its_last_word_is_not_stopped(W, small, monkeypatch):
+    import warnings
+    import weakref
+
+    from nststudy import _one_job
+
+    monkeypatch.setattr(_one_job, "_LIVE", weakref.WeakSet())
+    photo, texture = small
+    done = W.TrainingView(photo, texture, _tiny(3))
+    gate = _running(done)  # its thread still tidying up ...
+    done._final("done after 3 steps, 1.0 s")  # ... after its final word
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        W.TrainingView(photo, texture, _tiny(3))
+    assert done.status.value == "done after 3 steps, 1.0 s"
+    gate.set()
