@@ -26,8 +26,8 @@ Presets:
   ``conv4_1`` Gram term, ~99% of the starting loss, depends on the scale, so a smaller
   stage's result, upsampled, starts the full-size stage barely lower than the photo does
   (see ``benchmarks/README.md``). Its precision is ``"auto"``: bfloat16 on CPUs with AMX
-  (the issue measured VGG19 1.9× faster in it on a CPU that, by this project's measurements
-  without AMX, must have had it; L-BFGS converges the same), float32 elsewhere.
+  (the issue measured VGG19 1.9× faster in it on a CPU that most likely had AMX: without AMX
+  it was slower here; L-BFGS converges the same), float32 elsewhere.
 - ``preview`` — ``default`` at 256 px with 20 iterations, for a quick look: the look is there by
   then (its own loss 1.15× the 150th iteration's, the pictures alike; 50 iterations were 1.06×
   in twice the time; ``benchmarks/README.md``, session 18).
