@@ -120,16 +120,35 @@ def _finished_record(job: Job) -> dict[str, str]:
     return record if isinstance(record, dict) else {}
 
 
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``'s ``.lock`` file beside it (``fcntl.flock``): two runs
+    into one OUT at once read and rewrite the record one after the other, so neither loses the
+    other's entries. Where the system has no ``fcntl`` (Windows) there is no lock, as before."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(path.with_suffix(".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def record_finished(job: Job, output: Path, photo_digest: str) -> None:
     """Note which photo (:func:`digest`) ``output`` was painted from, so that ``--resume``
     never skips another photo of the same name (kept beside the checkpoints, never in the
     painting's metadata). Outputs deleted since are dropped from the record."""
     path = _record_path(job)
     with contextlib.suppress(OSError):  # without it --resume goes by name, as before
-        record = {k: v for k, v in _finished_record(job).items() if (job.out / k).exists()}
-        record[output.name] = photo_digest
         path.parent.mkdir(exist_ok=True)
-        replace_atomically(path, lambda f: f.write(json.dumps(record, indent=1).encode()))
+        with _locked(path):
+            record = {k: v for k, v in _finished_record(job).items() if (job.out / k).exists()}
+            record[output.name] = photo_digest
+            replace_atomically(path, lambda f: f.write(json.dumps(record, indent=1).encode()))
 
 
 _BROKEN = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)

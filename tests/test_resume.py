@@ -337,3 +337,35 @@ def test_resume_skips_only_the_photo_it_painted_not_another_of_that_name(tmp_pat
     assert main(["paint", str(first), *FAST, *out, "--resume"]) == 0  # this one: skipped
     assert not (tmp_path / "out" / "p__swirl__3.png").exists()
     assert (tmp_path / "out" / "p__swirl.png").read_bytes() == painted
+
+
+def test_two_runs_into_one_folder_keep_each_others_finished_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+    import types
+
+    from nststudy import _checkpoints
+
+    real = _checkpoints.replace_atomically
+
+    def slow(path, write):  # widens the read-modify-write window a race needs
+        time.sleep(0.005)
+        return real(path, write)
+
+    monkeypatch.setattr(_checkpoints, "replace_atomically", slow)
+    job = types.SimpleNamespace(out=tmp_path)
+
+    def run(name: str) -> None:
+        for i in range(20):
+            (tmp_path / f"{name}{i}.png").touch()
+            _checkpoints.record_finished(job, tmp_path / f"{name}{i}.png", f"{name}-{i}")
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    record = _checkpoints._finished_record(job)
+    assert len(record) == 40 and record["a7.png"] == "a-7" and record["b19.png"] == "b-19"
