@@ -137,6 +137,7 @@ def _paint(args: argparse.Namespace) -> dict:
         "painting_from": str(args.painting) if args.painting else None,
         "output_shape": list(out.shape),
         "working_size": config.size,
+        "precision": config.resolved().precision,
         "working_steps": list(config.steps),
         "tiles_done": len(marks),
         "tiles_total": n_tiles[0],

@@ -163,7 +163,9 @@ def machine_info() -> dict[str, Any]:
                 info["cpu_model"] = line.split(":", 1)[1].strip()
             if line.startswith("flags"):
                 flags = set(line.split(":", 1)[1].split())
-                wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16")
+                wanted = (
+                    "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16"
+                )  # fmt: skip
                 info["cpu_flags"] = {f: f in flags for f in wanted}
                 break
         mem = Path("/proc/meminfo").read_text().splitlines()[0].split()
@@ -178,6 +180,9 @@ def machine_info() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             continue
     info["TF_ENABLE_ONEDNN_OPTS"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset: on)")
+    from nststudy._cpu import auto_precision
+
+    info["auto_precision"] = auto_precision()  # what the default and preview presets run
     info["git"] = _git_state()
     return info
 
