@@ -16,7 +16,12 @@ oneDNN's backward-data convolution, which needs no scratch matrix either and was
 than the turned-kernel convolution (Intel Xeon with AVX-512, 384×512 px, session 19 in
 ``benchmarks/README.md``): :func:`run_taps` then leaves the float32 gradient to TensorFlow
 (:func:`lean_gradient`; ``NSTSTUDY_LEAN_GRADIENT=1`` or ``0`` forces a choice; bfloat16 keeps
-the turned kernel).
+the turned kernel). There the *forward* convolution has a twin problem: TensorFlow hands
+oneDNN's forward kernel the weights in its own layout, and from 128 input channels up it ran
+1.4–2.4× slower than oneDNN's backward-data kernel, which gets a blocked copy of them. So those
+layers run forwards as that kernel too (:func:`conv3x3_transposed`, the same numbers to float32
+rounding): 8 % (256 px) to 13 % (384×512 px) less time per evaluation, alternating in one
+process (session 20 in ``benchmarks/README.md``).
 
 The heap's part of it is :mod:`nststudy._heap` (:func:`return_large_blocks` is re-exported
 here, where it lived first).
@@ -35,12 +40,20 @@ from ._heap import MMAP_THRESHOLD, return_large_blocks
 
 __all__ = [
     "MMAP_THRESHOLD",
+    "TRANSPOSED_FROM",
     "conv3x3_same",
+    "conv3x3_transposed",
     "image_conv",
     "lean_gradient",
     "return_large_blocks",
     "run_taps",
 ]
+
+
+def _turned(kernel: tf.Tensor) -> tf.Tensor:
+    """``(3, 3, C_in, C_out)`` → ``(3, 3, C_out, C_in)``, turned by 180°: the kernel of the
+    convolution that carries a gradient back through ``kernel``'s."""
+    return tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2])
 
 
 @tf.custom_gradient
@@ -57,8 +70,7 @@ def conv3x3_same(x: tf.Tensor, kernel: tf.Tensor) -> Any:
     y = tf.nn.conv2d(x, kernel, 1, "SAME")
 
     def grad(dy: tf.Tensor) -> tuple[tf.Tensor, None]:
-        turned = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2])
-        return tf.nn.conv2d(dy, turned, 1, "SAME"), None
+        return tf.nn.conv2d(dy, _turned(kernel), 1, "SAME"), None
 
     return y, grad
 
@@ -92,15 +104,58 @@ def lean_gradient() -> bool:
         return True
 
 
-def _tf_conv(x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+def _backward_data(dy: tf.Tensor, kernel: tf.Tensor, channels: tf.Tensor) -> tf.Tensor:
+    """TensorFlow's ``Conv2DBackpropInput``: ``dy`` carried back through a 3×3 "same"
+    convolution by ``kernel``, to ``channels`` channels."""
+    sizes = tf.concat([tf.shape(dy)[:3], tf.reshape(channels, [1])], 0)
+    return tf.raw_ops.Conv2DBackpropInput(
+        input_sizes=sizes, filter=kernel, out_backprop=dy, strides=[1, 1, 1, 1], padding="SAME"
+    )
+
+
+@tf.custom_gradient
+def conv3x3_transposed(x: tf.Tensor, kernel: tf.Tensor) -> Any:
+    """A stride-1 "same" convolution run, forwards and backwards, as oneDNN's backward-data
+    kernel.
+
+    The convolution of ``x`` with ``kernel`` is the backward-data convolution of ``x`` through
+    the turned kernel (:func:`_turned`); its image gradient is the backward-data convolution of
+    the upstream gradient through ``kernel`` itself (TensorFlow's own gradient).
+
+    Args:
+        x: activations ``(B, H, W, C_in)``.
+        kernel: ``(3, 3, C_in, C_out)``, a constant (no gradient is returned for it).
+
+    Returns:
+        ``(B, H, W, C_out)``: ``tf.nn.conv2d(x, kernel, 1, "SAME")`` to float32 rounding.
+    """
+    y = _backward_data(x, _turned(kernel), tf.shape(kernel)[3])
+
+    def grad(dy: tf.Tensor) -> tuple[tf.Tensor, None]:
+        return _backward_data(dy, kernel, tf.shape(kernel)[2]), None
+
+    return y, grad
+
+
+#: Under oneDNN, float32 layers with this many input channels or more run as
+#: :func:`conv3x3_transposed` (measured at 384×512 px: 128-channel layers and up gain, the
+#: 64-channel ones of block 1 and ``block2_conv1`` do not).
+TRANSPOSED_FROM = 128
+
+
+def _onednn_conv(x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+    if kernel.shape[2] is not None and kernel.shape[2] >= TRANSPOSED_FROM:
+        return conv3x3_transposed(x, kernel)
     return tf.nn.conv2d(x, kernel, 1, "SAME")
 
 
 def image_conv(dtype: tf.DType = tf.float32) -> Any:
     """The 3×3 "same" convolution ``f(x, kernel)`` to run at ``dtype``: :func:`conv3x3_same`
-    or ``tf.nn.conv2d`` as :func:`lean_gradient` says; bfloat16 always gets the turned kernel
-    (what session 18 measured, and no CPU here to check oneDNN's bfloat16 gradient on)."""
-    return conv3x3_same if lean_gradient() or dtype != tf.float32 else _tf_conv
+    where :func:`lean_gradient` says so, else (oneDNN) ``tf.nn.conv2d`` below
+    :data:`TRANSPOSED_FROM` input channels and :func:`conv3x3_transposed` from there up;
+    bfloat16 always gets the turned kernel (what session 18 measured, and no CPU here to check
+    oneDNN's bfloat16 kernels on)."""
+    return conv3x3_same if lean_gradient() or dtype != tf.float32 else _onednn_conv
 
 
 def run_taps(layers: Sequence[Any], x: tf.Tensor, taps: Sequence[str]) -> list[tf.Tensor]:

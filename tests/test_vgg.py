@@ -138,6 +138,61 @@ def test_the_gradient_choice_follows_tensorflows_onednn_switch(
         lean_gradient.cache_clear()
 
 
+def test_the_transposed_convolution_is_conv2d_forwards_and_backwards() -> None:
+    import tensorflow as tf
+
+    from nststudy._lean import conv3x3_transposed
+
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.standard_normal((1, 7, 9, 5)), tf.float32)  # odd sizes, 5 → 4 channels
+    kernel = tf.constant(rng.standard_normal((3, 3, 5, 4)), tf.float32)
+    weight = tf.constant(rng.standard_normal((1, 7, 9, 4)), tf.float32)  # every output differs
+
+    def value_and_grad(conv):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = conv(x, kernel)
+            loss = tf.reduce_sum(y * weight)
+        return y.numpy(), tape.gradient(loss, x).numpy()
+
+    y, dx = value_and_grad(conv3x3_transposed)
+    y_ref, dx_ref = value_and_grad(lambda a, k: tf.nn.conv2d(a, k, 1, "SAME"))
+    assert y.shape == (1, 7, 9, 4)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-5, atol=1e-5)
+
+
+def test_under_onednn_layers_of_128_channels_and_up_run_transposed(
+    weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tensorflow as tf
+
+    import nststudy._lean
+
+    monkeypatch.setattr(nststudy._lean, "lean_gradient", lambda: False)  # oneDNN's choice
+    ex = FeatureExtractor(["conv3_1"], ["conv1_1"])  # 3, 64, 64, 128 and 128 input channels
+    x = tf.constant(np.random.default_rng(4).uniform(-120, 130, (1, 20, 28, 3)), tf.float32)
+
+    @tf.function
+    def grad(t: tf.Tensor) -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            tape.watch(t)
+            loss = sum(tf.reduce_sum(tf.square(o) * (i + 1)) for i, o in enumerate(ex(t).values()))
+        return tape.gradient(loss, t)
+
+    ops = [op.type for op in grad.get_concrete_function(x).graph.get_operations()]
+    assert ops.count("Conv2D") == 3  # conv1_1, conv1_2, conv2_1 forwards
+    assert ops.count("Conv2DBackpropInput") == 2 + 5  # conv2_2, conv3_1 forwards; 5 gradients
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        outs = ex.model(x, training=False)
+        loss = sum(tf.reduce_sum(tf.square(o) * (i + 1)) for i, o in enumerate(outs))
+    expected = tape.gradient(loss, x).numpy()
+    np.testing.assert_allclose(
+        grad(x).numpy(), expected, rtol=1e-3, atol=1e-3 * abs(expected).max()
+    )
+
+
 def test_pretrained_weights_are_loaded(weights: Path) -> None:
     # Random initialisation gives tiny activations; the real weights respond strongly to edges.
     img = np.zeros((1, 64, 64, 3), np.float32)
