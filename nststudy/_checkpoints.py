@@ -14,6 +14,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import os
 import signal
 import time
 import zipfile
@@ -121,21 +122,22 @@ def _finished_record(job: Job) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path``'s ``.lock`` file beside it (``fcntl.flock``): two runs
-    into one OUT at once read and rewrite the record one after the other, so neither loses the
-    other's entries. Where the system has no ``fcntl`` (Windows) there is no lock, as before."""
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``fcntl.flock`` on ``folder`` itself (no lock file is left behind):
+    two runs into one OUT at once read and rewrite the record one after the other, so neither
+    loses the other's entries. Where the system has no ``fcntl`` (Windows) there is no lock,
+    as before."""
     try:
         import fcntl
     except ImportError:
         yield
         return
-    with open(path.with_suffix(".lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # (closing releases the lock)
 
 
 def record_finished(job: Job, output: Path, photo_digest: str) -> None:
@@ -145,7 +147,7 @@ def record_finished(job: Job, output: Path, photo_digest: str) -> None:
     path = _record_path(job)
     with contextlib.suppress(OSError):  # without it --resume goes by name, as before
         path.parent.mkdir(exist_ok=True)
-        with _locked(path):
+        with _locked(path.parent):
             record = {k: v for k, v in _finished_record(job).items() if (job.out / k).exists()}
             record[output.name] = photo_digest
             replace_atomically(path, lambda f: f.write(json.dumps(record, indent=1).encode()))
