@@ -18,10 +18,12 @@ than the turned-kernel convolution (Intel Xeon with AVX-512, 384×512 px, sessio
 (:func:`lean_gradient`; ``NSTSTUDY_LEAN_GRADIENT=1`` or ``0`` forces a choice; bfloat16 keeps
 the turned kernel). There the *forward* convolution has a twin problem: TensorFlow hands
 oneDNN's forward kernel the weights in its own layout, and from 128 input channels up it ran
-1.4–2.4× slower than oneDNN's backward-data kernel, which gets a blocked copy of them. So those
+1.2–2.4× slower than oneDNN's backward-data kernel, which gets a blocked copy of them. So those
 layers run forwards as that kernel too (:func:`conv3x3_transposed`, the same numbers to float32
-rounding): 8 % (256 px) to 13 % (384×512 px) less time per evaluation, alternating in one
-process (session 20 in ``benchmarks/README.md``).
+rounding): 7–13 % less time per evaluation at 384×512 px and 8 % at 256 px, alternating in
+one process, and a painting to the tutorial's loss 8–12 % sooner (session 20 in
+``benchmarks/README.md``). ``NSTSTUDY_LEAN_GRADIENT=1`` turns this off too (every layer then
+takes the turned-kernel path).
 
 The heap's part of it is :mod:`nststudy._heap` (:func:`return_large_blocks` is re-exported
 here, where it lived first).
@@ -130,6 +132,7 @@ def conv3x3_transposed(x: tf.Tensor, kernel: tf.Tensor) -> Any:
         ``(B, H, W, C_out)``: ``tf.nn.conv2d(x, kernel, 1, "SAME")`` to float32 rounding.
     """
     y = _backward_data(x, _turned(kernel), tf.shape(kernel)[3])
+    y.set_shape(x.shape[:-1].concatenate(kernel.shape[3:]))  # (shape inference loses C_out)
 
     def grad(dy: tf.Tensor) -> tuple[tf.Tensor, None]:
         return _backward_data(dy, kernel, tf.shape(kernel)[2]), None

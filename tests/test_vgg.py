@@ -144,9 +144,9 @@ def test_the_transposed_convolution_is_conv2d_forwards_and_backwards() -> None:
     from nststudy._lean import conv3x3_transposed
 
     rng = np.random.default_rng(3)
-    x = tf.constant(rng.standard_normal((1, 7, 9, 5)), tf.float32)  # odd sizes, 5 → 4 channels
+    x = tf.constant(rng.standard_normal((2, 7, 9, 5)), tf.float32)  # odd sizes, 5 → 4 channels
     kernel = tf.constant(rng.standard_normal((3, 3, 5, 4)), tf.float32)
-    weight = tf.constant(rng.standard_normal((1, 7, 9, 4)), tf.float32)  # every output differs
+    weight = tf.constant(rng.standard_normal((2, 7, 9, 4)), tf.float32)  # every output differs
 
     def value_and_grad(conv):
         with tf.GradientTape() as tape:
@@ -157,7 +157,7 @@ def test_the_transposed_convolution_is_conv2d_forwards_and_backwards() -> None:
 
     y, dx = value_and_grad(conv3x3_transposed)
     y_ref, dx_ref = value_and_grad(lambda a, k: tf.nn.conv2d(a, k, 1, "SAME"))
-    assert y.shape == (1, 7, 9, 4)
+    assert y.shape == (2, 7, 9, 4)
     np.testing.assert_allclose(y, y_ref, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(dx, dx_ref, rtol=1e-5, atol=1e-5)
 
