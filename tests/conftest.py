@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -51,3 +52,20 @@ def texture() -> np.ndarray:
     from nststudy.images import load_image
 
     return load_image(data.coffee(), max_dim=96)
+
+
+@pytest.fixture(autouse=True)
+def _no_painting_outlives_its_test():
+    """Stop any studio or training view a test left painting, and forget it: its background
+    thread would slow the next tests and make their first widget warn that it took over."""
+    yield
+    one_job = sys.modules.get("nststudy._one_job")
+    if one_job is None:
+        return
+    for widget in list(one_job._LIVE):
+        thread = getattr(widget, "_thread", None)
+        if widget.running:
+            widget.stop()
+        if thread is not None:
+            thread.join(60)
+        one_job._LIVE.discard(widget)
