@@ -8,7 +8,10 @@ script measures the three things that decide it, in one process:
 
 1. **One convolution** (3×3, 128 → 128 channels, 192×256: ``block2_conv2`` at 384×512) in
    float32, bfloat16 and float16, alternately: milliseconds and GFLOP/s, and which oneDNN
-   kernel runs is printed by ``ONEDNN_VERBOSE=1`` if you want it.
+   kernel runs is printed by ``ONEDNN_VERBOSE=1`` if you want it. And one layer of each of
+   VGG19's widths (64 to 512 channels, at ``--size``) both ways oneDNN can run it: the
+   forward convolution, and the backward-data kernel through the turned kernel (how nststudy
+   runs the deep float32 layers under oneDNN: does that rescue the lower precisions too?).
 2. **One value-and-gradient** of the tutorial's loss (``nststudy.train.Stage``, the lean
    gradient) at ``--size`` with VGG19 in float32 and in bfloat16, alternately: median seconds,
    how far the loss and the gradient are apart.
@@ -18,6 +21,7 @@ script measures the three things that decide it, in one process:
    to ``L_ref`` and the loss reached.
 
     python -m benchmarks.precision                     # 512 px timing, 256 px race, ≈ 10 min
+    python -m benchmarks.precision --no-race           # the timings alone, ≈ 2 min
     python -m benchmarks.precision --size 64 --race-size 48 --repeats 1 \\
         --max-evaluations 3 --ref-loss 0               # smoke
 
@@ -75,6 +79,54 @@ def conv_times(repeats: int) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: VGG19's four widths, one 3×3 layer of each: (name, channels, shrink from the canvas).
+LAYERS = (("block1_conv2", 64, 1), ("block2_conv2", 128, 2), ("block3_conv2", 256, 4),
+          ("block4_conv2", 512, 8))  # fmt: skip
+
+
+def kernel_times(size: int, repeats: int) -> list[dict[str, Any]]:
+    """Each of :data:`LAYERS` at a ``size`` px 3:4 canvas, in each of :data:`DTYPES`, run both
+    ways oneDNN offers: TensorFlow's forward convolution and the backward-data kernel through
+    the turned kernel (:func:`nststudy._lean.conv3x3_transposed`, how nststudy runs float32
+    layers of 128 channels and up under oneDNN). Median ms and GFLOP/s, alternately per layer;
+    a dtype that cannot run here gets its error instead."""
+    import tensorflow as tf
+
+    from nststudy._lean import conv3x3_transposed
+
+    ways = {
+        "forward": tf.function(lambda x, k: tf.nn.conv2d(x, k, 1, "SAME")),
+        "backward_data": tf.function(lambda x, k: conv3x3_transposed(x, k)[0]),
+    }
+    out = []
+    for name, c, shrink in LAYERS:
+        h, w = max(1, size * 3 // 4 // shrink), max(1, size // shrink)
+        x32 = tf.random.stateless_normal((1, h, w, c), (1, 2))
+        k32 = tf.random.stateless_normal((3, 3, c, c), (3, 4)) * 0.05
+        runs, row = {}, {"layer": name, "shape": [h, w, c], "by_dtype": {}}
+        for dtype in DTYPES:
+            x, k = tf.cast(x32, dtype), tf.cast(k32, dtype)
+            try:
+                for way, fn in ways.items():
+                    fn(x, k).numpy()  # trace (and warm oneDNN's caches)
+                    runs[dtype, way] = (fn, x, k)
+            except (tf.errors.OpError, TypeError, ValueError) as exc:
+                row["by_dtype"][dtype] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        times: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
+        for _ in range(repeats):
+            for key, (fn, x, k) in runs.items():
+                start = time.perf_counter()
+                fn(x, k).numpy()
+                times[key].append(time.perf_counter() - start)
+        for (dtype, way), t in times.items():
+            median = float(np.median(t))
+            flops = 2 * h * w * c * c * 9
+            entry = {"ms": median * 1e3, "gflops": flops / median / 1e9}
+            row["by_dtype"].setdefault(dtype, {})[way] = entry
+        out.append(row)
+    return out
+
+
 def evaluation_times(size: int, repeats: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The float32 and bfloat16 tutorial-loss stages at ``size``, each timed over ``repeats``
     alternating value-and-gradients at the photo; ``(stages, summary)``."""
@@ -110,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref-loss", type=float, default=REF_256, help="L_ref at --race-size")
     parser.add_argument("--max-evaluations", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=6, help="timed runs of each variant")
+    parser.add_argument(
+        "--race", action=argparse.BooleanOptionalAction, default=True,
+        help="run the L-BFGS race (--no-race: the timings alone, ≈ 2 min)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="JSON path")
     args = parser.parse_args(argv)
     if args.repeats < 1 or min(args.size, args.race_size) < 32 or args.max_evaluations < 1:
@@ -117,19 +173,22 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS / f"precision_{args.size}.json"
 
     convs = conv_times(max(3, 2 * args.repeats))
+    kernels = kernel_times(args.size, max(3, args.repeats))
     _, at_photo = evaluation_times(args.size, args.repeats)
-    s32, photo, _ = tutorial_stage(args.race_size, "float32")
-    s16, _, _ = tutorial_stage(args.race_size, "bfloat16")
     result: dict[str, Any] = {
         "size": args.size,
         "race_size": args.race_size,
         "ref_loss": args.ref_loss,
         "conv": {"shape": CONV, "by_dtype": convs},
+        "kernels": kernels,
         "at_photo": at_photo,
-        "float32": race(s32, s32, photo, args.ref_loss, args.max_evaluations),
-        "bfloat16": race(s16, s32, photo, args.ref_loss, args.max_evaluations),
         "machine": machine_info(),
     }
+    if args.race:
+        s32, photo, _ = tutorial_stage(args.race_size, "float32")
+        s16, _, _ = tutorial_stage(args.race_size, "bfloat16")
+        result["float32"] = race(s32, s32, photo, args.ref_loss, args.max_evaluations)
+        result["bfloat16"] = race(s16, s32, photo, args.ref_loss, args.max_evaluations)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
 
@@ -138,13 +197,23 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in convs.items():
         line = r["error"] if "error" in r else f"{r['ms']:8.1f} ms {r['gflops']:7.0f} GFLOP/s"
         print(f"  {name:<9} {line}")
+    print(f"each VGG19 width at {args.size} px, ms forward / as the backward-data kernel:")
+    print(f"  {'layer':<13}" + "".join(f"{d:>18}" for d in DTYPES))
+    for row in kernels:
+        cells = []
+        for dtype in DTYPES:
+            r = row["by_dtype"].get(dtype, {})
+            cells.append("error" if "error" in r else
+                         f"{r['forward']['ms']:.1f} / {r['backward_data']['ms']:.1f}")  # fmt: skip
+        print(f"  {row['layer']:<13}" + "".join(f"{c:>18}" for c in cells))
     p = at_photo
     apart = p["loss_bfloat16"] / p["loss_float32"] - 1
     print(f"value and gradient at {p['shape'][0]}x{p['shape'][1]}: float32 {p['s_float32']:.3f} s, "
           f"bfloat16 {p['s_bfloat16']:.3f} s ({p['s_float32'] / p['s_bfloat16']:.2f}x); loss "
           f"{apart:+.2%}, gradient {p['gradient_relative_error']:.1%} off "
           f"(cosine {p['gradient_cosine']:.4f})")  # fmt: skip
-    print_races(result, ("float32", "bfloat16"), "evaluations", "float32 loss at end")
+    if args.race:
+        print_races(result, ("float32", "bfloat16"), "evaluations", "float32 loss at end")
     print(f"wrote {out}")
     return 0
 

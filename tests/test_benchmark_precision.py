@@ -15,6 +15,11 @@ def test_precision_races_bfloat16_scored_in_float32(weights: Path, tmp_path: Pat
     result = json.loads(out.read_text())
     assert set(result["conv"]["by_dtype"]) == set(precision.DTYPES)
     assert result["conv"]["by_dtype"]["float32"]["ms"] > 0
+    layers = [row["layer"] for row in result["kernels"]]
+    assert layers == ["block1_conv2", "block2_conv2", "block3_conv2", "block4_conv2"]
+    for row in result["kernels"]:
+        timed = row["by_dtype"]["float32"]
+        assert timed["forward"]["ms"] > 0 and timed["backward_data"]["ms"] > 0
     p = result["at_photo"]
     assert p["s_float32"] > 0 and p["s_bfloat16"] > 0
     # bfloat16 keeps ≈ 3 significant digits: the two losses are close, not equal
@@ -25,3 +30,13 @@ def test_precision_races_bfloat16_scored_in_float32(weights: Path, tmp_path: Pat
         assert race["evaluations"] == 3 and race["to_ref"] is None
         for _, exact, own, _ in race["trace"]:
             assert (exact == own) == (name == "float32")  # bfloat16 runs are scored apart
+
+
+def test_precision_without_the_race_times_the_kernels_alone(weights: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.json"
+    assert precision.main(["--size", "48", "--repeats", "1", "--no-race", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert "float32" not in result and "bfloat16" not in result  # no race run
+    assert [row["shape"] for row in result["kernels"]] == [
+        [36, 48, 64], [18, 24, 128], [9, 12, 256], [4, 6, 512]
+    ]  # fmt: skip
