@@ -14,7 +14,6 @@ import contextlib
 import functools
 import hashlib
 import json
-import os
 import signal
 import time
 import zipfile
@@ -26,6 +25,7 @@ import numpy as np
 
 from . import metadata
 from ._atomic import replace_atomically
+from ._finished_record import finished_record, record_finished
 from .config import Config
 from .images import load_image
 from .paint import _CKPT_DIR, Job, PaintInterrupted, _key
@@ -83,8 +83,10 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
     if ckpt.exists():
         _read_meta(job, ckpt, photo)  # readable and ours
         return "checkpoint", ckpt
-    record, mine = _finished_record(job), digest(photo)
-    if (found := job.finished(name, lambda p: record.get(p.name, mine) == mine)) is not None:
+    record, mine = finished_record(job), digest(photo)
+    other = _other_precision(job)  # "auto" may have chosen the other one where it was painted
+    keys = [other[1]] if other else []
+    if (found := job.finished(name, lambda p: record.get(p.name, mine) == mine, keys)) is not None:
         return "finished", found  # (outputs from before the record: by name and settings)
     if others := job.checkpoints(name):
         old = others[0].name == f"{metadata.base_name(name, job.label)}.npz"  # no key in it
@@ -100,6 +102,15 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
                     f"{older}: this print of {photo.name} was begun with 10 L-BFGS steps a "
                     "tile (before nststudy recorded them, the only count); add --tile-steps 10"
                 )
+        if (
+            other
+            and (older := _checkpoint_path(job, name, photo, job.inputs_key(other[1]))) in others
+        ):
+            raise ValueError(
+                f"{older}: this painting of {photo.name} was begun in {other[0]} (the preset's "
+                f'precision "auto" depends on the CPU: here it is {job.config.precision}); '
+                f"add --precision {other[0]}"
+            )
         raise ValueError(
             f"{others[0]}: the checkpoint of {photo.name} was made with other options, style or "
             "mask files (or from another photo of that name); repeat the interrupted command "
@@ -108,49 +119,16 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
     return "fresh", None
 
 
-def _record_path(job: Job) -> Path:
-    return job.out / _CKPT_DIR / "finished.json"
-
-
-def _finished_record(job: Job) -> dict[str, str]:
-    """``<out>/.nststudy/finished.json``: each finished output's name → its photo's hash."""
-    try:
-        record = json.loads(_record_path(job).read_text())
-    except (OSError, ValueError):
-        return {}
-    return record if isinstance(record, dict) else {}
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive ``fcntl.flock`` on ``folder`` itself (no lock file is left behind):
-    two runs into one OUT at once read and rewrite the record one after the other, so neither
-    loses the other's entries. Where the system has no ``fcntl`` (Windows) there is no lock,
-    as before."""
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # (closing releases the lock)
-
-
-def record_finished(job: Job, output: Path, photo_digest: str) -> None:
-    """Note which photo (:func:`digest`) ``output`` was painted from, so that ``--resume``
-    never skips another photo of the same name (kept beside the checkpoints, never in the
-    painting's metadata). Outputs deleted since are dropped from the record."""
-    path = _record_path(job)
-    with contextlib.suppress(OSError):  # without it --resume goes by name, as before
-        path.parent.mkdir(exist_ok=True)
-        with _locked(path.parent):
-            record = {k: v for k, v in _finished_record(job).items() if (job.out / k).exists()}
-            record[output.name] = photo_digest
-            replace_atomically(path, lambda f: f.write(json.dumps(record, indent=1).encode()))
+def _other_precision(job: Job) -> tuple[str, str] | None:
+    """``(precision, settings key)`` of this job in the precision it does not use, when the
+    command line chose none: the preset's ``"auto"`` picks bfloat16 on CPUs with AMX and
+    float32 elsewhere, so a painting begun or finished on another machine (or before
+    ``"auto"``) has the other one in its settings."""
+    if getattr(job.args, "precision", None) is not None:
+        return None
+    config = job.settings["config"]
+    other = "float32" if config["precision"] == "bfloat16" else "bfloat16"
+    return other, _key(job.settings | {"config": config | {"precision": other}})
 
 
 _BROKEN = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)

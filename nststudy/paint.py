@@ -17,7 +17,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,10 +297,12 @@ class Job:
         in_another_format = lambda p: any(p.with_suffix(x).exists() for x in others)  # noqa: E731
         return metadata.first_free(self.out / base, suffix, in_another_format)
 
-    def finished(self, name: str, accept: Callable[[Path], bool] = bool) -> Path | None:
-        """An earlier complete output of this photo with exactly these settings (and for which
-        ``accept(path)`` holds: :func:`~nststudy._checkpoints.resume_state` checks it was
-        painted from the same photo)."""
+    def finished(
+        self, name: str, accept: Callable[[Path], bool] = bool, keys: Collection[str] = ()
+    ) -> Path | None:
+        """An earlier complete output of this photo with exactly these settings (or with a
+        settings key in ``keys``; and for which ``accept(path)`` holds:
+        :func:`~nststudy._checkpoints.resume_state` checks it was painted from the same photo)."""
         pattern = glob.escape(metadata.base_name(name, self.label)) + "*"
         for path in sorted(self.out.glob(pattern)):
             if path.suffix == ".json" or path.name.endswith(".part") or not accept(path):
@@ -309,7 +311,7 @@ class Job:
                 found = metadata.read_settings(path)
             except ValueError:
                 continue
-            if not found.get("interrupted") and _key(found) == self.key:
+            if not found.get("interrupted") and _key(found) in {self.key, *keys}:
                 return path
         return None
 

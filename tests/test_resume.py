@@ -23,7 +23,7 @@ from nststudy._checkpoints import (
 from nststudy.cli import build_parser, main
 from nststudy.config import PRESETS
 from nststudy.images import to_uint8
-from nststudy.paint import Job, PaintInterrupted, resolve_args
+from nststudy.paint import Job, PaintInterrupted, _key, resolve_args
 from nststudy.stylize import Result
 
 FAST = ["--style", "swirl", "--size", "32", "--steps", "2"]
@@ -109,7 +109,6 @@ def test_an_edited_style_file_makes_another_checkpoint(tmp_path: Path) -> None:
 
 
 def test_the_version_is_not_a_setting(tmp_path: Path) -> None:
-    from nststudy.paint import _key
 
     job = _job(tmp_path, *FAST)
     assert _key({**job.settings, "software": "nststudy 0.0.1"}) == job.key
@@ -346,26 +345,90 @@ def test_two_runs_into_one_folder_keep_each_others_finished_records(
     import time
     import types
 
-    from nststudy import _checkpoints
+    from nststudy import _finished_record
 
-    real = _checkpoints.replace_atomically
+    real = _finished_record.replace_atomically
 
     def slow(path, write):  # widens the read-modify-write window a race needs
         time.sleep(0.005)
         return real(path, write)
 
-    monkeypatch.setattr(_checkpoints, "replace_atomically", slow)
+    monkeypatch.setattr(_finished_record, "replace_atomically", slow)
     job = types.SimpleNamespace(out=tmp_path)
 
     def run(name: str) -> None:
         for i in range(20):
             (tmp_path / f"{name}{i}.png").touch()
-            _checkpoints.record_finished(job, tmp_path / f"{name}{i}.png", f"{name}-{i}")
+            _finished_record.record_finished(job, tmp_path / f"{name}{i}.png", f"{name}-{i}")
 
     threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
-    record = _checkpoints._finished_record(job)
+    record = _finished_record.finished_record(job)
     assert len(record) == 40 and record["a7.png"] == "a-7" and record["b19.png"] == "b-19"
+
+
+def test_the_record_is_kept_where_the_folder_cannot_be_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NFS refuses an exclusive flock on a folder opened read-only (EBADF): the record of
+    finished outputs must still be written, unlocked, as where there is no fcntl."""
+    import errno
+    import fcntl
+    import types
+
+    from nststudy import _finished_record
+
+    def refuse(fd: int, op: int) -> None:
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    job = types.SimpleNamespace(out=tmp_path)
+    (tmp_path / "a.png").touch()
+    _finished_record.record_finished(job, tmp_path / "a.png", "digest-a")
+    assert _finished_record.finished_record(job) == {"a.png": "digest-a"}
+
+
+def _in(precision: str, job: Job) -> Job:
+    """``job`` as the machine that chose ``precision`` for the preset's "auto" made it."""
+    settings = job.settings | {"config": job.settings["config"] | {"precision": precision}}
+    job.settings = settings
+    job.key, job._inputs_key = _key(settings), None
+    return job
+
+
+def test_a_painting_begun_where_auto_chose_the_other_precision_says_which_to_add(
+    tmp_path: Path,
+) -> None:
+    """A checkpoint made where "auto" meant bfloat16 (a CPU with AMX), resumed where it means
+    float32 (or made before "auto"): the user repeated the command exactly, so say what
+    differs and how to continue it."""
+    photo = _photo(tmp_path / "p.png")
+    argv = (*FAST, "--out", str(tmp_path / "out"))
+    here = _job(tmp_path, *argv)
+    assert here.config.precision == "float32"  # (no AMX on the test machines)
+    ckpt = _interrupt(_in("bfloat16", _job(tmp_path, *argv)), photo)
+    with pytest.raises(ValueError, match=r"begun in bfloat16 .*; add --precision bfloat16$"):
+        resume_state(here, "p", photo)
+    assert resume_state(_job(tmp_path, *argv, "--precision", "bfloat16"), "p", photo) == (
+        "checkpoint",
+        ckpt,
+    )
+    with pytest.raises(ValueError, match=r"delete the checkpoint$"):  # chosen: no hint
+        resume_state(_job(tmp_path, *argv, "--precision", "float32"), "p", photo)
+
+
+def test_a_painting_finished_where_auto_chose_the_other_precision_is_skipped(
+    tmp_path: Path,
+) -> None:
+    photo = _photo(tmp_path / "p.png")
+    argv = (*FAST, "--out", str(tmp_path / "out"))
+    there = _in("bfloat16", _job(tmp_path, *argv))
+    image = np.full((24, 32, 3), 0.5, np.float32)
+    there.out.mkdir()
+    done = save_result(there, "p", there.target("p"), False, image, image, None, 0.0, None)
+    assert resume_state(_job(tmp_path, *argv), "p", photo) == ("finished", done)
+    # a precision given on the command line is a setting like any other
+    assert resume_state(_job(tmp_path, *argv, "--precision", "float32"), "p", photo)[0] == "fresh"
