@@ -23,7 +23,8 @@ layers run forwards as that kernel too (:func:`conv3x3_transposed`, the same num
 rounding): 7–13 % less time per evaluation at 384×512 px and 8 % at 256 px, alternating in
 one process, and a painting to the tutorial's loss 8–12 % sooner (session 20 in
 ``benchmarks/README.md``). ``NSTSTUDY_LEAN_GRADIENT=1`` turns this off too (every layer then
-takes the turned-kernel path).
+takes the turned-kernel path); ``0`` without oneDNN leaves every layer to TensorFlow's own
+``Conv2D`` and gradient.
 
 The heap's part of it is :mod:`nststudy._heap` (:func:`return_large_blocks` is re-exported
 here, where it lived first).
@@ -47,6 +48,7 @@ __all__ = [
     "conv3x3_transposed",
     "image_conv",
     "lean_gradient",
+    "onednn_running",
     "return_large_blocks",
     "run_taps",
 ]
@@ -98,12 +100,21 @@ def lean_gradient() -> bool:
             f"NSTSTUDY_LEAN_GRADIENT={forced!r}: set it to 1 (turned kernel) or 0 "
             "(TensorFlow's own gradient), or unset it to let nststudy choose"
         )
+    return not onednn_running()
+
+
+@functools.cache
+def onednn_running() -> bool:
+    """Whether TensorFlow runs oneDNN's graph rewrite in this process (its own private switch;
+    ``False`` when it cannot say). Only then do the deep layers run forwards as
+    :func:`conv3x3_transposed`: without oneDNN, TensorFlow's backward-data kernel is the one
+    with the large scratch matrix."""
     try:
         from tensorflow.python.util import _pywrap_util_port  # TF's own switch, private
 
-        return not _pywrap_util_port.IsMklEnabled()
+        return bool(_pywrap_util_port.IsMklEnabled())
     except (ImportError, AttributeError):
-        return True
+        return False
 
 
 def _backward_data(dy: tf.Tensor, kernel: tf.Tensor, channels: tf.Tensor) -> tf.Tensor:
@@ -146,19 +157,27 @@ def conv3x3_transposed(x: tf.Tensor, kernel: tf.Tensor) -> Any:
 TRANSPOSED_FROM = 128
 
 
+def _tf_conv(x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+    return tf.nn.conv2d(x, kernel, 1, "SAME")
+
+
 def _onednn_conv(x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
     if kernel.shape[2] is not None and kernel.shape[2] >= TRANSPOSED_FROM:
         return conv3x3_transposed(x, kernel)
-    return tf.nn.conv2d(x, kernel, 1, "SAME")
+    return _tf_conv(x, kernel)
 
 
 def image_conv(dtype: tf.DType = tf.float32) -> Any:
     """The 3×3 "same" convolution ``f(x, kernel)`` to run at ``dtype``: :func:`conv3x3_same`
-    where :func:`lean_gradient` says so, else (oneDNN) ``tf.nn.conv2d`` below
-    :data:`TRANSPOSED_FROM` input channels and :func:`conv3x3_transposed` from there up;
-    bfloat16 always gets the turned kernel (what session 18 measured, and no CPU here to check
-    oneDNN's bfloat16 kernels on)."""
-    return conv3x3_same if lean_gradient() or dtype != tf.float32 else _onednn_conv
+    where :func:`lean_gradient` says so; else, under oneDNN (:func:`onednn_running`),
+    ``tf.nn.conv2d`` below :data:`TRANSPOSED_FROM` input channels and
+    :func:`conv3x3_transposed` from there up; else (``NSTSTUDY_LEAN_GRADIENT=0`` without
+    oneDNN) ``tf.nn.conv2d`` with TensorFlow's own gradient everywhere. bfloat16 always gets
+    the turned kernel (what session 18 measured, and no CPU here to check oneDNN's bfloat16
+    kernels on)."""
+    if lean_gradient() or dtype != tf.float32:
+        return conv3x3_same
+    return _onednn_conv if onednn_running() else _tf_conv
 
 
 def run_taps(layers: Sequence[Any], x: tf.Tensor, taps: Sequence[str]) -> list[tf.Tensor]:

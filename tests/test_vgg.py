@@ -138,6 +138,22 @@ def test_the_gradient_choice_follows_tensorflows_onednn_switch(
         lean_gradient.cache_clear()
 
 
+def test_without_onednn_tensorflows_own_gradient_never_runs_a_forward_transposed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``NSTSTUDY_LEAN_GRADIENT=0`` where oneDNN does not run: TensorFlow's Eigen
+    backward-data kernel builds the large scratch matrix, so no layer may run forwards as it."""
+    import tensorflow as tf
+
+    import nststudy._lean as lean
+
+    monkeypatch.setattr(lean, "lean_gradient", lambda: False)
+    for running, expected in ((True, lean._onednn_conv), (False, lean._tf_conv)):
+        monkeypatch.setattr(lean, "onednn_running", lambda running=running: running)
+        assert lean.image_conv(tf.float32) is expected
+    assert lean.image_conv(tf.bfloat16) is lean.conv3x3_same
+
+
 def test_the_transposed_convolution_is_conv2d_forwards_and_backwards() -> None:
     import tensorflow as tf
 
@@ -170,6 +186,7 @@ def test_under_onednn_layers_of_128_channels_and_up_run_transposed(
     import nststudy._lean
 
     monkeypatch.setattr(nststudy._lean, "lean_gradient", lambda: False)  # oneDNN's choice
+    monkeypatch.setattr(nststudy._lean, "onednn_running", lambda: True)
     ex = FeatureExtractor(["conv3_1"], ["conv1_1"])  # 3, 64, 64, 128 and 128 input channels
     x = tf.constant(np.random.default_rng(4).uniform(-120, 130, (1, 20, 28, 3)), tf.float32)
 
