@@ -56,7 +56,7 @@ EN: dict[str, str] = {
     "widget.stopped": "stopped; kept the best image after {steps} steps, {seconds} s",
     "widget.error": "error: {error}",
     "widget.took_over": (
-        "an earlier studio or training view was still painting; it was asked to stop (its best "
+        "another studio or training view was still painting; it was asked to stop (its best "
         "picture so far is kept): one painting at a time"
     ),
     # the studio (nststudy.studio)
@@ -322,7 +322,7 @@ ZH: dict[str, str] = {
     "widget.stopped": "已停止，保留了最好的图像：共 {steps} 步，用时 {seconds} 秒",
     "widget.error": "出错：{error}",
     "widget.took_over": (
-        "之前的工作室或训练视图仍在绘制，已请它停止（保留目前最好的画面）：一次只画一幅"
+        "另一个工作室或训练视图仍在绘制，已请它停止（保留目前最好的画面）：一次只画一幅"
     ),
     "studio.title": "nststudy 数字油画工作室",
     "studio.intro": (

@@ -3,8 +3,8 @@
 Re-running a notebook cell that built a :class:`~nststudy.studio.Studio` (or a training view)
 replaces the widget on the page, but the old object's background thread keeps painting, out of
 sight, and on a 2-core CPU halves the speed of whatever the new one paints. So building a new
-one asks every other running job to stop (its best picture so far is kept, as with its Stop
-button) and says so in a warning.
+one, or starting one, asks every other running job to stop (its best picture so far is kept,
+as with its Stop button) and says so in a warning.
 """
 
 from __future__ import annotations

@@ -143,6 +143,7 @@ class TrainingView(_View):
         """Start the run in a background thread (does nothing if one is running)."""
         if self.running:
             return
+        take_over(self)  # another studio or view painting meanwhile stops: one at a time
         self._stop.clear()
         self._finished = False
         self.history, self.result, self.error, self._last = [], None, None, 0.0

@@ -55,9 +55,10 @@ def texture() -> np.ndarray:
 
 
 @pytest.fixture(autouse=True)
-def _no_painting_outlives_its_test():
+def _no_painting_outlives_its_test(monkeypatch: pytest.MonkeyPatch):
     """Stop any studio or training view a test left painting, and forget it: its background
-    thread would slow the next tests and make their first widget warn that it took over."""
+    thread would slow the next tests and make their first widget warn that it took over.
+    (``monkeypatch`` is undone after this: the widgets of a test's own ``_LIVE`` count too.)"""
     yield
     one_job = sys.modules.get("nststudy._one_job")
     if one_job is None:

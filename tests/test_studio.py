@@ -519,6 +519,21 @@ def test_a_new_studio_stops_the_old_one_painting_out_of_sight(monkeypatch) -> No
         studio.Studio()  # nothing painting: nothing to stop, no warning
 
 
+def test_starting_an_older_studio_stops_the_newer_one_painting(monkeypatch) -> None:
+    import weakref
+
+    from nststudy import _one_job
+
+    monkeypatch.setattr(_one_job, "_LIVE", weakref.WeakSet())
+    first, second = studio.Studio(), studio.Studio()  # two cells, nothing painting yet
+    second._busy = True  # the second one paints ...
+    monkeypatch.setattr(first, "_run", lambda *args: None)  # (no painting: only the start)
+    with pytest.warns(UserWarning, match="one painting at a time"):
+        assert first.start("paint")  # ... when the first one's Paint is clicked
+    assert second._stop.is_set() and second.stop_button.disabled
+    second._busy = False
+
+
 def test_stopping_is_not_overwritten_by_the_print_message(monkeypatch) -> None:
     from nststudy.i18n import t
 

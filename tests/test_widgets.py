@@ -309,6 +309,26 @@ def test_a_new_view_stops_the_one_still_running(W, small, monkeypatch):
     gate.set()
 
 
+def test_starting_an_older_view_stops_the_newer_one_painting(W, small, monkeypatch):
+    """Two views from two cells: Start on the first while the second paints."""
+    import weakref
+
+    from nststudy import _one_job
+
+    monkeypatch.setattr(_one_job, "_LIVE", weakref.WeakSet())
+    photo, texture = small
+    first = W.TrainingView(photo, texture, _tiny(3))
+    second = W.TrainingView(photo, texture, _tiny(3))  # nothing painting yet: no warning
+    gate = _running(second)
+    monkeypatch.setattr(first, "_run", lambda: None)  # (no painting: only the start counts)
+    try:
+        with pytest.warns(UserWarning, match="one painting at a time"):
+            first.start()
+        assert second._stop.is_set() and "stopping" in second.status.value
+    finally:
+        gate.set()
+
+
 def test_a_view_that_has_said_its_last_word_is_not_stopped(W, small, monkeypatch):
     import warnings
     import weakref
