@@ -51,6 +51,11 @@ class Chunked:
         self.tmp = [np.empty(chunk, np.float32) for _ in range(threads)]
         self.table = lbfgs._half_table()
 
+    def close(self) -> None:
+        """End the worker threads (if any)."""
+        if self.pool is not None:
+            self.pool.shutdown()
+
     def _widen(self, v16, k, blocks, _tmp) -> None:  # into the scratch, for a dot product
         for b in blocks:
             out = self.scratch[b]
@@ -134,6 +139,8 @@ def measure(shape: tuple[int, ...], pairs: int, repeats: int) -> dict[str, Any]:
                 d = chunked[name].direction(memory, g, free)
             blocks[name].append(time.perf_counter() - start)
             same = same and bool(np.array_equal(d, directions["table"]))
+    for c in chunked.values():
+        c.close()
     half = memory.s[0]
     convert = {}
     for name, fn in (("astype", _astype), ("table", widen)):

@@ -23,11 +23,15 @@ def test_chunked_direction_is_the_librarys_bit_for_bit(threads: int) -> None:
     g = rng.normal(size=shape).astype(np.float32)
     free = (rng.uniform(size=shape) > 0.1).astype(np.float32)
     chunked = lbfgs_step.Chunked(g.size, chunk=1000, threads=threads)
-    assert np.array_equal(chunked.direction(memory, g, free), memory.direction(g, free))
+    try:
+        assert np.array_equal(chunked.direction(memory, g, free), memory.direction(g, free))
+    finally:
+        chunked.close()
 
 
 def test_chunked_blocks_cover_the_vector_once() -> None:
     chunked = lbfgs_step.Chunked(10, chunk=4, threads=2)
+    chunked.close()
     covered = sorted(i for part in chunked.parts for b in part for i in range(b.start, b.stop))
     assert covered == list(range(10))
 
