@@ -108,10 +108,12 @@ def check_fit_size(fn: Any) -> CheckResult:
     """``fn(height, width, max_dim)`` → ``(new_h, new_w)``: aspect kept, longest side = max_dim.
 
     Never enlarges (a smaller image keeps its size); the sizes are whole pixels, the longest
-    side exactly ``max_dim``, the short side rounded or truncated (±1 px).
+    side exactly ``max_dim`` (so truncating it is wrong: ``int(561 * (512 / 561))`` is 511),
+    the short side rounded or truncated (±1 px).
     """
     sizes = [(480, 640, 512), (640, 480, 512), (1000, 250, 400), (300, 200, 512), (512, 512, 256)]
     sizes += [(1000, 333, 512), (3024, 4032, 500)]  # scales that do not come out even
+    sizes += [(561, 300, 512), (200, 322, 256)]  # where int() loses the long side's last pixel
 
     def whole_pixels(fn: Callable[..., Any]) -> Callable[..., Any]:
         def run(h: int, w: int, m: int) -> Any:

@@ -20,8 +20,9 @@ from nststudy.losses import content_loss, gram_matrix, style_loss, total_variati
 
 
 def _fit(h, w, m):
-    s = min(1.0, m / max(h, w))
-    return int(h * s), int(w * s)  # truncating is accepted (±1 px)
+    """A right answer that truncates the short side (accepted: ±1 px), never the long one."""
+    s, long_side = min(1.0, m / max(h, w)), min(max(h, w), m)
+    return (long_side, int(w * s)) if h >= w else (int(h * s), long_side)
 
 
 def _lum(painting, photo):
@@ -81,6 +82,14 @@ CASES = {
                     else (h, w)
                 ),
                 "exactly max_dim",
+            ),
+            (  # truncated, not rounded: right for most photos, 511 px for a 561 px one
+                lambda h, w, m: (
+                    (int(h * (m / max(h, w))), int(w * (m / max(h, w))))
+                    if max(h, w) > m
+                    else (h, w)
+                ),
+                "don't truncate",
             ),
         ],
     ),
