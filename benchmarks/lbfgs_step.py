@@ -130,17 +130,19 @@ def measure(shape: tuple[int, ...], pairs: int, repeats: int) -> dict[str, Any]:
     chunked = {"chunked": Chunked(size), "chunked_2_threads": Chunked(size, threads=2)}
     blocks: dict[str, list[float]] = {"library": [], **{k: [] for k in chunked}}
     same = True
-    for _ in range(repeats):
-        for name in blocks:
-            start = time.perf_counter()
-            if name == "library":
-                d = memory.direction(g, free)
-            else:
-                d = chunked[name].direction(memory, g, free)
-            blocks[name].append(time.perf_counter() - start)
-            same = same and bool(np.array_equal(d, directions["table"]))
-    for c in chunked.values():
-        c.close()
+    try:
+        for _ in range(repeats):
+            for name in blocks:
+                start = time.perf_counter()
+                if name == "library":
+                    d = memory.direction(g, free)
+                else:
+                    d = chunked[name].direction(memory, g, free)
+                blocks[name].append(time.perf_counter() - start)
+                same = same and bool(np.array_equal(d, directions["table"]))
+    finally:
+        for c in chunked.values():
+            c.close()
     half = memory.s[0]
     convert = {}
     for name, fn in (("astype", _astype), ("table", widen)):

@@ -107,9 +107,8 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
             and (older := _checkpoint_path(job, name, photo, job.inputs_key(other[1]))) in others
         ):
             raise ValueError(
-                f"{older}: this painting of {photo.name} was begun in {other[0]} (the preset's "
-                f'precision "auto" depends on the CPU: here it is {job.config.precision}); '
-                f"add --precision {other[0]}"
+                f"{older}: this painting of {photo.name} was begun in {other[0]} (here the "
+                f'precision "auto" means {job.config.precision}); add --precision {other[0]}'
             )
         raise ValueError(
             f"{others[0]}: the checkpoint of {photo.name} was made with other options, style or "
@@ -120,11 +119,19 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
 
 
 def _other_precision(job: Job) -> tuple[str, str] | None:
-    """``(precision, settings key)`` of this job in the precision it does not use, when the
-    command line chose none: the preset's ``"auto"`` picks bfloat16 on CPUs with AMX and
-    float32 elsewhere, so a painting begun or finished on another machine (or before
-    ``"auto"``) has the other one in its settings."""
-    if getattr(job.args, "precision", None) is not None:
+    """``(precision, settings key)`` of this job in the precision it does not use, when its
+    precision is ``"auto"`` (the ``default`` and ``preview`` presets', or ``--precision auto``),
+    which picks bfloat16 on CPUs with AMX and float32 elsewhere: a painting begun or finished
+    on another machine (or before ``"auto"``) has the other one in its settings. ``None`` for
+    a precision chosen, a preset's fixed one or ``--from-settings``'s recorded one."""
+    from .config import get_preset
+
+    args = job.args
+    chosen = getattr(args, "precision", None)
+    if getattr(args, "from_settings", None) or chosen not in (None, "auto"):
+        return None
+    preset = get_preset(getattr(args, "preset", None) or "default")
+    if chosen is None and preset.precision != "auto":
         return None
     config = job.settings["config"]
     other = "float32" if config["precision"] == "bfloat16" else "bfloat16"

@@ -400,15 +400,16 @@ def _in(precision: str, job: Job) -> Job:
 
 
 def test_a_painting_begun_where_auto_chose_the_other_precision_says_which_to_add(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A checkpoint made where "auto" meant bfloat16 (a CPU with AMX), resumed where it means
     float32 (or made before "auto"): the user repeated the command exactly, so say what
     differs and how to continue it."""
+    monkeypatch.setattr("nststudy._cpu.auto_precision", lambda: "float32")  # a CPU without AMX
     photo = _photo(tmp_path / "p.png")
     argv = (*FAST, "--out", str(tmp_path / "out"))
     here = _job(tmp_path, *argv)
-    assert here.config.precision == "float32"  # (no AMX on the test machines)
+    assert here.config.precision == "float32"
     ckpt = _interrupt(_in("bfloat16", _job(tmp_path, *argv)), photo)
     with pytest.raises(ValueError, match=r"begun in bfloat16 .*; add --precision bfloat16$"):
         resume_state(here, "p", photo)
@@ -416,13 +417,20 @@ def test_a_painting_begun_where_auto_chose_the_other_precision_says_which_to_add
         "checkpoint",
         ckpt,
     )
+    with pytest.raises(ValueError, match=r"begun in bfloat16 .*; add --precision bfloat16$"):
+        resume_state(_job(tmp_path, *argv, "--precision", "auto"), "p", photo)  # auto as well
     with pytest.raises(ValueError, match=r"delete the checkpoint$"):  # chosen: no hint
         resume_state(_job(tmp_path, *argv, "--precision", "float32"), "p", photo)
+    tutorial = _in("bfloat16", _job(tmp_path, *argv, "--preset", "tutorial"))  # fixed float32
+    ckpt = _interrupt(tutorial, photo)
+    with pytest.raises(ValueError, match=r"delete the checkpoint$"):  # no "auto" there: no hint
+        resume_state(_job(tmp_path, *argv, "--preset", "tutorial"), "p", photo)
 
 
 def test_a_painting_finished_where_auto_chose_the_other_precision_is_skipped(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("nststudy._cpu.auto_precision", lambda: "float32")  # a CPU without AMX
     photo = _photo(tmp_path / "p.png")
     argv = (*FAST, "--out", str(tmp_path / "out"))
     there = _in("bfloat16", _job(tmp_path, *argv))
@@ -432,3 +440,8 @@ def test_a_painting_finished_where_auto_chose_the_other_precision_is_skipped(
     assert resume_state(_job(tmp_path, *argv), "p", photo) == ("finished", done)
     # a precision given on the command line is a setting like any other
     assert resume_state(_job(tmp_path, *argv, "--precision", "float32"), "p", photo)[0] == "fresh"
+    # and so is a preset's fixed one: a bfloat16 tutorial painting is not the tutorial's
+    tutorial = ["--preset", "tutorial", *argv]
+    there = _in("bfloat16", _job(tmp_path, *tutorial))
+    save_result(there, "p", there.target("p"), False, image, image, None, 0.0, None)
+    assert resume_state(_job(tmp_path, *tutorial), "p", photo)[0] == "fresh"

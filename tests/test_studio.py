@@ -530,7 +530,7 @@ def test_starting_an_older_studio_stops_the_newer_one_painting(monkeypatch) -> N
     monkeypatch.setattr(first, "_run", lambda *args: None)  # (no painting: only the start)
     with pytest.warns(UserWarning, match="one painting at a time"):
         assert first.start("paint")  # ... when the first one's Paint is clicked
-    assert second._stop.is_set() and second.stop_button.disabled
+    assert second._stop.is_set() and "stopping" in second.status.value
     second._busy = False
 
 
