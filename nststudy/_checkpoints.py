@@ -26,7 +26,7 @@ import numpy as np
 from . import metadata
 from ._atomic import replace_atomically
 from ._finished_record import finished_record, record_finished
-from .config import Config
+from .config import Config, get_preset
 from .images import load_image
 from .paint import _CKPT_DIR, Job, PaintInterrupted, _key
 
@@ -124,8 +124,6 @@ def _other_precision(job: Job) -> tuple[str, str] | None:
     which picks bfloat16 on CPUs with AMX and float32 elsewhere: a painting begun or finished
     on another machine (or before ``"auto"``) has the other one in its settings. ``None`` for
     a precision chosen, a preset's fixed one or ``--from-settings``'s recorded one."""
-    from .config import get_preset
-
     args = job.args
     chosen = getattr(args, "precision", None)
     if getattr(args, "from_settings", None) or chosen not in (None, "auto"):

@@ -163,7 +163,7 @@ class Studio(StudioInputs):
             self.error = why  # (wait() then returns None, not an earlier job's picture)
             self._say(why, error=True)
             return False
-        take_over(self)  # an older studio or view painting meanwhile stops: one at a time
+        take_over(self)  # another studio or view painting meanwhile stops: one at a time
         self._stop.clear()
         self.error, self.result = None, None
         config = self.config(mode)
