@@ -109,7 +109,6 @@ def test_an_edited_style_file_makes_another_checkpoint(tmp_path: Path) -> None:
 
 
 def test_the_version_is_not_a_setting(tmp_path: Path) -> None:
-
     job = _job(tmp_path, *FAST)
     assert _key({**job.settings, "software": "nststudy 0.0.1"}) == job.key
 
