@@ -219,14 +219,15 @@ def save_interrupted(
     raise PaintInterrupted(f"{path} -> {target} (interrupted after {where})")
 
 
-def keep_painting(job, ckpt, raw, done, target, photo_digest) -> bool:
+def keep_painting(job, ckpt, raw, done, target, photo_digest, tiles=None) -> bool:
     """After a failure past the painting (a print's tiles: out of memory, a full disk), keep
     the working-size painting ``raw`` as a checkpoint that ``--resume`` prints from without
-    painting again; no image is written (nothing was finished). Returns whether it was kept
+    painting again, with ``tiles`` = (canvas, tiles done, tile side) when some print tiles
+    were refined; no image is written (nothing was finished). Returns whether it was kept
     (not when the disk refuses that too: then the first error is the one to report)."""
     try:
         with no_sigint():
-            _write_checkpoint(job, ckpt, raw, done, target, photo_digest)
+            _write_checkpoint(job, ckpt, raw, done, target, photo_digest, tiles)
     except (OSError, MemoryError):
         return False
     return True

@@ -65,7 +65,9 @@ def print_tiles(
 ) -> tuple[np.ndarray, tuple[np.ndarray, int, int] | None]:
     """Refine to the print size in tiles (continuing from ``start``), then post-process at
     full size as :func:`nststudy.tiles.paint_print` does. Returns the finished print and,
-    when Ctrl-C cut the refinement short, ``(canvas, tiles done, tile side)`` to resume from."""
+    when Ctrl-C cut the refinement short, ``(canvas, tiles done, tile side)`` to resume from.
+    Any other error during the tiles is raised with that triple as its ``tiles_so_far``
+    attribute once a tile is done."""
     import warnings
 
     from tqdm.auto import tqdm
@@ -112,6 +114,12 @@ def print_tiles(
                     painting.shape, job.print_size))  # fmt: skip
                 done = first
         stop = (out, done, tile)
+    except Exception as err:  # out of memory, a full disk: the tiles so far go with the error
+        bar.close()
+        if latest:  # (nststudy.batch keeps them in the checkpoint, for --resume)
+            so_far = (np.clip(latest[1], 0.0, 1.0), latest[0], tile)
+            err.tiles_so_far = so_far  # type: ignore[attr-defined]
+        raise
     with no_sigint():  # Ctrl-C twice: the second must not lose the tiles just kept
         bar.close()
         for w in caught:

@@ -131,9 +131,16 @@ def _paint_one(
     else:
         try:
             image, stop = print_tiles(job, name, raw, photo, mask, tiles, bar_position)
-        except Exception:  # minutes of painting must not go with it
-            if result is not None and keep_painting(job, ckpt, raw, done, target, photo_digest):
-                tqdm.write(f"{path}: its painting is kept; --resume prints it without painting")
+        except Exception as err:  # minutes of painting, and the tiles done, must not go with it
+            tiles = getattr(err, "tiles_so_far", None)
+            new = result is not None or tiles is not None
+            if new and keep_painting(job, ckpt, raw, done, target, photo_digest, tiles):
+                tqdm.write(
+                    f"{path}: its painting is kept; --resume prints it without painting"
+                    if tiles is None
+                    else f"{path}: its painting and {tiles[1]} print tiles are kept; --resume "
+                    "goes on with the next tile"
+                )
             raise
         if stop is not None:
             args = (image, raw, photo, result, t0, done, resumed, stop)

@@ -444,3 +444,59 @@ def test_a_painting_finished_where_auto_chose_the_other_precision_is_skipped(
     there = _in("bfloat16", _job(tmp_path, *tutorial))
     save_result(there, "p", there.target("p"), False, image, image, None, 0.0, None)
     assert resume_state(_job(tmp_path, *tutorial), "p", photo)[0] == "fresh"
+
+
+def _two_tiles_then(error: BaseException):
+    def refine(*args: object, callback: object, **kwargs: object) -> None:
+        callback(2, 4, np.full((48, 64, 3), 0.9, np.float32))  # two tiles refined: brighter
+        raise error
+
+    return refine
+
+
+def test_an_error_after_some_tiles_raises_with_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nststudy import batch
+
+    _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--print-size", "64")
+    monkeypatch.setattr("nststudy.tiles.refine_tiled", _two_tiles_then(MemoryError()))
+    painting = np.full((24, 32, 3), 0.4, np.float32)
+    with pytest.raises(MemoryError) as caught:
+        batch.print_tiles(job, "p", painting, painting, None, None, 0)
+    canvas, done, side = caught.value.tiles_so_far
+    assert done == 2 and np.allclose(canvas, 0.9) and side >= 32
+
+
+def test_a_print_that_fails_in_its_tiles_keeps_the_tiles_done_for_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of memory at tile 3 of 4 (or a full disk): the painting *and* the two refined tiles
+    go to the checkpoint, so --resume goes on with tile 3 instead of refining all anew."""
+    from nststudy import batch
+    from nststudy._checkpoints import load_checkpoint
+
+    photo = _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--print-size", "64", "--out", str(tmp_path / "out"))
+    job.out.mkdir()
+    raw = np.full((24, 32, 3), 0.25, np.float32)
+
+    def painted(*args: object, **kwargs: object) -> Result:
+        return Result(np.zeros((24, 32, 3), np.uint8), [{"size": 32}] * 2, 1.0, job.config,
+                      raw=raw)  # fmt: skip
+
+    monkeypatch.setattr(sys.modules["nststudy.stylize"], "stylize", painted)
+    monkeypatch.setattr("nststudy.tiles.refine_tiled", _two_tiles_then(MemoryError()))
+    with pytest.raises(MemoryError):
+        batch._paint_one(job, photo, "p", 0, ("fresh", None))
+    ckpt = checkpoint_path(job, "p", photo)
+    image, steps, _, tiles = load_checkpoint(job, ckpt, photo)
+    assert np.allclose(image, 0.25, atol=0.01) and steps == 2
+    assert tiles is not None and tiles[1] == 2 and np.allclose(tiles[0], 0.9, atol=1e-3)
+    assert not list(job.out.glob("p__swirl*"))  # nothing finished, nothing saved
+    # resumed: fails again before any further tile, the checkpoint keeps what it had
+    monkeypatch.setattr("nststudy.tiles.refine_tiled", _two_tiles_then(OSError(28, "full")))
+    with pytest.raises(OSError):
+        batch._paint_one(job, photo, "p", 0, ("checkpoint", ckpt))
+    assert load_checkpoint(job, ckpt, photo)[3][1] == 2
