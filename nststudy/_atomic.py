@@ -104,7 +104,8 @@ def _staged(
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; ours are normal files
+        with contextlib.suppress(OSError):  # (a file system that refuses modes: keep 0600)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; ours are normal files
         commit(tmp)
     except BaseException:
         with contextlib.suppress(OSError):

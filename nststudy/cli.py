@@ -254,6 +254,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    except Exception as err:  # TensorFlow's own out-of-memory (a GPU's, or the allocator's)
+        errors = sys.modules.get("tensorflow.python.framework.errors_impl")
+        if errors is None or not isinstance(err, errors.ResourceExhaustedError):
+            raise
+        print(
+            "nststudy: error: out of memory (TensorFlow could not allocate a tensor); close "
+            "other programs, or choose a smaller --size, --print-size or --tile",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("nststudy: interrupted", file=sys.stderr)
         return 130

@@ -167,13 +167,14 @@ def _encoder_options(suffix: str, settings: dict[str, Any], dpi: int | None) -> 
     text = _json(settings)
     kwargs: dict[str, Any] = {"icc_profile": srgb_profile()}
     if dpi:
-        kwargs["dpi"] = (int(dpi), int(dpi))
+        kwargs["dpi"] = (round(dpi), round(dpi))
     if suffix == ".png":
         info = PngImagePlugin.PngInfo()
         info.add_itxt(KEY, text)
         kwargs["pnginfo"] = info
     elif suffix in (".jpg", ".jpeg"):
-        kwargs.update(quality=95, comment=text.encode())
+        # full-resolution colour (4:4:4): Pillow's default 4:2:0 halves the strokes' colour
+        kwargs.update(quality=95, subsampling=0, comment=text.encode())
     elif suffix in (".tif", ".tiff"):
         kwargs.update(compression="tiff_deflate", tiffinfo={_TIFF_DESCRIPTION: text})
     else:
@@ -253,8 +254,13 @@ def read_settings(source: str | os.PathLike | bytes) -> dict[str, Any]:
                 f"{name}: this is a painting's settings sidecar; give the painting itself "
                 f"({path.with_suffix('.png').name} or its .jpg/.tif)"
             )
-    try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
+    from ._decode import _pixel_limit
+
+    try:  # no pixel is decoded here: Pillow's decompression-bomb limit guards nothing
+        with (
+            _pixel_limit(True),
+            Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im,
+        ):
             text = im.info.get(KEY) or im.info.get("comment")
             if text is None and hasattr(im, "tag_v2"):
                 text = im.tag_v2.get(_TIFF_DESCRIPTION)

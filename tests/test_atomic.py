@@ -81,3 +81,17 @@ def test_a_full_disk_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(OSError) as info:
         replace_atomically(target, unreadable)
     assert info.value.filename is None
+
+
+def test_a_file_system_that_refuses_modes_still_gets_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """chmod is cosmetic (mkstemp's 0600 → the umask's mode): a vfat stick owned by another
+    user refuses it (EPERM), and the written, synced file must not be thrown away for it."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "chmod", refuse)
+    path = replace_atomically(tmp_path / "a.bin", lambda fh: fh.write(b"painting"))
+    assert path.read_bytes() == b"painting" and not list(tmp_path.glob("*.part"))

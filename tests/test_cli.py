@@ -104,3 +104,27 @@ def test_demo_interrupted_keeps_the_best_image(
     assert f"interrupted; the best image so far is in {tmp_path / 'demo__2.png'}" in err
     assert (tmp_path / "demo.png").read_bytes() == b"an earlier painting"
     assert np.asarray(Image.open(tmp_path / "demo__2.png")).shape == (48, 64, 3)
+
+
+def test_tensorflows_out_of_memory_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """A GPU's (or TensorFlow's allocator's) out-of-memory is no traceback either."""
+    import tensorflow as tf
+
+    import nststudy.cli
+
+    def exhausted(args: object) -> int:
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    monkeypatch.setattr(nststudy.cli, "_cmd_styles", exhausted)
+    assert nststudy.cli.main(["styles"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory" in err and "--tile" in err
+
+    def broken(args: object) -> int:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(nststudy.cli, "_cmd_styles", broken)
+    with pytest.raises(RuntimeError):  # any other error stays a traceback to report
+        nststudy.cli.main(["styles"])

@@ -113,3 +113,28 @@ def test_sidecars_and_embedded_settings_are_strict_json_without_nan(tmp_path: Pa
     metadata.save_painting(tmp_path / "q.png", np.zeros((4, 4, 3), np.float32), settings)
     raw = Image.open(tmp_path / "q.png").info[metadata.KEY]
     assert json.loads(raw, parse_constant=refuse)["initial_loss"] is None
+
+
+def test_jpeg_keeps_full_colour_resolution(tmp_path: Path) -> None:
+    from PIL import JpegImagePlugin
+
+    path = metadata.save_painting(tmp_path / "a.jpg", IMG, _settings())
+    with Image.open(path) as im:
+        assert JpegImagePlugin.get_sampling(im) == 0  # 4:4:4, not Pillow's default 4:2:0
+
+
+def test_a_fractional_dpi_is_rounded_not_truncated(tmp_path: Path) -> None:
+    path = metadata.save_painting(tmp_path / "a.png", IMG, _settings(), dpi=299.9)
+    with Image.open(path) as im:
+        assert tuple(round(float(d)) for d in im.info["dpi"]) == (300, 300)
+
+
+def test_settings_of_a_print_beyond_pillows_pixel_limit_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 100 × 140 cm print at 300 dpi is 195 Mpx, over Pillow's decompression-bomb limit:
+    reading its settings decodes no pixel, so it must not be refused (it was a traceback)."""
+    path = metadata.save_painting(tmp_path / "a.png", IMG, _settings())
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # this 32 × 24 image is then "huge"
+    assert metadata.read_settings(path)["styles"][0]["name"] == "swirl"
+    assert Image.MAX_IMAGE_PIXELS == 100  # the limit is back afterwards
