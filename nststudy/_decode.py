@@ -83,10 +83,12 @@ def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
 def flatten_to_rgb(im: Image.Image, name: object = "image") -> np.ndarray:
     """Convert any Pillow mode to float32 RGB in [0, 1], compositing transparency on white;
     an embedded colour profile is honoured (:func:`to_srgb`)."""
+    sixteen = im.format == "PPM"  # Pillow opens a 16-bit PGM as "I" (8-bit ones are "L")
     im = to_srgb(im, name)
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         arr = np.asarray(im, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 or im.mode.startswith("I;16") else 255.0
+        sixteen = sixteen or im.mode.startswith("I;16") or arr.max(initial=0) > 255
+        top = 65535.0 if sixteen else 255.0  # (a dark 16-bit frame is not an 8-bit one)
         grey = np.clip(arr / top, 0.0, 1.0).astype(np.float32)
         return np.repeat(grey[..., None], 3, axis=2)
     if im.mode == "F":
@@ -245,7 +247,9 @@ def upright(im: Image.Image, name: object) -> Image.Image:
     """
     im.load()
     try:
-        return ImageOps.exif_transpose(im)
+        out = ImageOps.exif_transpose(im)
+        out.format = im.format  # (its copy forgets it: flatten_to_rgb reads a PGM's depth by it)
+        return out
     except MemoryError:  # the turn itself ran out of memory: the caller says so
         raise
     except Exception:

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ._decode import upright
+from ._decode import ALLOW_HUGE_ENV, _bomb_message, _pixel_limit, upright
 from ._image_errors import DENIED, TOO_LARGE
 from ._tile_grid import same_aspect
-from .images import ImageInput, load_image, resize_longest
+from .images import ImageInput, _env_flag, load_image, resize_longest
 from .postprocess import _photo_for, resize_to
 
 __all__ = [
@@ -69,9 +69,14 @@ def read_mask(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
     path = Path(path)
     if data is None and not path.is_file():
         raise ValueError(f"{path}: no such mask file; check the path")
-    try:
-        with Image.open(path if data is None else io.BytesIO(data)) as im:
+    try:  # a mask at a huge photo's size obeys the photo's opt-in (NSTSTUDY_ALLOW_HUGE_IMAGES)
+        with (
+            _pixel_limit(_env_flag(ALLOW_HUGE_ENV)),
+            Image.open(path if data is None else io.BytesIO(data)) as im,
+        ):
             return _mask_from_pil(im, path)
+    except Image.DecompressionBombError as err:
+        raise ValueError(_bomb_message(path, err).replace("pass allow_huge=True or ", "")) from None
     except PermissionError:
         raise ValueError(f"{path}: {DENIED}") from None
     except MemoryError:

@@ -201,3 +201,11 @@ def test_vgg_conversions_refuse_a_0_255_image_and_take_any_float_tensor() -> Non
     back = from_vgg(tf.cast(out, tf.float64))
     assert back.dtype == tf.float32
     np.testing.assert_allclose(back.numpy(), x64, atol=1e-5)
+
+
+def test_a_dark_16_bit_pgm_stays_dark(tmp_path: Path) -> None:
+    """Pillow opens a 16-bit PGM as mode "I"; one whose values are all under 256 (a dark
+    frame) was read on the 8-bit scale, up to 257× too bright."""
+    Image.fromarray(np.full((8, 8), 200, np.uint16)).save(tmp_path / "dark.pgm")
+    img = load_image(tmp_path / "dark.pgm")
+    np.testing.assert_allclose(img, 200 / 65535, atol=1e-6)

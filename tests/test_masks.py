@@ -230,3 +230,21 @@ def test_mask_that_cannot_be_read_says_why_in_one_line(
     monkeypatch.setattr(masks.Image, "open", denied)
     with pytest.raises(ValueError, match=r"m\.png: cannot be read \(permission denied\)"):
         load_mask(path, (4, 4))
+
+
+def test_a_huge_mask_obeys_the_huge_image_opt_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mask drawn at a huge photo's size: refused in one line that names the opt-in (not
+    "save the mask as PNG" for a PNG), and read once the photo's opt-in is given."""
+    from nststudy.masks import read_mask
+
+    path = tmp_path / "m.png"
+    Image.fromarray(np.full((30, 40), 255, np.uint8)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 1200 px is then over twice the limit
+    monkeypatch.delenv("NSTSTUDY_ALLOW_HUGE_IMAGES", raising=False)
+    with pytest.raises(ValueError, match=r"decompression bomb.*NSTSTUDY_ALLOW_HUGE_IMAGES=1") as e:
+        read_mask(path)
+    assert "save the mask as PNG" not in str(e.value) and "allow_huge" not in str(e.value)
+    monkeypatch.setenv("NSTSTUDY_ALLOW_HUGE_IMAGES", "1")
+    assert read_mask(path).shape == (30, 40)
