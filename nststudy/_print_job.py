@@ -13,7 +13,14 @@ from ._checkpoints import no_sigint, saving
 from .images import load_image
 from .paint import Job
 
-__all__ = ["check_print_sizes", "frame_notes", "given_painting", "print_tiles", "upscaled"]
+__all__ = [
+    "check_print_sizes",
+    "check_resumed_tiles",
+    "frame_notes",
+    "given_painting",
+    "print_tiles",
+    "upscaled",
+]
 
 
 def given_painting(job: Job, photos: list[Path]) -> np.ndarray:
@@ -155,6 +162,39 @@ def check_print_sizes(job: Job, shapes: dict[Path, tuple[int, int]]) -> None:
             raise ValueError(
                 f"{path}: at {job.print_size} px its print would be under 32 px on the short "
                 f"side; give a --print-size of at least {least}"
+            )
+
+
+def check_resumed_tiles(
+    job: Job, states: dict[Path, tuple[str, Path | None]], shapes: dict[Path, tuple[int, int]]
+) -> None:
+    """Refuse, before any work, a print resumed on the tile side its checkpoint recorded
+    (:func:`print_tiles` keeps it, so the grid stays the same) when that side no longer fits
+    in memory: the check before it assumed the smallest automatic side."""
+    if not job.print_size or job.tile:
+        return
+    import json
+
+    from ._tile_grid import print_shortfall
+    from .postprocess import parse_ratio
+
+    for path, (state, ckpt) in states.items():
+        if state != "checkpoint" or ckpt is None:
+            continue
+        try:
+            with np.load(ckpt) as data:
+                side = json.loads(str(data["meta"])).get("tile_side")
+        except (OSError, ValueError, KeyError):  # (read in full, and refused, when resumed)
+            continue
+        if not isinstance(side, int) or isinstance(side, bool):
+            continue
+        frame = parse_ratio(job.args.crop) if job.args.crop else shapes[path]
+        if short := print_shortfall(job.print_size, side, min(frame[:2]) / max(frame[:2])):
+            need, have, _ = short
+            raise ValueError(
+                f"{ckpt}: this print of {path.name} was begun with {side} px tiles, which need "
+                f"about {need / 2**30:.1f} GiB of memory but only {have / 2**30:.1f} GiB is "
+                "free; close other programs and resume, or delete the checkpoint to print anew"
             )
 
 

@@ -43,7 +43,14 @@ from ._checkpoints import (
 )
 from ._cpu import precision_notes
 from ._photo_list import IMAGE_SUFFIXES
-from ._print_job import check_print_sizes, frame_notes, given_painting, print_tiles, upscaled
+from ._print_job import (
+    check_print_sizes,
+    check_resumed_tiles,
+    frame_notes,
+    given_painting,
+    print_tiles,
+    upscaled,
+)
 from .images import load_image, shrink_longest
 from .paint import (
     Job,
@@ -255,6 +262,7 @@ def run_paint(args: argparse.Namespace) -> int:
             )
     fresh = ("fresh", None)  # --resume: every photo's checkpoint checked before any work
     states = {p: resume_state(job, names[p], p) if args.resume else fresh for p in good}
+    check_resumed_tiles(job, states, good)
     if not args.resume:  # a new run would replace the checkpoint: the work in it would be lost
         for path in good:  # (hashing a photo only where a checkpoint of its name is)
             if (

@@ -500,3 +500,48 @@ def test_a_print_that_fails_in_its_tiles_keeps_the_tiles_done_for_resume(
     with pytest.raises(OSError):
         batch._paint_one(job, photo, "p", 0, ("checkpoint", ckpt))
     assert load_checkpoint(job, ckpt, photo)[3][1] == 2
+
+
+def test_a_print_resumed_on_tiles_that_no_longer_fit_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memory check before a job assumes the smallest automatic tile side; a resumed
+    print keeps the side its checkpoint recorded, so that side is checked too."""
+    from nststudy import _tile_grid
+    from nststudy._print_job import check_resumed_tiles
+
+    photo = _photo(tmp_path / "p.png")
+    argv = (*FAST, "--print-size", "64", "--out", str(tmp_path / "out"))
+    job = _job(tmp_path, *argv)
+    job.out.mkdir()
+    image = np.full((24, 32, 3), 0.5, np.float32)
+    stop = (np.full((48, 64, 3), 0.5, np.float32), 1, 48)  # one tile of 48 px done
+    target, ckpt = job.target("p"), checkpoint_path(job, "p", photo)
+    with pytest.raises(PaintInterrupted):
+        save_interrupted(job, photo, "p", target, ckpt, image, image, image, None, 0.0, 2, False,
+                         stop)  # fmt: skip
+    states, shapes = {photo: ("checkpoint", ckpt)}, {photo: (30, 40)}
+    monkeypatch.setattr(_tile_grid, "available_memory", lambda: 10**12)
+    check_resumed_tiles(job, states, shapes)  # fits: nothing said
+    monkeypatch.setattr(_tile_grid, "available_memory", lambda: 1)
+    with pytest.raises(ValueError, match=r"begun with 48 px tiles, which need about .* free; "):
+        check_resumed_tiles(job, states, shapes)
+    check_resumed_tiles(job, {photo: ("fresh", None)}, shapes)  # nothing resumed: not this check
+
+
+def test_the_paint_command_checks_resumed_tiles_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from nststudy import batch
+
+    photo = _photo(tmp_path / "p.png")
+    seen = []
+
+    def refuse(job: Job, states: dict, shapes: dict) -> None:
+        seen.append(states)
+        raise ValueError("checked")
+
+    monkeypatch.setattr(batch, "check_resumed_tiles", refuse)
+    argv = [str(photo), *FAST, "--print-size", "64", "--out", str(tmp_path / "out"), "--resume"]
+    assert main(["paint", *argv]) == 2 and "checked" in capsys.readouterr().err
+    assert seen == [{photo: ("fresh", None)}]
