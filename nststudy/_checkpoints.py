@@ -242,9 +242,18 @@ def _write_checkpoint(job, ckpt, image, done, target, photo, stop=None) -> None:
     meta["photo"] = photo
     arrays = {"image": load_image(image), "meta": json.dumps(meta)}
     if stop is not None:
-        arrays["canvas"] = np.round(np.clip(stop[0], 0, 1) * 65535).astype(np.uint16)
+        arrays["canvas"] = _sixteen_bits(stop[0])
     ckpt.parent.mkdir(exist_ok=True)
     replace_atomically(ckpt, lambda fh: np.savez(fh, **arrays))
+
+
+def _sixteen_bits(canvas: np.ndarray, rows: int = 256) -> np.ndarray:
+    """``canvas`` (float, clipped to [0, 1]) as uint16, a band of rows at a time: a print's
+    canvas may be kept just after memory ran out, so no full-size float temporaries."""
+    out = np.empty(canvas.shape, np.uint16)
+    for i in range(0, canvas.shape[0], rows):
+        out[i : i + rows] = np.round(np.clip(canvas[i : i + rows], 0, 1) * 65535)
+    return out
 
 
 @contextlib.contextmanager

@@ -83,7 +83,9 @@ def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
 def flatten_to_rgb(im: Image.Image, name: object = "image") -> np.ndarray:
     """Convert any Pillow mode to float32 RGB in [0, 1], compositing transparency on white;
     an embedded colour profile is honoured (:func:`to_srgb`)."""
-    sixteen = im.format == "PPM"  # Pillow opens a 16-bit PGM as "I" (8-bit ones are "L")
+    # Pillow opens a 16-bit PGM (and, before Pillow 10.3, a 16-bit grey PNG) as mode "I";
+    # their 8-bit kinds open as "L", so "I" from them is 16-bit however dark
+    sixteen = im.format in ("PPM", "PNG")
     im = to_srgb(im, name)
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         arr = np.asarray(im, dtype=np.float64)
@@ -171,13 +173,16 @@ def _pixel_limit(allow_huge: bool) -> Iterator[None]:
             Image.MAX_IMAGE_PIXELS = saved
 
 
-def _bomb_message(path: Path | str, err: Exception) -> str:
+def _bomb_message(path: Path | str, err: Exception, argument: bool = True) -> str:
+    """The one-line refusal of a huge image; ``argument``: mention ``allow_huge=True`` (the
+    functions that take it)."""
     numbers = [int(n) for n in re.findall(r"\d{4,}", str(err))]
     size = f"{numbers[0] / 1e6:.0f} megapixels (MP)" if numbers else "a huge size"
     limit = f", over Pillow's limit of {numbers[-1] / 1e6:.0f} MP" if len(numbers) > 1 else ""
     return (
         f"{path}: declares {size}{limit} (a possible 'decompression bomb'); if you trust the "
-        f"file, pass allow_huge=True or set {ALLOW_HUGE_ENV}=1, or shrink it first"
+        f"file, {'pass allow_huge=True or ' if argument else ''}set {ALLOW_HUGE_ENV}=1, or "
+        "shrink it first"
     )
 
 

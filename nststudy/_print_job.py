@@ -4,7 +4,9 @@ tiles refined up to the print size, and the upscaled stand-in saved when Ctrl-C 
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -73,8 +75,8 @@ def print_tiles(
     """Refine to the print size in tiles (continuing from ``start``), then post-process at
     full size as :func:`nststudy.tiles.paint_print` does. Returns the finished print and,
     when Ctrl-C cut the refinement short, ``(canvas, tiles done, tile side)`` to resume from.
-    Any other error during the tiles is raised with that triple as its ``tiles_so_far``
-    attribute once a tile is done."""
+    Any other error during the tiles (once one is done) or while finishing them is raised
+    with that triple as its ``tiles_so_far`` attribute."""
     import warnings
 
     from tqdm.auto import tqdm
@@ -123,9 +125,8 @@ def print_tiles(
         stop = (out, done, tile)
     except Exception as err:  # out of memory, a full disk: the tiles so far go with the error
         bar.close()
-        if latest:  # (nststudy.batch keeps them in the checkpoint, for --resume)
-            so_far = (np.clip(latest[1], 0.0, 1.0), latest[0], tile)
-            err.tiles_so_far = so_far  # type: ignore[attr-defined]
+        if latest:  # (nststudy.batch keeps them in the checkpoint, for --resume; no copy:
+            _so_far(err, (latest[1], latest[0], tile))  # memory may be what just ran out)
         raise
     with no_sigint():  # Ctrl-C twice: the second must not lose the tiles just kept
         bar.close()
@@ -135,12 +136,27 @@ def print_tiles(
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if stop is not None:  # Ctrl-C: the print so far is saved, finished like a whole one
-            with saving():
+            with saving(), _keeping(stop):
                 return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), stop
     try:  # colour and strokes at print size can take a while
-        return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), None
+        with _keeping((out, total, tile)):  # out of memory there: the tiles are all kept
+            return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), None
     except KeyboardInterrupt:  # every tile is done: keep them; --resume only finishes
         return out, (out, total, tile)
+
+
+def _so_far(err: BaseException, tiles: tuple[np.ndarray, int, int]) -> None:
+    err.tiles_so_far = tiles  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _keeping(tiles: tuple[np.ndarray, int, int]) -> Iterator[None]:
+    """An error (not Ctrl-C) inside leaves with ``tiles`` as its ``tiles_so_far``."""
+    try:
+        yield
+    except Exception as err:
+        _so_far(err, tiles)
+        raise
 
 
 def check_print_sizes(job: Job, shapes: dict[Path, tuple[int, int]]) -> None:
@@ -175,7 +191,7 @@ def check_resumed_tiles(
         return
     import json
 
-    from ._tile_grid import print_shortfall
+    from ._tile_grid import IGNORE_ENV, count_tiles, print_shortfall
     from .postprocess import parse_ratio
 
     for path, (state, ckpt) in states.items():
@@ -183,18 +199,25 @@ def check_resumed_tiles(
             continue
         try:
             with np.load(ckpt) as data:
-                side = json.loads(str(data["meta"])).get("tile_side")
+                meta = json.loads(str(data["meta"]))
         except (OSError, ValueError, KeyError):  # (read in full, and refused, when resumed)
             continue
-        if not isinstance(side, int) or isinstance(side, bool):
+        side, done = meta.get("tile_side"), meta.get("tiles_done")
+        if not isinstance(side, int) or isinstance(side, bool) or not isinstance(done, int):
             continue
         frame = parse_ratio(job.args.crop) if job.args.crop else shapes[path]
+        try:
+            if done >= count_tiles(frame, job.print_size, side, job.overlap):
+                continue  # every tile done: only the finishing is left
+        except ValueError:  # a side the grid refuses: refused in full when resumed
+            continue
         if short := print_shortfall(job.print_size, side, min(frame[:2]) / max(frame[:2])):
             need, have, _ = short
             raise ValueError(
                 f"{ckpt}: this print of {path.name} was begun with {side} px tiles, which need "
                 f"about {need / 2**30:.1f} GiB of memory but only {have / 2**30:.1f} GiB is "
-                "free; close other programs and resume, or delete the checkpoint to print anew"
+                "free; close other programs and resume, or delete the checkpoint to print anew "
+                f"(or set {IGNORE_ENV}=1 to skip this check)"
             )
 
 

@@ -146,7 +146,7 @@ def _paint_one(
                     f"{path}: its painting is kept; --resume prints it without painting"
                     if tiles is None
                     else f"{path}: its painting and {tiles[1]} print tiles are kept; --resume "
-                    "goes on with the next tile"
+                    "goes on from there"
                 )
             raise
         if stop is not None:

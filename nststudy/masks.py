@@ -76,7 +76,7 @@ def read_mask(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
         ):
             return _mask_from_pil(im, path)
     except Image.DecompressionBombError as err:
-        raise ValueError(_bomb_message(path, err).replace("pass allow_huge=True or ", "")) from None
+        raise ValueError(_bomb_message(path, err, argument=False)) from None
     except PermissionError:
         raise ValueError(f"{path}: {DENIED}") from None
     except MemoryError:

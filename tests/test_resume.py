@@ -495,11 +495,51 @@ def test_a_print_that_fails_in_its_tiles_keeps_the_tiles_done_for_resume(
     assert np.allclose(image, 0.25, atol=0.01) and steps == 2
     assert tiles is not None and tiles[1] == 2 and np.allclose(tiles[0], 0.9, atol=1e-3)
     assert not list(job.out.glob("p__swirl*"))  # nothing finished, nothing saved
-    # resumed: fails again before any further tile, the checkpoint keeps what it had
-    monkeypatch.setattr("nststudy.tiles.refine_tiled", _two_tiles_then(OSError(28, "full")))
+    # resumed, and failing before any further tile: the checkpoint is left as it was
+    before = ckpt.read_bytes()
+
+    def at_once(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("nststudy.tiles.refine_tiled", at_once)
     with pytest.raises(OSError):
         batch._paint_one(job, photo, "p", 0, ("checkpoint", ckpt))
-    assert load_checkpoint(job, ckpt, photo)[3][1] == 2
+    assert ckpt.read_bytes() == before
+    # resumed, one more tile, then out of memory again: three tiles kept now
+
+    def one_more(*args: object, callback: object, start: object, **kwargs: object) -> None:
+        assert start[1] == 2  # went on from the two kept
+        callback(3, 4, np.full((48, 64, 3), 0.8, np.float32))
+        raise MemoryError
+
+    monkeypatch.setattr("nststudy.tiles.refine_tiled", one_more)
+    with pytest.raises(MemoryError):
+        batch._paint_one(job, photo, "p", 0, ("checkpoint", ckpt))
+    tiles = load_checkpoint(job, ckpt, photo)[3]
+    assert tiles[1] == 3 and np.allclose(tiles[0], 0.8, atol=1e-3)
+
+
+def test_an_error_while_finishing_the_tiles_keeps_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Colour and strokes at print size after hours of tiles are the likeliest place to run
+    out of memory: the refined canvas goes with the error, all its tiles counted."""
+    from nststudy import batch
+
+    _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--print-size", "64")
+    canvas = np.full((48, 64, 3), 0.7, np.float32)
+    monkeypatch.setattr("nststudy.tiles.refine_tiled", lambda *a, **k: canvas)
+
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(sys.modules["nststudy.stylize"], "finish_painting", out_of_memory)
+    painting = np.full((24, 32, 3), 0.4, np.float32)
+    with pytest.raises(MemoryError) as caught:
+        batch.print_tiles(job, "p", painting, painting, None, None, 0)
+    kept, done, side = caught.value.tiles_so_far
+    assert kept is canvas and done >= 1 and side >= 32
 
 
 def test_a_print_resumed_on_tiles_that_no_longer_fit_is_refused_before_any_work(
@@ -515,7 +555,7 @@ def test_a_print_resumed_on_tiles_that_no_longer_fit_is_refused_before_any_work(
     job = _job(tmp_path, *argv)
     job.out.mkdir()
     image = np.full((24, 32, 3), 0.5, np.float32)
-    stop = (np.full((48, 64, 3), 0.5, np.float32), 1, 48)  # one tile of 48 px done
+    stop = (np.full((48, 64, 3), 0.5, np.float32), 0, 384)  # begun on 384 px tiles
     target, ckpt = job.target("p"), checkpoint_path(job, "p", photo)
     with pytest.raises(PaintInterrupted):
         save_interrupted(job, photo, "p", target, ckpt, image, image, image, None, 0.0, 2, False,
@@ -524,9 +564,14 @@ def test_a_print_resumed_on_tiles_that_no_longer_fit_is_refused_before_any_work(
     monkeypatch.setattr(_tile_grid, "available_memory", lambda: 10**12)
     check_resumed_tiles(job, states, shapes)  # fits: nothing said
     monkeypatch.setattr(_tile_grid, "available_memory", lambda: 1)
-    with pytest.raises(ValueError, match=r"begun with 48 px tiles, which need about .* free; "):
+    with pytest.raises(ValueError, match=r"begun with 384 px tiles, which need about .* free; "):
         check_resumed_tiles(job, states, shapes)
     check_resumed_tiles(job, {photo: ("fresh", None)}, shapes)  # nothing resumed: not this check
+    all_done = (stop[0], 1, 384)  # its one tile refined: only the finishing is left
+    with pytest.raises(PaintInterrupted):
+        save_interrupted(job, photo, "p", target, ckpt, image, image, image, None, 0.0, 2, True,
+                         all_done)  # fmt: skip
+    check_resumed_tiles(job, states, shapes)
 
 
 def test_the_paint_command_checks_resumed_tiles_before_any_work(
