@@ -222,13 +222,23 @@ def check_resumed_tiles(
 
 
 def frame_notes(job: Job, shapes: dict[Path, tuple[int, int]]) -> list[str]:
-    """``--print WxH`` without ``--crop``: one line for each photo that will not fill it."""
-    if not job.args.print or job.args.crop:
+    """``--print WxH``: one line for each photo that will not fill it, or one line for a
+    ``--crop`` of another ratio than the frame."""
+    if not job.args.print:
         return []
-    from .postprocess import print_sides
+    from .postprocess import parse_ratio, print_sides
 
     a, b, unit = print_sides(job.args.print)
     frame = min(a, b) / max(a, b)
+    if job.args.crop:  # every photo is cut to the crop's ratio: one note at most
+        c = parse_ratio(job.args.crop)
+        ratio = min(c) / max(c)
+        if abs(ratio - frame) <= 0.02 * frame:
+            return []
+        return [
+            f"--crop {job.args.crop} makes a {max(a, b) * ratio:.3g}×{max(a, b):.3g} {unit} "
+            f"print, not {a:g}×{b:g} {unit}; use --crop {a:g}:{b:g} to fill the frame"
+        ]
     notes = []
     for path, shape in shapes.items():
         ratio = min(shape[:2]) / max(shape[:2])

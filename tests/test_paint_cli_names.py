@@ -412,6 +412,11 @@ def test_print_in_cm_says_when_the_photo_will_not_fill_the_frame(
     with pytest.raises(WentOn):  # cropped to the frame: nothing to say
         main([*argv, "--print", "30x40cm", "--crop", "3:4", "--out", str(tmp_path / "o")])
     assert "note" not in capsys.readouterr().err
+    with pytest.raises(WentOn):  # cropped to another ratio: said once, for every photo
+        main([*argv, "--print", "30x40cm", "--crop", "4:5", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert err.count("note") == 1
+    assert "--crop 4:5 makes a 32×40 cm print, not 30×40 cm; use --crop 30:40" in err
 
 
 def test_a_paintings_own_strokes_are_not_applied_again_to_its_print(
