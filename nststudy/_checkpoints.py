@@ -26,7 +26,7 @@ import numpy as np
 from . import metadata
 from ._atomic import replace_atomically
 from ._finished_record import finished_record, record_finished
-from .config import Config, get_preset
+from .config import Config
 from .images import load_image
 from .paint import _CKPT_DIR, Job, PaintInterrupted, _key
 
@@ -124,12 +124,7 @@ def _other_precision(job: Job) -> tuple[str, str] | None:
     which picks bfloat16 on CPUs with AMX and float32 elsewhere: a painting begun or finished
     on another machine (or before ``"auto"``) has the other one in its settings. ``None`` for
     a precision chosen, a preset's fixed one or ``--from-settings``'s recorded one."""
-    args = job.args
-    chosen = getattr(args, "precision", None)
-    if getattr(args, "from_settings", None) or chosen not in (None, "auto"):
-        return None
-    preset = get_preset(getattr(args, "preset", None) or "default")
-    if chosen is None and preset.precision != "auto":
+    if not job.auto_precision:
         return None
     config = job.settings["config"]
     other = "float32" if config["precision"] == "bfloat16" else "bfloat16"

@@ -189,8 +189,7 @@ def check_resumed_tiles(
     in memory: the check before it assumed the smallest automatic side."""
     if not job.print_size or job.tile:
         return
-    import json
-
+    from ._checkpoints import _read_meta
     from ._tile_grid import IGNORE_ENV, count_tiles, print_shortfall
     from .postprocess import parse_ratio
 
@@ -198,9 +197,8 @@ def check_resumed_tiles(
         if state != "checkpoint" or ckpt is None:
             continue
         try:
-            with np.load(ckpt) as data:
-                meta = json.loads(str(data["meta"]))
-        except (OSError, ValueError, KeyError):  # (read in full, and refused, when resumed)
+            meta = _read_meta(job, ckpt, path)  # (resume_state has already vouched for it)
+        except ValueError:
             continue
         side, done = meta.get("tile_side"), meta.get("tiles_done")
         if not isinstance(side, int) or isinstance(side, bool) or not isinstance(done, int):

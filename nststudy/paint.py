@@ -103,8 +103,9 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
     )
 
 
-def build_config(args: argparse.Namespace) -> Config:
-    """The Config for ``nststudy paint``'s options (preset, size, steps, seed, extras)."""
+def build_config(args: argparse.Namespace, resolve: bool = True) -> Config:
+    """The Config for ``nststudy paint``'s options (preset, size, steps, seed, extras);
+    ``resolve=False`` leaves a precision ``"auto"`` as it is."""
     if args.from_settings and args.preset is not None:
         raise ValueError(
             f"--preset {args.preset}: {args.from_settings} brings its own settings, and they "
@@ -150,7 +151,7 @@ def build_config(args: argparse.Namespace) -> Config:
         if value is not None:
             changes[field] = value
     config = config.replace(**changes) if changes else config
-    return config.resolved()  # precision "auto": this machine's, as the settings record it
+    return config.resolved() if resolve else config  # "auto": this machine's, as recorded
 
 
 def estimate_seconds(
@@ -209,7 +210,10 @@ class Job:
         from .images import save_image  # noqa: F401  (fail early on a broken install)
 
         self.args = args
-        self.config = build_config(args)
+        chosen = build_config(args, resolve=False)
+        self.config = chosen.resolved()
+        #: whether the precision is this machine's pick (``"auto"``), not a recorded one
+        self.auto_precision = chosen.precision == "auto" and not args.from_settings
         self.out = Path(args.out)
         style_size = min(2048, max(64, round(self.config.size * self.config.style_scale)))
         self.styles = [parse_style(s, style_size, self.config.seed) for s in args.style]
