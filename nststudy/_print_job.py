@@ -16,6 +16,7 @@ from .images import load_image
 from .paint import Job
 
 __all__ = [
+    "check_print_memory",
     "check_print_sizes",
     "check_resumed_tiles",
     "frame_notes",
@@ -159,6 +160,32 @@ def _keeping(tiles: tuple[np.ndarray, int, int]) -> Iterator[None]:
         raise
 
 
+def check_print_memory(job: Job, shapes: dict[Path, tuple[int, int]]) -> None:
+    """Refuse, before any painting, a print whose estimated peak does not fit in memory (at
+    the squarest photo's frame: the most pixels), naming what to change: the tile, print size
+    and DPI, or ``--style-scale`` when the resized style sets the peak."""
+    if not job.print_size:
+        return
+    from ._tile_grid import print_shortfall, style_bound
+    from .postprocess import parse_ratio
+
+    frames = [parse_ratio(job.args.crop) if job.args.crop else shape for shape in shapes.values()]
+    aspect = max(min(f[:2]) / max(f[:2]) for f in frames)
+    scale = job.config.style_scale
+    if short := print_shortfall(job.print_size, job.tile, aspect, style_scale=scale):
+        need, have, tile = short
+        fix = (
+            f"choose a --style-scale nearer 1 (the style is resized to {scale:g} × the print), "
+            "or a smaller --print-size or --dpi"
+            if style_bound(job.print_size, tile, aspect, scale)
+            else "choose a smaller --tile, --print-size or --dpi"
+        )
+        raise ValueError(
+            f"a {job.print_size} px print with {tile} px tiles needs about "
+            f"{need / 2**30:.1f} GiB of memory but only {have / 2**30:.1f} GiB is free; {fix}"
+        )
+
+
 def check_print_sizes(job: Job, shapes: dict[Path, tuple[int, int]]) -> None:
     """Refuse, before any painting, a print no larger than the painting or too thin to tile."""
     if not job.print_size:
@@ -209,7 +236,8 @@ def check_resumed_tiles(
                 continue  # every tile done: only the finishing is left
         except ValueError:  # a side the grid refuses: refused in full when resumed
             continue
-        if short := print_shortfall(job.print_size, side, min(frame[:2]) / max(frame[:2])):
+        aspect, scale = min(frame[:2]) / max(frame[:2]), job.config.style_scale
+        if short := print_shortfall(job.print_size, side, aspect, style_scale=scale):
             need, have, _ = short
             raise ValueError(
                 f"{ckpt}: this print of {path.name} was begun with {side} px tiles, which need "

@@ -81,7 +81,11 @@ def studio_config(
 
 
 def print_refusal(
-    size: int, available: int | None = None, tile: int | None = None, aspect: float = 1.0
+    size: int,
+    available: int | None = None,
+    tile: int | None = None,
+    aspect: float = 1.0,
+    style_scale: float = 1.0,
 ) -> str | None:
     """Why a print of ``size`` px cannot run here, with the numbers; ``None`` when it fits.
 
@@ -89,13 +93,14 @@ def print_refusal(
     (:func:`nststudy.resources.available_memory`: the container's limit, e.g. about 2 GB on
     Binder, else the free memory), against what the print adds to what the kernel already
     holds (:func:`nststudy.tiles.print_shortfall`); ``aspect`` is the photo's short side over
-    its long side. The refusal suggests "paint" at the largest size that does fit
-    (:func:`nststudy.resources.largest_fitting_size`). Numbers in GiB, as everywhere.
+    its long side, ``style_scale`` the style slider's. The refusal suggests "paint" at the
+    largest size that does fit (:func:`nststudy.resources.largest_fitting_size`). Numbers in
+    GiB, as everywhere.
     """
     from .resources import largest_fitting_size
     from .tiles import print_shortfall
 
-    if (short := print_shortfall(size, tile, aspect, available)) is None:
+    if (short := print_shortfall(size, tile, aspect, available, style_scale)) is None:
         return None
     need, have, _ = short
     side = MODES["paint"][0]

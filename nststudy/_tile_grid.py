@@ -23,6 +23,7 @@ __all__ = [
     "print_shape",
     "print_shortfall",
     "same_aspect",
+    "style_bound",
     "tile_starts",
 ]
 
@@ -151,8 +152,19 @@ def _held_base() -> int:
     return min(resident_bytes(), PRINT_BASE_BYTES) if "tensorflow" in sys.modules else 0
 
 
+def style_bound(size: int, tile: int | None, aspect: float, style_scale: float) -> bool:
+    """True when the style resized to ``size × style_scale``, not the tiles, sets a print's
+    estimated peak: a smaller tile would not help, a ``style_scale`` nearer 1 would."""
+    tile = AUTO_TILES[0] if tile is None else tile
+    return estimate_memory(size, tile, aspect, style_scale) > estimate_memory(size, tile, aspect)
+
+
 def print_shortfall(
-    size: int, tile: int | None = None, aspect: float = 1.0, available: int | None = None
+    size: int,
+    tile: int | None = None,
+    aspect: float = 1.0,
+    available: int | None = None,
+    style_scale: float = 1.0,
 ) -> tuple[int, int, int] | None:
     """``(need, have, tile)`` in bytes when a print job will not fit in memory, else ``None``.
 
@@ -166,13 +178,15 @@ def print_shortfall(
         aspect: short side / long side (1 = square, the worst case).
         available: bytes available; default :func:`nststudy.resources.available_memory`,
             and then ``need`` is what the job adds to what this process already holds.
+        style_scale: the run's ``Config.style_scale`` (the style is resized to ``size ×
+            style_scale``; from about ten tile sides on, that is the larger need).
 
     ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1`` skips the check, as for painting.
     """
     if os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no"):
         return None
     tile = AUTO_TILES[0] if tile is None else tile
-    need = estimate_memory(size, tile, aspect)
+    need = estimate_memory(size, tile, aspect, style_scale)
     if available is None:
         have, need = available_memory(), need - _held_base()
     else:

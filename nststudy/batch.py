@@ -44,6 +44,7 @@ from ._checkpoints import (
 from ._cpu import precision_notes
 from ._photo_list import IMAGE_SUFFIXES
 from ._print_job import (
+    check_print_memory,
     check_print_sizes,
     check_resumed_tiles,
     frame_notes,
@@ -224,19 +225,7 @@ def run_paint(args: argparse.Namespace) -> int:
                 f"--strokes {strokes}: {args.painting} already has its strokes "
                 f"({job.painted_strokes:g}); leave --strokes out, or paint anew without --painting"
             )
-    if job.print_size:
-        from ._tile_grid import print_shortfall
-        from .postprocess import parse_ratio
-
-        frames = [parse_ratio(args.crop) if args.crop else shape for shape in good.values()]
-        aspect = max(min(f[:2]) / max(f[:2]) for f in frames)  # the squarest: the most pixels
-        if short := print_shortfall(job.print_size, job.tile, aspect):
-            need, have, tile = short
-            raise ValueError(
-                f"a {job.print_size} px print with {tile} px tiles needs about "
-                f"{need / 2**30:.1f} GiB of memory but only {have / 2**30:.1f} GiB is free; "
-                "choose a smaller --tile, --print-size or --dpi"
-            )
+    check_print_memory(job, good)
     check_print_sizes(job, good)
     for note in [*frame_notes(job, good), *precision_notes(job.config.precision)]:
         print(f"nststudy: note: {note}", file=sys.stderr)

@@ -138,9 +138,16 @@ def estimate_stylize_memory(height: int, width: int, config: Config) -> int:
 PRINT_BASE_BYTES = 900e6  # a print job's process: Python, TensorFlow, VGG19
 _GRAD_BYTES_PER_PX = 3.5e3
 _CANVAS_BYTES_PER_PX = 150.0
+# The style image is resized to the print's size × ``style_scale`` for its Gram targets
+# (:func:`nststudy.grams.style_targets`), before any tile is refined and freed after: 35–36
+# bytes per pixel of the resized style at the peak (measured: a float32 1024×768 style to 4000
+# and 8000 px, RSS growth; Pillow's three float channels, the stacked and clipped copies).
+_STYLE_BYTES_PER_PX = 36.0
 
 
-def estimate_print_memory(size: int, tile: int | None = 512, aspect: float = 1.0) -> int:
+def estimate_print_memory(
+    size: int, tile: int | None = 512, aspect: float = 1.0, style_scale: float = 1.0
+) -> int:
     """Estimated peak memory in bytes of a print job (:func:`nststudy.tiles.paint_print`) or,
     with ``tile=None``, of a direct :func:`nststudy.stylize` at ``size``. Also importable as
     ``nststudy.tiles.estimate_memory``.
@@ -149,17 +156,26 @@ def estimate_print_memory(size: int, tile: int | None = 512, aspect: float = 1.0
         size: longest side of the output in pixels.
         tile: tile side for :func:`nststudy.tiles.refine_tiled`; ``None`` = no tiling.
         aspect: short side / long side of the picture (1 = square, the worst case).
+        style_scale: the run's ``Config.style_scale``: the style image is resized to
+            ``size × style_scale`` (assumed square, the worst case) for its Gram targets.
 
-    The numbers come from a fitted model (``PRINT_BASE_BYTES + _GRAD_BYTES_PER_PX × optimised
-    pixels + _CANVAS_BYTES_PER_PX × print pixels``); expect ±25 %.
+    The numbers come from a fitted model (``PRINT_BASE_BYTES + max(_GRAD_BYTES_PER_PX ×
+    optimised pixels, _STYLE_BYTES_PER_PX × style pixels) + _CANVAS_BYTES_PER_PX × print
+    pixels``: the resized style is freed before the first tile); expect ±25 %. The style's
+    term is the larger once ``size × style_scale`` passes about ten tile sides (a 30×40 cm
+    print at 300 dpi, 4724 px, in 576 px tiles: above ``style_scale`` 1.2).
     """
     if size < 32:
         raise ValueError(f"size must be at least 32 px, got {size}")
     if not 0 < aspect <= 1:
         raise ValueError(f"aspect is short side / long side, in (0, 1]; got {aspect}")
+    if not style_scale > 0:
+        raise ValueError(f"style_scale must be above 0, got {style_scale}")
     pixels = size * size * aspect
     optimised = pixels if tile is None else min(tile, size) * min(tile, round(size * aspect))
-    return int(PRINT_BASE_BYTES + _GRAD_BYTES_PER_PX * optimised + _CANVAS_BYTES_PER_PX * pixels)
+    style = _STYLE_BYTES_PER_PX * max(32, round(size * style_scale)) ** 2
+    work = max(_GRAD_BYTES_PER_PX * optimised, style)
+    return int(PRINT_BASE_BYTES + work + _CANVAS_BYTES_PER_PX * pixels)
 
 
 def _fmt(n: float) -> str:

@@ -158,7 +158,11 @@ class Studio(StudioInputs):
             return False
         h, w = job[0].shape[:2]
         if mode == "print" and (
-            why := print_refusal(self.sizes["print"], aspect=min(h, w) / max(h, w))
+            why := print_refusal(
+                self.sizes["print"],
+                aspect=min(h, w) / max(h, w),
+                style_scale=self.style_scale.value,
+            )
         ):
             self.error = why  # (wait() then returns None, not an earlier job's picture)
             self._say(why, error=True)

@@ -42,6 +42,7 @@ from ._tile_grid import (
     print_shape,
     print_shortfall,
     same_aspect,
+    style_bound,
     tile_starts,
 )
 from .config import PRESETS, Config
@@ -75,6 +76,7 @@ __all__ = [
     "print_shortfall",
     "refine_tiled",
     "same_aspect",
+    "style_bound",
     "tile_starts",
     "tiled_grams",
 ]
@@ -317,11 +319,13 @@ def paint_print(
         full_mask = resize_to(full_mask, img.shape[:2], "bilinear")
     tile = auto_tile(img.shape, print_size, overlap) if tile is None else tile
     aspect = min(img.shape[:2]) / max(img.shape[:2])
-    if check_memory and (short := print_shortfall(print_size, tile, aspect)):
+    scale = config.style_scale
+    if check_memory and (short := print_shortfall(print_size, tile, aspect, style_scale=scale)):
         need, have, _ = short
+        fix = "a style_scale nearer 1" if style_bound(print_size, tile, aspect, scale) else "tile="
         raise PrintMemoryError(
             f"a {print_size} px print with {tile} px tiles needs about {need / 2**30:.1f} GiB "
-            f"but {have / 2**30:.1f} GiB is available; pass a smaller tile= or print_size=, or "
+            f"but {have / 2**30:.1f} GiB is available; pass {fix} or a smaller print_size=, or "
             f"set {IGNORE_ENV}=1 to try anyway"
         )
     plain = config.replace(preserve_colors=None, strokes=0.0)

@@ -387,7 +387,13 @@ def test_print_memory_check_uses_the_photos_shape(
         main([*argv, str(tmp_path / "out")])
     monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: need - 2**26)
     assert main([*argv, str(tmp_path / "out")]) == 2
-    assert f"needs about {need / 2**30:.1f} GiB" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"needs about {need / 2**30:.1f} GiB" in err and "smaller --tile" in err
+    # the style, resized to 2 × the print before any tile, needs more than the tiles: named
+    monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: need + 2**26)
+    assert main([*argv[:-1], "--style-scale", "2", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "--style-scale nearer 1" in err and "smaller --tile" not in err
 
 
 def test_print_in_cm_says_when_the_photo_will_not_fill_the_frame(

@@ -124,9 +124,14 @@ def test_auto_tile_default_budget_lets_a_big_print_use_more_than_the_smallest_ti
         for s in range(3400, 4100, 40)
     ]
     assert all(b >= a for a, b in itertools.pairwise(works))  # larger prints, never less work
-    small = estimate_memory(4724, AUTO_TILES[0], 0.75) + 10**7  # little memory: smallest
+    # little memory: the smallest side's need. At 4724 px the style resized to the print
+    # (4724² × 36 B) sets that need up to 464 px tiles, which then cost no more memory
+    small = estimate_memory(4724, AUTO_TILES[0], 0.75) + 10**7
     monkeypatch.setattr(grid, "available_memory", lambda: small)
     monkeypatch.setattr(grid, "resident_bytes", lambda: 0)  # (nothing of the base held yet)
+    assert auto_tile(shape, 4724) == 464 < big
+    assert estimate_memory(4724, 464, 0.75) == small - 10**7 < estimate_memory(4724, 480, 0.75)
+    monkeypatch.setattr(grid, "available_memory", lambda: small - 2 * 10**7)  # none fits
     assert auto_tile(shape, 4724) == AUTO_TILES[0]
 
 
@@ -153,6 +158,24 @@ def test_estimate_memory() -> None:
     assert estimate_memory(512, 512) == estimate_memory(512, None)
     with pytest.raises(ValueError, match="aspect"):
         estimate_memory(2048, 512, aspect=2.0)
+
+
+def test_estimate_memory_counts_the_style_resized_to_the_print() -> None:
+    """The style is resized to print size × style_scale before any tile (≈ 36 bytes a pixel
+    at the peak, measured): a 4724 px print at style_scale 2 needs the style's 9448² pixels,
+    not a tile's; at 1 the tiles set the peak, as fitted; a smaller tile does not help."""
+    tiles_only = estimate_memory(4724, 576, 0.75)
+    assert estimate_memory(4724, 576, 0.75, style_scale=1.0) == tiles_only
+    assert not tiles.style_bound(4724, 576, 0.75, 1.0)
+    doubled = estimate_memory(4724, 576, 0.75, style_scale=2.0)
+    assert doubled - tiles_only > 2e9  # 9448² × 36 B ≈ 3.2 GB against the tile's 1.2 GB
+    assert tiles.style_bound(4724, 576, 0.75, 2.0) and tiles.style_bound(4724, None, 0.75, 2.0)
+    assert estimate_memory(4724, 384, 0.75, style_scale=2.0) == doubled
+    need, _, _ = print_shortfall(4724, 576, 0.75, available=tiles_only, style_scale=2.0)
+    assert need == doubled
+    assert print_shortfall(4724, 576, 0.75, available=tiles_only) is None
+    with pytest.raises(ValueError, match="style_scale"):
+        estimate_memory(2048, 512, style_scale=0.0)
 
 
 def test_tiled_grams_match_the_whole_image(weights: Path) -> None:
