@@ -230,6 +230,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# How a GPU's out-of-memory reads when TensorFlow raises it as an InternalError rather than
+# a ResourceExhaustedError (a copy to the device, cuDNN or cuBLAS failing to allocate).
+_OOM_WORDS = ("out of memory", "out_of_memory", "dst tensor is not initialized", "failed to alloc")
+
+
+def _tf_out_of_memory(err: BaseException) -> bool:
+    """True for TensorFlow's out-of-memory errors (never imports TensorFlow)."""
+    errors = sys.modules.get("tensorflow.python.framework.errors_impl")
+    if errors is None:
+        return False
+    if isinstance(err, errors.ResourceExhaustedError):
+        return True
+    text = str(err).lower()
+    return isinstance(err, errors.InternalError) and any(w in text for w in _OOM_WORDS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     from .weights import WeightsError
@@ -255,8 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     except Exception as err:  # TensorFlow's own out-of-memory (a GPU's, or the allocator's)
-        errors = sys.modules.get("tensorflow.python.framework.errors_impl")
-        if errors is None or not isinstance(err, errors.ResourceExhaustedError):
+        if not _tf_out_of_memory(err):
             raise
         print(
             "nststudy: error: out of memory (TensorFlow could not allocate a tensor); close "

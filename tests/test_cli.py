@@ -122,6 +122,23 @@ def test_tensorflows_out_of_memory_is_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "out of memory" in err and "--tile" in err
 
+    def gpu_copy(args: object) -> int:  # how some GPU out-of-memory errors arrive
+        raise tf.errors.InternalError(
+            None, None, "Failed copying input tensor: Dst tensor is not initialized."
+        )
+
+    monkeypatch.setattr(nststudy.cli, "_cmd_styles", gpu_copy)
+    assert nststudy.cli.main(["styles"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory" in err
+
+    def internal(args: object) -> int:
+        raise tf.errors.InternalError(None, None, "a kernel failed")
+
+    monkeypatch.setattr(nststudy.cli, "_cmd_styles", internal)
+    with pytest.raises(tf.errors.InternalError):  # other internal errors stay tracebacks
+        nststudy.cli.main(["styles"])
+
     def broken(args: object) -> int:
         raise RuntimeError("a bug")
 
