@@ -223,7 +223,8 @@ EN: dict[str, str] = {
         "Y is the weighted sum 0.299 R + 0.587 G + 0.114 B, not the plain mean"
     ),
     "check.luminance_transfer.hint": (
-        "convert both to YIQ (skimage.color.rgb2yiq), take Y from the painting, convert back"
+        "Y = 0.299 R + 0.587 G + 0.114 B of each; return np.clip(photo + (Y_painting − "
+        "Y_photo)[..., None], 0, 1)"
     ),
     "check.content_loss.sum": (
         "use the mean of the squared differences (tf.reduce_mean), not the sum"
@@ -462,7 +463,8 @@ ZH: dict[str, str] = {
         "Y 是加权和 0.299 R + 0.587 G + 0.114 B，不是简单的平均值"
     ),
     "check.luminance_transfer.hint": (
-        "把两者都转换到 YIQ（skimage.color.rgb2yiq），取画作的 Y，再转换回来"
+        "分别算出 Y = 0.299 R + 0.587 G + 0.114 B；返回 np.clip(photo + (Y_painting − "
+        "Y_photo)[..., None], 0, 1)"
     ),
     "check.content_loss.sum": "用差的平方的均值（tf.reduce_mean），而不是求和",
     "check.content_loss.half_sum": "论文里的 ½·求和是另一种归一化：这里用均值（MSE）",
