@@ -11,6 +11,7 @@ file and what to do.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import re
 import threading
@@ -28,6 +29,7 @@ from ._image_errors import (
     ImageError,
     ImageNotice,
     missing_file,
+    name_too_long,
     not_an_image,
 )
 
@@ -202,6 +204,10 @@ def open_file(path: Path, max_dim: int | None, allow_huge: bool) -> np.ndarray:
             )
     except PermissionError:
         raise ImageError(f"{path}: {DENIED}") from None
+    except OSError as err:
+        if err.errno == errno.ENAMETOOLONG:
+            raise name_too_long(path) from None
+        raise
     return _decode(path, path, max_dim, allow_huge)
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "ImageError",
     "ImageNotice",
     "missing_file",
+    "name_too_long",
     "not_an_image",
     "write_error",
 ]
@@ -100,6 +101,17 @@ def missing_file(path: Path) -> ImageError:
     return ImageError(f"{path}: no such file{hint}{where}; check the path and its spelling")
 
 
+def name_too_long(path: Path | str) -> ImageError:
+    """The error for a path the file system refuses as too long (``ENAMETOOLONG``, which
+    ``Path.exists`` raises rather than answers), its name shortened to fit one line."""
+    text = str(path)
+    shown = text if len(text) <= 80 else f"{text[:40]}…{text[-30:]}"
+    return ImageError(
+        f"{shown}: a file or folder name in this path is too long for the file system (most "
+        "allow 255 bytes); use a shorter one"
+    )
+
+
 def write_error(path: Path, err: OSError) -> ImageError:
     """The error for a failed write: read-only folder, full disk, a folder in the way, ..."""
     folder = path.parent
@@ -114,6 +126,8 @@ def write_error(path: Path, err: OSError) -> ImageError:
             f"{path}: the disk is full (or over quota); free some space or write elsewhere "
             "(any earlier file there is unchanged)"
         )
+    if err.errno == errno.ENAMETOOLONG:
+        return name_too_long(path)
     if isinstance(err, IsADirectoryError):
         return ImageError(f"{path}: is a folder; give a file name such as {path / 'out.png'}")
     return ImageError(f"{path}: could not be written ({err}); try another output path")

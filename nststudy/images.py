@@ -28,7 +28,7 @@ from PIL import Image
 
 from ._atomic import write_atomically
 from ._decode import ALLOW_HUGE_ENV, flatten_to_rgb, from_array, open_file, upright
-from ._image_errors import ImageError, ImageNotice
+from ._image_errors import ImageError, ImageNotice, write_error
 
 __all__ = [
     "ALLOW_HUGE_ENV",
@@ -284,16 +284,19 @@ def save_image(
     """
     path = Path(path)
     folder = path.parent
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise ImageError(
-            f"{path}: the folder {folder} {what}; create it first (mkdir -p) or choose another "
-            "output path"
-        )
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder; give a file name such as {path / 'out.png'}")
-    if not overwrite and path.exists():
-        raise ImageError(f"{path}: already exists; choose another name or allow overwriting")
+    try:  # (a name too long for the file system: Path.exists raises)
+        if not folder.is_dir():
+            what = "is a file, not a folder" if folder.exists() else "does not exist"
+            raise ImageError(
+                f"{path}: the folder {folder} {what}; create it first (mkdir -p) or choose "
+                "another output path"
+            )
+        if path.is_dir():
+            raise ImageError(f"{path}: is a folder; give a file name such as {path / 'out.png'}")
+        if not overwrite and path.exists():
+            raise ImageError(f"{path}: already exists; choose another name or allow overwriting")
+    except OSError as err:
+        raise write_error(path, err) from None
     img = np.asarray(img)
     if img.dtype != np.uint8 and not np.all(np.isfinite(img)):
         raise ImageError(f"{path}: the image contains NaN or infinity; nothing was written")

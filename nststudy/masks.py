@@ -16,6 +16,7 @@ Two places use a mask:
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import warnings
@@ -25,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from ._decode import ALLOW_HUGE_ENV, _bomb_message, _pixel_limit, upright
-from ._image_errors import DENIED, TOO_LARGE
+from ._image_errors import DENIED, TOO_LARGE, name_too_long
 from ._tile_grid import same_aspect
 from .images import ImageInput, _env_flag, load_image, resize_longest
 from .postprocess import _photo_for, resize_to
@@ -67,8 +68,13 @@ def read_mask(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
         ValueError: naming the file, when it is missing or not a readable image.
     """
     path = Path(path)
-    if data is None and not path.is_file():
-        raise ValueError(f"{path}: no such mask file; check the path")
+    try:
+        if data is None and not path.is_file():
+            raise ValueError(f"{path}: no such mask file; check the path")
+    except OSError as err:  # a name too long for the file system: Path.is_file raises
+        if err.errno != errno.ENAMETOOLONG:
+            raise
+        raise name_too_long(path) from None
     try:  # a mask at a huge photo's size obeys the photo's opt-in (NSTSTUDY_ALLOW_HUGE_IMAGES)
         with (
             _pixel_limit(_env_flag(ALLOW_HUGE_ENV)),

@@ -181,6 +181,25 @@ def test_save_image_missing_folder(tmp_path: Path) -> None:
         save_image(tmp_path / "nope" / "out.png", np.zeros((4, 4, 3), np.float32))
 
 
+def test_a_name_too_long_for_the_file_system_is_one_line(tmp_path: Path) -> None:
+    """Path.exists raises ENAMETOOLONG instead of answering: reading, writing and masks say so
+    in one shortened line, and nothing is written."""
+    from nststudy.masks import read_mask
+
+    long = tmp_path / ("x" * 300 + ".png")  # 255 bytes is the usual limit of one name
+    calls = [
+        lambda: load_image(long),
+        lambda: save_image(long, np.zeros((4, 4, 3), np.float32)),
+        lambda: save_image(long / "out.png", np.zeros((4, 4, 3), np.float32)),
+        lambda: read_mask(long),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="name in this path is too long") as err:
+            call()
+        assert "\n" not in str(err.value) and len(str(err.value)) < 200
+    assert os.listdir(tmp_path) == []
+
+
 def test_vgg_conversions_refuse_a_0_255_image_and_take_any_float_tensor() -> None:
     import tensorflow as tf
 
