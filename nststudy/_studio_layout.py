@@ -62,7 +62,7 @@ def build(s: Studio) -> None:
     s.strength = w.FloatLogSlider(1.0, base=10, min=-1, max=1, step=0.1,
                                      description=t("studio.strength"))  # fmt: skip
     s.style_scale = w.FloatSlider(1.0, min=0.5, max=2.0, step=0.1,
-                                     description=t("studio.finer"))  # fmt: skip
+                                     description=t("studio.brush_size"))  # fmt: skip
     s.colors = w.Dropdown(
         options=[(t("studio.colours_painting"), None),
                  (t("studio.colours_luminance"), "luminance"),

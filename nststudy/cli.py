@@ -173,7 +173,11 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
         help="style strength: multiplies the preset's (or --from-settings') style weight "
         "(0.1 = mostly photo, 10 = mostly style; the studio's slider)",
     )
-    add("--style-scale", type=float, help="style size relative to the picture (>1 finer)")
+    add(
+        "--style-scale",
+        type=float,
+        help="style size relative to the picture (>1 bigger strokes, <1 finer)",
+    )
     add("--seed", type=int, help="random seed (same seed, same machine: same painting)")
     add(
         "--precision",

@@ -123,8 +123,9 @@ class Config:
             ``default`` and ``preview`` presets): bfloat16 on CPUs with AMX (where the issue
             measured VGG19 1.9× faster in it), float32 elsewhere (see :mod:`nststudy._cpu`).
             A run records the precision it used (:meth:`resolved`), never ``"auto"``.
-        style_scale: style image's longest side relative to the working size (>1 = smaller
-            brush strokes relative to the picture, <1 = bigger).
+        style_scale: style image's longest side relative to the working size (>1 = bigger
+            brush strokes relative to the picture, <1 = finer ones: the Gram statistics match
+            features of a fixed size in pixels, and a larger style image has larger strokes).
         clip: keep pixels in the valid range after every step.
         preserve_colors: after painting, give the picture the photo's colours:
             ``"luminance"`` (keep the painting's brightness, take the photo's chroma in YIQ) or

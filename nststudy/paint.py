@@ -132,7 +132,7 @@ def build_config(args: argparse.Namespace, resolve: bool = True) -> Config:
     if getattr(args, "style_scale", None) is not None and not args.style_scale > 0:
         raise ValueError(
             f"--style-scale {args.style_scale}: give a factor above 0 (1 = the style at the "
-            "painting's size, 2 = finer strokes)"
+            "painting's size, 2 = strokes twice as big)"
         )
     size = base.size if args.size is None else args.size
     changed = args.size is not None or args.steps is not None
