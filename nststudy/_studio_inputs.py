@@ -30,15 +30,24 @@ class StudioInputs:
 
     @staticmethod
     def _why(err: Exception) -> str:
-        """An exception as the status line says it, in the studio's language for any
-        ``MemoryError`` (a bare one has no text; paint_print's refusal speaks Python)."""
-        return t("studio.no_memory") if isinstance(err, MemoryError) else str(err)
+        """An exception as the status line says it, in the studio's language for a bare
+        ``MemoryError`` (it has no text); a refusal with numbers (``ResourceError``) as it is."""
+        from .resources import ResourceError
+
+        if isinstance(err, MemoryError) and not isinstance(err, ResourceError):
+            return t("studio.no_memory")
+        return str(err)
 
     def _say(self, text: str, error: bool = False) -> None:
         """Show ``text`` in the status line (an error in red), escaped: it may name a file."""
         style = ' style="color:#b00"' if error else ""
         text = html.escape(text, quote=False)  # (element text: &, <, > are what matter)
         self.status.value = f'<span class="{MARKER}"{style}>{text}</span>'
+
+    def release(self) -> None:
+        """Drop the decoded uploads (read again from the upload's bytes when needed): another
+        studio took over, and the notebook keeps this one alive."""
+        self._read.clear()
 
     def _uploaded(self) -> None:
         """A photo arrived: the dropdown says "(your photo)", and it is the one painted."""
@@ -63,11 +72,14 @@ class StudioInputs:
         if self.sample.value:
             return samples.content_photo(self.sample.value, max_dim=1024)
         if self.upload.value:
-            from ._decode import open_bytes
+            from ._decode import ALLOW_HUGE_ENV, open_bytes
+            from .images import _env_flag
 
             def decode(data: bytes, name: str) -> np.ndarray:
                 # JPEGs are decoded at a reduced scale when large; over Pillow's limit, refused
-                return shrink_longest(open_bytes(data, name, 4096, False), 4096)
+                # unless NSTSTUDY_ALLOW_HUGE_IMAGES=1 (as the refusal says, and as for masks)
+                huge = _env_flag(ALLOW_HUGE_ENV)
+                return shrink_longest(open_bytes(data, name, 4096, huge), 4096)
 
             return self._uploaded_file("photo", self.upload, decode)
         if self._photo is not None:
@@ -106,6 +118,7 @@ class StudioInputs:
             return
         if not (self.sample.value or self.upload.value or self._photo is not None):
             self._say(t("studio.upload_first"))  # "(your photo)" before an upload: a hint
+            self.image.value = b""  # (not the sample shown before)
             return
         try:  # notices (an animated GIF's first frame, a turned mask, no clear subject) go
             with warnings.catch_warnings(record=True) as caught:  # to the page, not a log

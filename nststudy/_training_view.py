@@ -147,6 +147,7 @@ class TrainingView(_View):
         self._stop.clear()
         self._finished = False
         self.history, self.result, self.error, self._last = [], None, None, 0.0
+        self.progress.value = 0  # (not the last run's full bar beside "painting…")
         self.snapshots = Snapshots(self.snapshot_every) if self.snapshot_every else None
         self.start_button.disabled, self.stop_button.disabled = True, False
         self.status.value = t("widget.painting")

@@ -30,6 +30,7 @@ __all__ = [
     "estimate_print_memory",
     "estimate_stylize_memory",
     "largest_fitting_size",
+    "memory_check_skipped",
     "resident_bytes",
 ]
 
@@ -201,6 +202,13 @@ def _on_gpu() -> bool:
         return bool(tf is not None and tf.config.list_physical_devices("GPU"))
     except Exception:  # a half-initialised TensorFlow: check host memory as usual
         return False
+
+
+def memory_check_skipped() -> bool:
+    """True where the memory estimates do not apply: ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1``, or
+    TensorFlow runs on a GPU (they are for host memory on a CPU run)."""
+    flag = os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    return flag or _on_gpu()
 
 
 def check_fits(height: int, width: int, config: Config, available: int | None = None) -> None:

@@ -110,7 +110,7 @@ class Studio(StudioInputs):
         """The settings the widgets describe now, for ``mode``: at the mode's size, or at the
         largest that fits in memory for this photo (e.g. a square photo on Binder's 2 GB)."""
         from .paint import available_memory
-        from .resources import largest_fitting_size
+        from .resources import largest_fitting_size, memory_check_skipped
 
         size = self._working_size(mode)
         config = studio_config(
@@ -123,6 +123,8 @@ class Studio(StudioInputs):
             strokes=self.strokes.value,
             seed=self.seed.value,
         )
+        if memory_check_skipped():  # NSTSTUDY_IGNORE_MEMORY_LIMIT=1, or a GPU: as asked
+            return config
         try:
             shape = self.photo().shape[:2]
         except ValueError:

@@ -118,6 +118,45 @@ def test_no_memory_is_said_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not s.start("preview") and "Not enough memory" in s.status.value
 
 
+def test_an_idle_studio_drops_its_decoded_upload_when_another_is_built(monkeypatch) -> None:
+    """ipywidgets keeps every widget (and IPython its Out[n]): a re-run cell's old studio
+    kept its decoded photo (up to 150 MB at 4096 px) for the kernel's life."""
+    import weakref
+
+    from nststudy import _one_job
+
+    monkeypatch.setattr(_one_job, "_LIVE", weakref.WeakSet())
+    old = studio.Studio()
+    old.upload.value = _upload("me.png", _png())
+    assert "photo" in old._read
+    studio.Studio()  # the cell run again
+    assert old._read == {}
+    assert old.photo().shape == (30, 40, 3)  # read again from the upload when needed
+
+
+def test_your_photo_without_an_upload_shows_no_earlier_picture() -> None:
+    s = studio.Studio()
+    assert bytes(s.image.value).startswith(b"\x89PNG")  # the sample photo
+    s.sample.value = ""  # "(your photo)", nothing uploaded yet
+    assert bytes(s.image.value) == b"" and "Upload a photo first" in s.status.value
+
+
+def test_a_huge_upload_obeys_allow_huge_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = studio.Studio()
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 40×30 = 1200 px: over twice that
+    monkeypatch.setenv("NSTSTUDY_ALLOW_HUGE_IMAGES", "1")  # as the refusal says to
+    s.upload.value = _upload("huge.png", _png())
+    assert s.photo().shape == (30, 40, 3) and "decompression" not in s.status.value
+
+
+def test_a_refusal_with_numbers_keeps_them_on_the_status_line() -> None:
+    from nststudy.resources import PrintMemoryError
+
+    refusal = PrintMemoryError("a 2048 px print with 384 px tiles needs about 3.1 GiB but ...")
+    assert studio.Studio._why(refusal) == str(refusal)  # was: "Not enough memory for this"
+    assert "Not enough memory" in studio.Studio._why(MemoryError())
+
+
 def test_a_sample_chosen_after_an_upload_frees_the_upload() -> None:
     s = studio.Studio()
     s.upload.value = _upload("me.png", _png())
@@ -235,6 +274,10 @@ def test_paint_shrinks_to_what_fits_in_memory(monkeypatch: pytest.MonkeyPatch) -
     assert f"at {fits} px, the most this machine's memory holds" in s.status.value
     monkeypatch.setattr("nststudy.paint.available_memory", lambda: 10**13)
     assert s.config("paint").size == 512
+    monkeypatch.setattr("nststudy.paint.available_memory", lambda: small)
+    monkeypatch.setenv("NSTSTUDY_IGNORE_MEMORY_LIMIT", "1")  # "try anyway", as asked
+    assert s.config("paint").size == 512
+    s._busy = False  # (its _run never ran)
 
 
 def test_print_after_paint_refines_the_painting_on_screen(

@@ -266,6 +266,10 @@ def test_training_view_runs_to_the_end_and_reports_errors(W, small):
     assert explorer.image_dropdown.value == "result" and len(explorer.distances()) == 3
     assert view.stop_button.disabled and not view.start_button.disabled
     assert view.status.value.startswith("done")
+    view._run = lambda: None  # a second start (no painting): the bar begins at 0, not full
+    view.start()
+    assert view.progress.value == 0 and view.history == []
+    view.wait(timeout=10)
     broken = W.TrainingView(photo, np.zeros((4, 4, 5)), _tiny(3))
     broken.start_button.click()
     with pytest.raises(ValueError):
