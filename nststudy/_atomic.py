@@ -50,7 +50,7 @@ def longest_name(folder: str | os.PathLike) -> int:
     """The longest file name, in bytes, that ``folder``'s file system takes (255 if unknown)."""
     try:
         return int(os.pathconf(folder, "PC_NAME_MAX"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # (Windows has no os.pathconf)
         return 255
 
 

@@ -95,3 +95,14 @@ def test_a_file_system_that_refuses_modes_still_gets_the_file(
     monkeypatch.setattr(os, "chmod", refuse)
     path = replace_atomically(tmp_path / "a.bin", lambda fh: fh.write(b"painting"))
     assert path.read_bytes() == b"painting" and not list(tmp_path.glob("*.part"))
+
+
+def test_the_longest_name_is_255_where_os_has_no_pathconf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no ``os.pathconf``: every ``nststudy paint`` was a traceback there."""
+    from nststudy._atomic import longest_name
+
+    assert longest_name(tmp_path) >= 14  # POSIX's least
+    monkeypatch.delattr(os, "pathconf")
+    assert longest_name(tmp_path) == 255
