@@ -174,12 +174,15 @@ def check_print_memory(job: Job, shapes: dict[Path, tuple[int, int]]) -> None:
     scale = job.config.style_scale
     if short := print_shortfall(job.print_size, job.tile, aspect, style_scale=scale):
         need, have, tile = short
-        fix = (
-            f"choose a --style-scale nearer 1 (the style is resized to {scale:g} × the print), "
-            "or a smaller --print-size or --dpi"
-            if style_bound(job.print_size, tile, aspect, scale)
-            else "choose a smaller --tile, --print-size or --dpi"
-        )
+        smaller = "--print or --dpi" if job.args.print else "--print-size"
+        if style_bound(job.print_size, tile, aspect, scale):  # no --tile would help
+            nearer = " or a --style-scale nearer 1" if scale > 1 else ""
+            fix = (
+                f"the style, resized to {scale:g} × the print for its Gram targets, sets that "
+                f"peak: choose a smaller {smaller}{nearer}"
+            )
+        else:
+            fix = f"choose a smaller --tile, or a smaller {smaller}"
         raise ValueError(
             f"a {job.print_size} px print with {tile} px tiles needs about "
             f"{need / 2**30:.1f} GiB of memory but only {have / 2**30:.1f} GiB is free; {fix}"

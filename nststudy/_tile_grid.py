@@ -153,10 +153,12 @@ def _held_base() -> int:
 
 
 def style_bound(size: int, tile: int | None, aspect: float, style_scale: float) -> bool:
-    """True when the style resized to ``size × style_scale``, not the tiles, sets a print's
-    estimated peak: a smaller tile would not help, a ``style_scale`` nearer 1 would."""
+    """True when the style resized to ``size × style_scale`` for its Gram targets, not the
+    tiles, sets a print's estimated peak: no smaller tile would lower it (a smaller print or
+    ``style_scale`` would)."""
     tile = AUTO_TILES[0] if tile is None else tile
-    return estimate_memory(size, tile, aspect, style_scale) > estimate_memory(size, tile, aspect)
+    need = estimate_memory(size, tile, aspect, style_scale)
+    return need <= estimate_memory(size, min(tile, 32), aspect, style_scale)
 
 
 def print_shortfall(

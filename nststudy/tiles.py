@@ -322,11 +322,14 @@ def paint_print(
     scale = config.style_scale
     if check_memory and (short := print_shortfall(print_size, tile, aspect, style_scale=scale)):
         need, have, _ = short
-        fix = "a style_scale nearer 1" if style_bound(print_size, tile, aspect, scale) else "tile="
+        if style_bound(print_size, tile, aspect, scale):  # the resized style sets the peak
+            fix = "a smaller print_size=" + (" or a style_scale nearer 1" if scale > 1 else "")
+        else:
+            fix = "a smaller tile= or print_size="
         raise PrintMemoryError(
             f"a {print_size} px print with {tile} px tiles needs about {need / 2**30:.1f} GiB "
-            f"but {have / 2**30:.1f} GiB is available; pass {fix} or a smaller print_size=, or "
-            f"set {IGNORE_ENV}=1 to try anyway"
+            f"but {have / 2**30:.1f} GiB is available; pass {fix}, or set {IGNORE_ENV}=1 to "
+            "try anyway"
         )
     plain = config.replace(preserve_colors=None, strokes=0.0)
     stopped = None

@@ -387,13 +387,20 @@ def test_print_memory_check_uses_the_photos_shape(
         main([*argv, str(tmp_path / "out")])
     monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: need - 2**26)
     assert main([*argv, str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
-    assert f"needs about {need / 2**30:.1f} GiB" in err and "smaller --tile" in err
-    # the style, resized to 2 × the print before any tile, needs more than the tiles: named
+    err = capsys.readouterr().err  # the style resized to 4724 px sets the peak, not a tile
+    assert f"needs about {need / 2**30:.1f} GiB" in err and "smaller --print-size" in err
+    assert "--tile" not in err and "--style-scale" not in err
+    # the style resized to 2 × the print needs more still: a --style-scale nearer 1 helps
     monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: need + 2**26)
     assert main([*argv[:-1], "--style-scale", "2", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "--style-scale nearer 1" in err and "smaller --tile" not in err
+    assert "--style-scale nearer 1" in err and "--tile" not in err
+    # a 1536 px print in 768 px tiles: the tile sets the peak, and --print is named as given
+    monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: 10**8)
+    argv = ["paint", str(tmp_path / "p.png"), *FAST, "--print", "10x13cm", "--tile", "768"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "smaller --tile, or a smaller --print or --dpi" in err
 
 
 def test_print_in_cm_says_when_the_photo_will_not_fill_the_frame(

@@ -167,6 +167,7 @@ def test_estimate_memory_counts_the_style_resized_to_the_print() -> None:
     tiles_only = estimate_memory(4724, 576, 0.75)
     assert estimate_memory(4724, 576, 0.75, style_scale=1.0) == tiles_only
     assert not tiles.style_bound(4724, 576, 0.75, 1.0)
+    assert tiles.style_bound(4724, 384, 0.75, 1.0)  # 4724² × 36 B > a 384 px tile's 0.5 GB
     doubled = estimate_memory(4724, 576, 0.75, style_scale=2.0)
     assert doubled - tiles_only > 2e9  # 9448² × 36 B ≈ 3.2 GB against the tile's 1.2 GB
     assert tiles.style_bound(4724, 576, 0.75, 2.0) and tiles.style_bound(4724, None, 0.75, 2.0)
