@@ -198,6 +198,7 @@ def save_interrupted(
     (the side is kept so that ``--resume`` continues on the same grid). ``photo_digest``: the
     photo's :func:`digest` taken when it was read (the file may have moved since)."""
     extra = {} if stop is None else {"tiles_done": stop[1], "tile_side": stop[2]}
+    start, photo_digest = image if raw is None else raw, photo_digest or digest(path)
     with no_sigint():  # a second Ctrl-C must not tear the files
         no_sidecar = None
         try:
@@ -206,8 +207,11 @@ def save_interrupted(
             )
         except SidecarError as err:  # the picture is saved: keep the checkpoint all the same
             target, no_sidecar = err.target, err
-        start = image if raw is None else raw
-        _write_checkpoint(job, ckpt, start, done, target, photo_digest or digest(path), stop)
+        except (ValueError, OSError) as err:  # a full disk: the smaller checkpoint may fit
+            if not keep_painting(job, ckpt, start, done, target, photo_digest, stop):
+                raise
+            raise ValueError(f"{err} (interrupted: its checkpoint is kept for --resume)") from None
+        _write_checkpoint(job, ckpt, start, done, target, photo_digest, stop)
     if no_sidecar is not None:
         raise ValueError(f"{no_sidecar} (interrupted: --resume continues it)")
     where = f"{stop[1]} tiles" if stop is not None else f"{done} steps"
@@ -223,7 +227,7 @@ def keep_painting(job, ckpt, raw, done, target, photo_digest, tiles=None) -> boo
     try:
         with no_sigint():
             _write_checkpoint(job, ckpt, raw, done, target, photo_digest, tiles)
-    except (OSError, MemoryError):
+    except (OSError, MemoryError, ValueError):  # (a full disk: ImageError, a ValueError)
         return False
     return True
 

@@ -72,12 +72,13 @@ def print_tiles(
     mask: np.ndarray | None,
     start: tuple[np.ndarray, int, int | None] | None,
     bar_position: int,
-) -> tuple[np.ndarray, tuple[np.ndarray, int, int] | None]:
+) -> tuple[np.ndarray, tuple[np.ndarray, int, int] | None, tuple[np.ndarray, int, int]]:
     """Refine to the print size in tiles (continuing from ``start``), then post-process at
-    full size as :func:`nststudy.tiles.paint_print` does. Returns the finished print and,
-    when Ctrl-C cut the refinement short, ``(canvas, tiles done, tile side)`` to resume from.
-    Any other error during the tiles (once one is done) or while finishing them is raised
-    with that triple as its ``tiles_so_far`` attribute."""
+    full size as :func:`nststudy.tiles.paint_print` does. Returns the finished print; when
+    Ctrl-C cut the refinement short, ``(canvas, tiles done, tile side)`` to resume from (else
+    ``None``); and that triple for the refined canvas before finishing, which a checkpoint
+    keeps if the print cannot be saved. Any other error during the tiles (once one is done)
+    or while finishing them is raised with that triple as its ``tiles_so_far`` attribute."""
     import warnings
 
     from tqdm.auto import tqdm
@@ -138,12 +139,15 @@ def print_tiles(
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if stop is not None:  # Ctrl-C: the print so far is saved, finished like a whole one
             with saving(), _keeping(stop):
-                return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), stop
+                image = finish_painting(out, photo, finish, mask, max(painting.shape[:2]))
+                return image, stop, stop
+    refined = (out, total, tile)
     try:  # colour and strokes at print size can take a while
-        with _keeping((out, total, tile)):  # out of memory there: the tiles are all kept
-            return finish_painting(out, photo, finish, mask, max(painting.shape[:2])), None
+        with _keeping(refined):  # out of memory there: the tiles are all kept
+            image = finish_painting(out, photo, finish, mask, max(painting.shape[:2]))
+            return image, None, refined
     except KeyboardInterrupt:  # every tile is done: keep them; --resume only finishes
-        return out, (out, total, tile)
+        return out, refined, refined
 
 
 def _so_far(err: BaseException, tiles: tuple[np.ndarray, int, int]) -> None:

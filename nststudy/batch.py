@@ -29,6 +29,7 @@ import numpy as np
 from . import metadata
 from ._atomic import NAME_GROWTH, check_writable, longest_name
 from ._checkpoints import (
+    SidecarError,
     checkpoint_path,
     digest,
     keep_painting,
@@ -125,20 +126,21 @@ def _paint_one(
             with no_sigint():  # a second Ctrl-C must not lose the painting before it is saved
                 image = result.image
                 if job.print_size:  # a print job's file is print-sized: the painting upscaled
-                    with saving():
+                    with saving(), contextlib.suppress(MemoryError):  # (else: working size)
                         image = upscaled(job, result.raw, photo, mask)
                 args = (image, raw, photo, result, t0, done, resumed)
                 save_interrupted(job, path, name, target, ckpt, *args, photo_digest=photo_digest)
         # (a print refines ``raw``, the painting before its mask blend: the print blends once,
         # at full size, as paint_print and the studio do)
     assert raw is not None
+    refined = None  # a print's refined canvas (canvas, tiles, side): kept if the save fails
     if result is not None and not job.print_size:
         image = result.image
     elif not job.print_size:  # resumed after the last step: only the finishing was left
         image = finish_painting(load_image(raw), photo, job.config, mask)
     else:
         try:
-            image, stop = print_tiles(job, name, raw, photo, mask, tiles, bar_position)
+            image, stop, refined = print_tiles(job, name, raw, photo, mask, tiles, bar_position)
         except Exception as err:  # minutes of painting, and the tiles done, must not go with it
             tiles = getattr(err, "tiles_so_far", None)
             new = result is not None or tiles is not None
@@ -154,7 +156,16 @@ def _paint_one(
             args = (image, raw, photo, result, t0, done, resumed, stop)
             save_interrupted(job, path, name, target, ckpt, *args, photo_digest=photo_digest)
     with no_sigint():  # the painting, its record and the spent checkpoint go together
-        target = save_result(job, name, target, resumed, image, photo, result, t0, None)
+        try:
+            target = save_result(job, name, target, resumed, image, photo, result, t0, None)
+        except SidecarError as err:  # the picture is saved: finished all the same
+            record_finished(job, err.target, photo_digest)
+            ckpt.unlink(missing_ok=True)
+            raise
+        except (ValueError, OSError) as err:  # a full disk: nothing painted is lost
+            if keep_painting(job, ckpt, raw, done, target, photo_digest, refined):
+                raise ValueError(f"{err}; the painting is kept: --resume saves it") from None
+            raise
         record_finished(job, target, photo_digest)
         ckpt.unlink(missing_ok=True)
     return target

@@ -358,7 +358,7 @@ def test_ctrl_c_while_a_finished_print_is_post_processed_keeps_every_tile(
     monkeypatch.setattr("nststudy.tiles.refine_tiled", lambda *a, **k: canvas)
     monkeypatch.setattr(sys.modules["nststudy.stylize"], "finish_painting", interrupted)
     painting = np.zeros((24, 32, 3), np.float32)
-    image, stop = batch.print_tiles(job, "p", painting, painting, None, None, 0)
+    image, stop, _ = batch.print_tiles(job, "p", painting, painting, None, None, 0)
     total = count_tiles(painting.shape, 64, stop[2], job.overlap)
     assert image is canvas and stop[0] is canvas and stop[1] == total  # resume: finish only
 

@@ -161,3 +161,43 @@ def test_a_print_that_fails_after_the_painting_keeps_the_painting_for_resume(
     assert painted == []  # was: the painting lost, painted again
     assert metadata.read_settings(tmp_path / "out" / "p__swirl.png")["print_size"] == 128
     assert not list((tmp_path / "out" / ".nststudy").glob("*.npz"))
+
+
+def test_a_print_that_cannot_be_saved_keeps_its_tiles_and_a_resume_saves_it(
+    tmp_path: Path, weights: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """A full disk at the final save (the job's largest file): the painting and every refined
+    tile stay in the checkpoint, and --resume only finishes and saves. A sidecar that cannot
+    be written after that leaves a finished print: recorded, its checkpoint gone."""
+    import nststudy.tiles
+    from nststudy.images import ImageError
+
+    Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
+    real_save, real_refine = metadata.save_painting, nststudy.tiles.refine_tiled
+
+    def full(path: Path, *args: object, **kwargs: object) -> None:
+        raise ImageError(f"{path}: the disk is full (or over quota); free some space")
+
+    monkeypatch.setattr(metadata, "save_painting", full)
+    assert paint_here(*CMD, cwd=tmp_path) == 2
+    assert "the painting is kept: --resume saves it" in capsys.readouterr().err
+    assert not list((tmp_path / "out").glob("p__swirl*"))
+    monkeypatch.setattr(metadata, "save_painting", real_save)
+    starts: list[object] = []
+
+    def refine(*args: object, **kwargs: object) -> np.ndarray:
+        starts.append(kwargs["start"][1])
+        return real_refine(*args, **kwargs)
+
+    def no_sidecar(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(nststudy.tiles, "refine_tiled", refine)
+    monkeypatch.setattr(metadata, "write_sidecar", no_sidecar)
+    assert paint_here(*CMD, "--resume", cwd=tmp_path) == 2
+    assert "sidecar could not be written" in capsys.readouterr().err
+    assert starts == [6]  # all six tiles came from the checkpoint: none refined again
+    assert metadata.read_settings(tmp_path / "out" / "p__swirl.png")["print_size"] == 128
+    assert not list((tmp_path / "out" / ".nststudy").glob("*.npz"))  # was: kept, spent
+    assert paint_here(*CMD, "--resume", cwd=tmp_path) == 0
+    assert "(already painted)" in capsys.readouterr().out

@@ -15,6 +15,7 @@ from nststudy import metadata
 from nststudy._checkpoints import (
     checkpoint_path,
     digest,
+    load_checkpoint,
     resume_state,
     save_interrupted,
     save_result,
@@ -222,7 +223,7 @@ def test_a_print_refines_the_painting_before_its_mask_blend(
 
     def printed(job_: Job, name: str, painting: np.ndarray, *rest: object) -> tuple:
         refined.append(painting)
-        return np.zeros((48, 64, 3), np.float32), None
+        return np.zeros((48, 64, 3), np.float32), None, None
 
     monkeypatch.setattr(sys.modules["nststudy.stylize"], "stylize", painted)
     monkeypatch.setattr(batch, "print_tiles", printed)
@@ -243,7 +244,7 @@ def test_ctrl_c_before_the_first_tile_keeps_the_painting(
 
     monkeypatch.setattr("nststudy.tiles.refine_tiled", interrupted)
     painting = np.full((24, 32, 3), 0.4, np.float32)
-    image, stop = batch.print_tiles(job, "p", painting, painting, None, None, 0)
+    image, stop, _ = batch.print_tiles(job, "p", painting, painting, None, None, 0)
     assert image.shape == (48, 64, 3) and np.allclose(image, 0.4, atol=0.02)
     assert stop[1] == 0  # no tile done: --resume refines them all
 
@@ -263,7 +264,7 @@ def test_a_second_ctrl_c_after_some_tiles_keeps_them(
 
     monkeypatch.setattr("nststudy.tiles.refine_tiled", two_tiles_then_ctrl_c_twice)
     painting = np.full((24, 32, 3), 0.4, np.float32)
-    image, stop = batch.print_tiles(job, "p", painting, painting, None, None, 0)
+    image, stop, _ = batch.print_tiles(job, "p", painting, painting, None, None, 0)
     assert stop[1] == 2 and np.allclose(stop[0], 0.9)  # was: 0 tiles, the plain upscale
     assert np.allclose(image, 0.9, atol=0.02)
 
@@ -590,3 +591,25 @@ def test_the_paint_command_checks_resumed_tiles_before_any_work(
     argv = [str(photo), *FAST, "--print-size", "64", "--out", str(tmp_path / "out"), "--resume"]
     assert main(["paint", *argv]) == 2 and "checked" in capsys.readouterr().err
     assert seen == [{photo: ("fresh", None)}]
+
+
+def test_ctrl_c_on_a_full_disk_still_keeps_the_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interrupted picture is the big file: where the disk refuses it, the checkpoint (a
+    few MB at the working size) may still fit, and --resume continues from it."""
+    from nststudy import _checkpoints
+    from nststudy.images import ImageError
+
+    photo = _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--out", str(tmp_path / "out"))
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise ImageError("out/p__swirl.png: the disk is full (or over quota); free some space")
+
+    monkeypatch.setattr(_checkpoints, "save_result", full)
+    with pytest.raises(ValueError, match=r"disk is full.*its checkpoint is kept for --resume"):
+        _interrupt(job, photo)
+    ckpt = checkpoint_path(job, "p", photo)
+    assert resume_state(job, "p", photo) == ("checkpoint", ckpt)
+    assert load_checkpoint(job, ckpt, photo)[1] == 1  # the steps done
