@@ -25,7 +25,7 @@ import numpy as np
 
 from . import metadata
 from ._atomic import replace_atomically
-from ._finished_record import finished_record, record_finished
+from ._finished_record import finished_record, painted_from, record_finished
 from .config import Config
 from .images import load_image
 from .paint import _CKPT_DIR, Job, PaintInterrupted, _key
@@ -83,10 +83,10 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
     if ckpt.exists():
         _read_meta(job, ckpt, photo)  # readable and ours
         return "checkpoint", ckpt
-    record, mine = finished_record(job), digest(photo)
+    accept = painted_from(job, finished_record(job), digest(photo))  # this photo, these files
     other = _other_precision(job)  # "auto" may have chosen the other one where it was painted
     keys = [other[1]] if other else []
-    if (found := job.finished(name, lambda p: record.get(p.name, mine) == mine, keys)) is not None:
+    if (found := job.finished(name, accept, keys)) is not None:
         return "finished", found  # (outputs from before the record: by name and settings)
     if others := job.checkpoints(name):
         old = others[0].name == f"{metadata.base_name(name, job.label)}.npz"  # no key in it

@@ -338,6 +338,25 @@ def test_resume_skips_only_the_photo_it_painted_not_another_of_that_name(tmp_pat
     assert (tmp_path / "out" / "p__swirl.png").read_bytes() == painted
 
 
+def test_resume_paints_again_a_photo_whose_mask_file_was_edited(tmp_path: Path) -> None:
+    """The settings name the mask file, not its pixels: an output painted with the old mask
+    was skipped as "already painted" (while its checkpoint would have been refused)."""
+    photo, mask = _photo(tmp_path / "p.png"), tmp_path / "m.png"
+    Image.new("L", (40, 30), 255).save(mask)
+    argv = ["paint", str(photo), *FAST, "--mask", str(mask), "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    assert main([*argv, "--resume"]) == 0  # the same files: skipped
+    assert not (tmp_path / "out" / "p__swirl__2.png").exists()
+    Image.new("L", (40, 30), 0).save(mask)  # the mask edited: painted again
+    assert main([*argv, "--resume"]) == 0
+    assert (tmp_path / "out" / "p__swirl__2.png").exists()
+    record = tmp_path / "out" / ".nststudy" / "finished.json"  # a record from before: by photo
+    old = {k: v["photo"] for k, v in json.loads(record.read_text()).items()}
+    record.write_text(json.dumps(old))
+    assert main([*argv, "--resume"]) == 0
+    assert not (tmp_path / "out" / "p__swirl__3.png").exists()
+
+
 def test_two_runs_into_one_folder_keep_each_others_finished_records(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -354,7 +373,7 @@ def test_two_runs_into_one_folder_keep_each_others_finished_records(
         return real(path, write)
 
     monkeypatch.setattr(_finished_record, "replace_atomically", slow)
-    job = types.SimpleNamespace(out=tmp_path)
+    job = types.SimpleNamespace(out=tmp_path, styles=[], mask_image=None, painting=None)
 
     def run(name: str) -> None:
         for i in range(20):
@@ -367,7 +386,8 @@ def test_two_runs_into_one_folder_keep_each_others_finished_records(
     for thread in threads:
         thread.join(60)
     record = _finished_record.finished_record(job)
-    assert len(record) == 40 and record["a7.png"] == "a-7" and record["b19.png"] == "b-19"
+    assert len(record) == 40
+    assert record["a7.png"]["photo"] == "a-7" and record["b19.png"]["photo"] == "b-19"
 
 
 def test_the_record_is_kept_where_the_folder_cannot_be_locked(
@@ -385,10 +405,10 @@ def test_the_record_is_kept_where_the_folder_cannot_be_locked(
         raise OSError(errno.EBADF, "Bad file descriptor")
 
     monkeypatch.setattr(fcntl, "flock", refuse)
-    job = types.SimpleNamespace(out=tmp_path)
+    job = types.SimpleNamespace(out=tmp_path, styles=[], mask_image=None, painting=None)
     (tmp_path / "a.png").touch()
     _finished_record.record_finished(job, tmp_path / "a.png", "digest-a")
-    assert _finished_record.finished_record(job) == {"a.png": "digest-a"}
+    assert _finished_record.finished_record(job)["a.png"]["photo"] == "digest-a"
 
 
 def _in(precision: str, job: Job) -> Job:
