@@ -183,8 +183,8 @@ def _bomb_message(path: Path | str, err: Exception, argument: bool = True) -> st
     limit = f", over Pillow's limit of {numbers[-1] / 1e6:.0f} MP" if len(numbers) > 1 else ""
     return (
         f"{path}: declares {size}{limit} (a possible 'decompression bomb'); if you trust the "
-        f"file, {'pass allow_huge=True or ' if argument else ''}set {ALLOW_HUGE_ENV}=1, or "
-        "shrink it first"
+        f"file, set {ALLOW_HUGE_ENV}=1{' (in Python: allow_huge=True)' if argument else ''}, "
+        "or shrink it first"
     )
 
 

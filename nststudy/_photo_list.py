@@ -70,19 +70,25 @@ def photo_names(photos: list[Path]) -> dict[Path, str]:
 
 
 def validate_photos(
-    photos: list[Path], sizes: int | tuple[int, ...]
+    photos: list[Path], sizes: int | tuple[int, ...], crop: str | None = None
 ) -> tuple[dict[Path, tuple[int, int]], list[str]]:
     """Open every photo before painting any: ``({path: (H, W)}, [error lines])``.
 
     A photo is refused when its short side is under 16 px as given or at any of ``sizes``
-    (the coarse-to-fine stages), exactly as :func:`nststudy.stylize` would refuse it later.
+    (the coarse-to-fine stages), exactly as :func:`nststudy.stylize` would refuse it later;
+    with ``crop`` (``--crop``), as cropped to that ratio. The shapes are the files' own.
     """
+    from .postprocess import crop_to_ratio
+
     good, bad = {}, []
     for path in photos:
         try:
             img = load_image(path)
+            painted, name = img, str(path)
+            if crop:
+                painted, name = crop_to_ratio(img, crop), f"{path} cropped to {crop}"
             for size in (sizes,) if isinstance(sizes, int) else sizes:
-                check_min_size(img.shape, size, str(path))
+                check_min_size(painted.shape, size, name)
             good[path] = img.shape[:2]
         except ValueError as err:
             msg = str(err)

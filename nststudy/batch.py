@@ -210,7 +210,7 @@ def run_paint(args: argparse.Namespace) -> int:
 
     job = Job(resolve_args(args))
     photos = collect_photos(args.photos)
-    good, bad = validate_photos(photos, job.config.sizes)
+    good, bad = validate_photos(photos, job.config.sizes, args.crop)
     if len(photos) == 1 and bad and not args.skip_bad:
         raise ValueError(bad[0])  # a single photo: its own message is the one line
     for msg in bad:

@@ -62,11 +62,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .weights import ensure_weights
 
     out = _demo_output(args.out)
-    ensure_weights()
-    start = time.perf_counter()
+    try:  # every option checked before the weights are fetched (80 MB)
+        config = PRESETS["preview"].at_size(args.size)
+    except ValueError as err:
+        raise ValueError(f"--size {args.size}: {err}") from None
     photo = samples.content_photo(args.photo)
     style = samples.make_style(args.style, size=args.size, seed=0)
-    result = stylize(photo, style, PRESETS["preview"].at_size(args.size))
+    ensure_weights()
+    start = time.perf_counter()
+    result = stylize(photo, style, config)
     while True:
         try:
             save_image(out, result.image, overwrite=False)

@@ -84,6 +84,26 @@ def test_demo_checks_its_output_before_painting(tmp_path: Path, out: str, expect
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
+def test_demo_checks_its_options_before_fetching_the_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo is said as such: it was "weights not found" offline (or an 80 MB download)."""
+    import nststudy.cli
+    import nststudy.weights
+
+    def no_weights() -> None:
+        raise nststudy.weights.WeightsError("weights not found")
+
+    monkeypatch.setattr(nststudy.weights, "ensure_weights", no_weights)
+    out = str(tmp_path / "d.png")
+    assert nststudy.cli.main(["demo", "--style", "swirll", "--out", out]) == 2
+    assert "Did you mean 'swirl'" in capsys.readouterr().err
+    assert nststudy.cli.main(["demo", "--size", "8", "--out", out]) == 2
+    assert "--size 8: size must be at least 32 px" in capsys.readouterr().err
+    assert nststudy.cli.main(["demo", "--out", out]) == 2
+    assert "weights not found" in capsys.readouterr().err
+
+
 def test_demo_interrupted_keeps_the_best_image(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -167,6 +167,7 @@ def test_skip_bad_paints_the_rest(tmp_path: Path, weights: Path) -> None:
         (["--style", "swril"], "did you mean 'swirl'"),
         (["--style", "swirl:-1"], "the weight must be > 0"),
         (["--style", "swirl", "--crop", "wide"], "--crop wide: cannot read the ratio"),
+        (["--style", "swirl", "--crop", "20:1"], "p.png cropped to 20:1: is only 40×2 px"),
         (["--style", "swirl", "--preset", "nope"], "unknown preset"),
         (["--style", "swirl", "--print", "30 by 40"], "30x40cm"),
     ],
