@@ -37,51 +37,18 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
-import numbers
 import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._cpu import PRECISIONS, resolve_precision
+from ._config_checks import CHOICES, EXAMPLES, number, sequence, whole
+from ._cpu import resolve_precision
 from .vgg import canonical_layer
 
 __all__ = ["PRESETS", "STYLE_LAYERS", "Config", "fast_mode", "get_preset", "pick"]
 
 #: The five style layers of Gatys et al. (``conv1_1`` … ``conv5_1``).
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
-
-
-_HINTS = {"style_scale": "; 1 = the style at the picture's size"}
-
-
-def _number(field: str, value: Any, low: float = 0.0, strict: bool = False) -> None:
-    """Refuse, in one line, a value that is not a finite real number >= ``low`` (> if strict)."""
-    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not real or not math.isfinite(value) or value < low or (strict and value == low):
-        bound = f"{'>' if strict else '>='} {low:g}"
-        hint = _HINTS.get(field, "")
-        raise ValueError(f"{field} must be {bound} (a finite number{hint}), got {value!r}")
-
-
-def _whole(field: str, value: Any) -> int:
-    """``value`` as an int; refused in one line when it is not a whole number (or a bool)."""
-    whole = isinstance(value, numbers.Integral) or (
-        isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer()
-    )
-    if isinstance(value, bool) or not whole:
-        raise ValueError(f"{field} must be a whole number, got {value!r}")
-    return int(value)
-
-
-_CHOICES = {
-    "formulas": ("standard", "article"),
-    "space": ("pixels", "vgg"),
-    "optimizer": ("adam", "lbfgs"),
-    "init": ("content", "noise"),
-    "precision": PRECISIONS,
-    "lbfgs_history": ("float32", "float16"),
-}
 
 
 @dataclass(frozen=True)
@@ -165,6 +132,8 @@ class Config:
 
     def __post_init__(self) -> None:
         fix = object.__setattr__
+        for field, example in EXAMPLES.items():
+            fix(self, field, sequence(field, getattr(self, field), example))
         fix(self, "content_layers", tuple(canonical_layer(n) for n in self.content_layers))
         fix(self, "style_layers", tuple(canonical_layer(n) for n in self.style_layers))
         for field in ("content_layers", "style_layers"):
@@ -172,25 +141,30 @@ class Config:
             if len(set(layers)) < len(layers):  # conv1_1 and block1_conv1 are one layer
                 twice = next(n for n in layers if layers.count(n) > 1)
                 raise ValueError(f"{field} names {twice} twice; list each layer once")
-        fix(self, "sizes", tuple(_whole("sizes", s) for s in self.sizes))
-        fix(self, "steps", tuple(_whole("steps", s) for s in self.steps))
+        fix(self, "sizes", tuple(whole("sizes", s) for s in self.sizes))
+        fix(self, "steps", tuple(whole("steps", s) for s in self.steps))
         for field in ("lbfgs_memory", "seed") + (("lr_decay_steps",) * bool(self.lr_decay_steps)):
-            fix(self, field, _whole(field, getattr(self, field)))
-        for field, options in _CHOICES.items():
+            fix(self, field, whole(field, getattr(self, field)))
+        if self.seed < 0:  # (NumPy's generators take none)
+            raise ValueError(f"seed must be a whole number >= 0, got {self.seed}")
+        if self.clip not in (True, False):  # (a settings file's "false" is truthy)
+            raise ValueError(f"clip must be True or False, got {self.clip!r}")
+        fix(self, "clip", bool(self.clip))
+        for field, options in CHOICES.items():
             value = getattr(self, field)
             if value not in options:
                 raise ValueError(f"{field} must be one of {', '.join(options)}; got {value!r}")
         if not self.content_layers and not self.style_layers:
             raise ValueError("give at least one content or style layer")
         for field in ("content_weight", "style_weight", "tv_weight", "adam_beta1"):
-            _number(field, getattr(self, field))
+            number(field, getattr(self, field))
         for field in ("learning_rate", "lr_decay_rate", "adam_epsilon", "style_scale"):
-            _number(field, getattr(self, field), strict=True)
+            number(field, getattr(self, field), strict=True)
         if self.adam_beta1 >= 1:
             raise ValueError(f"adam_beta1 must be below 1, got {self.adam_beta1}")
         if self.style_layer_weights is not None:
             for w in self.style_layer_weights:
-                _number("style_layer_weights", w)
+                number("style_layer_weights", w)
             weights = tuple(float(w) for w in self.style_layer_weights)
             fix(self, "style_layer_weights", weights)
             if len(weights) != len(self.style_layers):
@@ -215,6 +189,7 @@ class Config:
                 f"preserve_colors must be None, 'luminance' or 'histogram'; "
                 f"got {self.preserve_colors!r}"
             )
+        number("strokes", self.strokes)
         if not 0.0 <= self.strokes <= 1.0:
             raise ValueError(f"strokes must be between 0 (off) and 1 (strong), got {self.strokes}")
         if self.lbfgs_memory < 1:

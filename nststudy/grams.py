@@ -36,6 +36,8 @@ def tiled_grams(
     except for zero-padding effects near tile borders. Images within ``tile`` are done whole.
     """
     h, w = image.shape[:2]
+    if not extractor.style_layers:  # a content-only run: no Gram to take
+        return {}
     if h <= tile and w <= tile:
         feats = extractor(to_vgg(image)[None])
         return {n: gram_sum(feats[n]) / _positions(feats[n]) for n in extractor.style_layers}

@@ -297,14 +297,16 @@ def save_image(
             raise ImageError(f"{path}: already exists; choose another name or allow overwriting")
     except OSError as err:
         raise write_error(path, err) from None
+    if hasattr(img, "image") and hasattr(img, "raw"):  # a stylize() Result, not its picture
+        raise ImageError(f"{path}: got a stylize() result; pass its picture: result.image")
     img = np.asarray(img)
-    if img.dtype != np.uint8 and not np.all(np.isfinite(img)):
-        raise ImageError(f"{path}: the image contains NaN or infinity; nothing was written")
     if img.dtype.kind not in "fbu" or (img.dtype.kind == "u" and img.dtype != np.uint8):
         raise ImageError(
             f"{path}: a {img.dtype} image; pass uint8 (0–255) or float in [0, 1] (for 16-bit "
             "data: img / 65535); nothing was written"
         )
+    if img.dtype != np.uint8 and not np.all(np.isfinite(img)):
+        raise ImageError(f"{path}: the image contains NaN or infinity; nothing was written")
     if img.dtype.kind == "f" and (span := _beyond_unit(img)):
         raise ImageError(
             f"{path}: float values span [{span[0]:.4g}, {span[1]:.4g}], not [0, 1]; "

@@ -46,8 +46,18 @@ Tensor = Any
 
 def content_loss(features: Tensor, target: Tensor) -> tf.Tensor:
     """Mean squared error between two feature maps of the same shape ``(B, H, W, C)``."""
-    features = tf.convert_to_tensor(features, tf.float32)
+    features = _float32(features)
     return tf.reduce_mean(tf.square(features - tf.cast(target, tf.float32)))
+
+
+def _float32(x: Tensor) -> tf.Tensor:
+    """``x`` as float32: a numpy array or list converted, a float tensor of any precision
+    (float64, a bfloat16 network's outputs) cast; an integer or bool tensor refused."""
+    if isinstance(x, (tf.Tensor, tf.Variable)):
+        if not x.dtype.is_floating:
+            raise ValueError(f"expected float values, got a {x.dtype.name} tensor; cast it first")
+        return tf.cast(x, tf.float32)
+    return tf.convert_to_tensor(x, tf.float32)
 
 
 def gram_matrix(features: Tensor) -> tf.Tensor:
@@ -73,7 +83,7 @@ def gram_matrix(features: Tensor) -> tf.Tensor:
 def _features(features: Tensor) -> tf.Tensor:
     """``features`` as float32 ``(B, H, W, C)`` with at least one position, else a
     ``ValueError`` with the fix (one picture's ``(H, W, C)`` maps need ``F[None]``)."""
-    features = tf.convert_to_tensor(features, tf.float32)
+    features = _float32(features)
     rank, shape = features.shape.rank, tuple(features.shape)
     if rank is not None and rank != 4:
         fix = "; add the batch axis: F[None]" if rank == 3 else ""
@@ -122,7 +132,7 @@ def total_variation_loss(image: Tensor) -> tf.Tensor:
         image: ``(B, H, W, 3)``; on the [0, 1] pixel scale this is the tensorflow.org
             tutorial's term. The value scales with the image's range and its pixel count.
     """
-    image = tf.convert_to_tensor(image, tf.float32)
+    image = _float32(image)
     dy = image[:, 1:, :, :] - image[:, :-1, :, :]
     dx = image[:, :, 1:, :] - image[:, :, :-1, :]
     return tf.reduce_sum(tf.abs(dy)) + tf.reduce_sum(tf.abs(dx))
@@ -134,7 +144,7 @@ def article_total_variation_loss(image: Tensor) -> tf.Tensor:
     ``tf.image.image_gradients`` pads the last row/column of each gradient with zeros, so the
     means are over all ``B·H·W·3`` positions.
     """
-    dy, dx = tf.image.image_gradients(tf.convert_to_tensor(image, tf.float32))
+    dy, dx = tf.image.image_gradients(_float32(image))
     return tf.reduce_mean(tf.square(dy)) + tf.reduce_mean(tf.square(dx))
 
 

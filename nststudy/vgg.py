@@ -75,7 +75,6 @@ def canonical_layer(name: str) -> str:
     raise ValueError(f"unknown VGG19 layer {name!r}; {hint}valid names: {', '.join(ALL_LAYERS)}")
 
 
-@functools.lru_cache(maxsize=4)
 def load_vgg19(precision: str = "float32") -> Any:
     """The frozen VGG19 (no top) Keras model, built once per process and precision.
 
@@ -86,6 +85,11 @@ def load_vgg19(precision: str = "float32") -> Any:
     The first call also fixes glibc's mmap threshold so that freed activation buffers go back
     to the system (``nststudy._heap.return_large_blocks``: ≈ 120 MB lower peak at 512 px).
     """
+    return _load_vgg19(precision)  # (the cache's key is the value: load_vgg19() is the same)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_vgg19(precision: str) -> Any:
     import keras
 
     from ._heap import return_large_blocks

@@ -60,6 +60,11 @@ def test_paper_layer_names_are_normalised() -> None:
         ({"sizes": (True,), "steps": (1,)}, "sizes must be a whole number"),
         ({"sizes": (float("inf"),), "steps": (1,)}, "sizes must be a whole number"),
         ({"style_layers": ("conv1_1", "block1_conv1")}, "names block1_conv1 twice"),  # 2× target
+        ({"sizes": 512}, r"sizes must be a tuple such as \(512,\)"),  # was a TypeError
+        ({"content_layers": "conv4_2"}, "content_layers must be a tuple"),  # was layer 'c'
+        ({"clip": "false"}, "clip must be True or False"),  # a settings file's string: truthy
+        ({"strokes": "0.5"}, "strokes must be >= 0"),  # was a TypeError
+        ({"seed": -1}, "seed must be a whole number >= 0"),  # was NumPy's error, noise init
     ],
 )
 def test_invalid_settings_raise(changes: dict, message: str) -> None:

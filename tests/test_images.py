@@ -181,6 +181,18 @@ def test_save_image_missing_folder(tmp_path: Path) -> None:
         save_image(tmp_path / "nope" / "out.png", np.zeros((4, 4, 3), np.float32))
 
 
+def test_save_image_refuses_a_result_or_objects_in_words(tmp_path: Path) -> None:
+    """save_image(path, stylize(...)) was NumPy's TypeError from isfinite, not an ImageError."""
+    from types import SimpleNamespace
+
+    result = SimpleNamespace(image=np.zeros((4, 4, 3)), raw=np.zeros((4, 4, 3)))
+    with pytest.raises(ValueError, match=r"a stylize\(\) result; pass its picture: result.image"):
+        save_image(tmp_path / "a.png", result)
+    with pytest.raises(ValueError, match="a <U1 image; pass uint8"):
+        save_image(tmp_path / "a.png", np.full((4, 4, 3), "x"))
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_name_too_long_for_the_file_system_is_one_line(tmp_path: Path) -> None:
     """Path.exists raises ENAMETOOLONG instead of answering: reading, writing and masks say so
     in one shortened line, and nothing is written."""

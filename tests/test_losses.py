@@ -43,6 +43,22 @@ def test_gram_is_symmetric_and_size_independent() -> None:
     np.testing.assert_allclose(gram_matrix(tiled).numpy(), g, rtol=1e-5)
 
 
+def test_losses_take_float_tensors_of_any_precision() -> None:
+    """A float64 tensor (tf.constant of NumPy's default) or a bfloat16 network's outputs were
+    TensorFlow's "Tensor conversion requested dtype float32" from inside the function."""
+    f = np.random.default_rng(0).random((1, 4, 5, 3))
+    want = gram_matrix(f.astype(np.float32)).numpy()
+    for dtype in (tf.float64, tf.bfloat16, tf.float16):
+        got = gram_matrix(tf.constant(f, dtype)).numpy()
+        assert got.dtype == np.float32 and np.allclose(got, want, atol=0.02), dtype
+    assert float(content_loss(tf.constant(f), f)) == pytest.approx(0.0)
+    assert float(total_variation_loss(tf.constant(f))) == pytest.approx(
+        float(total_variation_loss(f.astype(np.float32))), rel=1e-5
+    )
+    with pytest.raises(ValueError, match="got a uint8 tensor; cast it first"):
+        gram_matrix(tf.constant(f, tf.uint8))
+
+
 def test_content_loss_is_mse() -> None:
     a, b = RNG.normal(size=(2, 1, 3, 4, 5)).astype(np.float32)
     assert float(content_loss(a, b)) == pytest.approx(np.mean((a - b) ** 2), rel=1e-5)

@@ -179,6 +179,13 @@ def test_estimate_memory_counts_the_style_resized_to_the_print() -> None:
         estimate_memory(2048, 512, style_scale=0.0)
 
 
+def test_tiled_grams_of_a_content_only_run_are_none() -> None:
+    from types import SimpleNamespace
+
+    nothing = SimpleNamespace(style_layers=())  # (no network is run: no layer to tap)
+    assert tiles.tiled_grams(nothing, np.zeros((100, 80, 3), np.float32), tile=64) == {}
+
+
 def test_tiled_grams_match_the_whole_image(weights: Path) -> None:
     from skimage import data
 

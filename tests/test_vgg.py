@@ -49,7 +49,8 @@ def test_extractor_stops_at_deepest_tap_and_is_cached(weights: Path) -> None:
     names = [layer.name for layer in ex.model.layers]
     assert names[-1] == "block2_conv1" and "block3_conv1" not in names
     assert FeatureExtractor(["conv2_1"], []).model is ex.model  # built once per process
-    assert vgg.load_vgg19() is vgg.load_vgg19()
+    assert vgg.load_vgg19() is vgg.load_vgg19("float32")  # one network, however asked
+    assert ex.model.get_layer("block1_conv1") is vgg.load_vgg19().get_layer("block1_conv1")
 
 
 def test_lean_backward_matches_keras_gradient(weights: Path) -> None:
