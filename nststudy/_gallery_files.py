@@ -69,20 +69,27 @@ def weights(settings: dict[str, Any] | None) -> dict[str, float]:
 def ours(path: Path) -> bool:
     """Whether ``path`` (an output's name) was written by this gallery: it carries
     :data:`GENERATOR`, or — from before the mark — the page starts with this gallery's own head
-    (doctype, title, stylesheet), or the sheet sits beside such a page."""
+    (doctype, title, stylesheet), or the sheet sits beside such an unmarked page (a marked
+    page's sheet is marked too: an unmarked one there is someone's own file)."""
     try:
         if path.suffix == ".html":
-            text = path.read_text(encoding="utf-8", errors="replace")
-            older = text.startswith("<!DOCTYPE html>\n<html lang=") and (
-                f"</title><style>{CSS}</style></head><body><h1>" in text
-            )  # a page from before the mark: this gallery's own head, not one quoting it
-            return f'<meta name="generator" content="{GENERATOR}">' in text or older
+            return _page(path) is not None
         with Image.open(path) as im:
             if im.info.get("Software") == GENERATOR:
                 return True
-        return ours(path.with_name("index.html"))
+        return _page(path.with_name("index.html")) == "older"
     except (OSError, ValueError, Image.DecompressionBombError):
         return False
+
+
+def _page(path: Path) -> str | None:
+    """``"marked"`` for this gallery's page, ``"older"`` for one from before the mark (this
+    gallery's own head, not a page quoting it), else ``None``."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if f'<meta name="generator" content="{GENERATOR}">' in text:
+        return "marked"
+    head = f"</title><style>{CSS}</style></head><body><h1>"
+    return "older" if text.startswith("<!DOCTYPE html>\n<html lang=") and head in text else None
 
 
 def check_replaceable(out: Path) -> None:

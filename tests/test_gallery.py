@@ -203,6 +203,12 @@ def test_foreign_files_in_out_are_never_replaced(classroom: pathlib.Path) -> Non
     (site / "index.html").unlink()
     assert len(make_gallery(classroom, out=site).entries) == 6
     assert len(make_gallery(classroom, out=site).entries) == 6  # its own files: replaced
+    # beside this gallery's (marked) page, an unmarked contact_sheet.png is someone's own
+    _painting(site / "contact_sheet.png", "drip", 3)
+    mine = (site / "contact_sheet.png").read_bytes()
+    with pytest.raises(ValueError, match=r"contact_sheet\.png: exists"):
+        make_gallery(classroom, out=site)
+    assert (site / "contact_sheet.png").read_bytes() == mine
 
 
 def test_an_older_gallery_without_the_mark_is_replaced(classroom: pathlib.Path) -> None:
