@@ -57,10 +57,10 @@ class StudioInputs:
             self._new_photo()
 
     def _new_photo(self) -> None:
-        """Another photo was chosen: the last painting's download and message go (a running
-        job's result still comes), and the photo is shown."""
+        """Another photo was chosen: the last message goes and the photo is shown; the last
+        painting's download link stays (it names its file) until the next painting replaces
+        it: a finished print is minutes of work, and in Voilà the link is all there is of it."""
         if not self.running:
-            self.download.value = ""
             self._say(t("studio.pick"))
         if self.sample.value:  # an upload no longer shown is not held (Binder has 2 GB)
             self._read.pop("photo", None)

@@ -86,6 +86,7 @@ def print_refusal(
     tile: int | None = None,
     aspect: float = 1.0,
     style_scale: float = 1.0,
+    paint_size: int | None = None,
 ) -> str | None:
     """Why a print of ``size`` px cannot run here, with the numbers; ``None`` when it fits.
 
@@ -94,8 +95,8 @@ def print_refusal(
     Binder, else the free memory), against what the print adds to what the kernel already
     holds (:func:`nststudy.tiles.print_shortfall`); ``aspect`` is the photo's short side over
     its long side, ``style_scale`` the style slider's. The refusal suggests "paint" at the
-    largest size that does fit (:func:`nststudy.resources.largest_fitting_size`). Numbers in
-    GiB, as everywhere.
+    largest size up to its button's (``paint_size``, default 512) that does fit
+    (:func:`nststudy.resources.largest_fitting_size`). Numbers in GiB, as everywhere.
     """
     from .resources import largest_fitting_size
     from .tiles import print_shortfall
@@ -103,7 +104,7 @@ def print_refusal(
     if (short := print_shortfall(size, tile, aspect, available, style_scale)) is None:
         return None
     need, have, _ = short
-    side = MODES["paint"][0]
+    side = paint_size or MODES["paint"][0]
     return t(
         "studio.print_refusal",
         size=size,

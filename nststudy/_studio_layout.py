@@ -81,7 +81,8 @@ def build(s: Studio) -> None:
         m: w.Button(description=t("studio.button", mode=mode_name(m), size=s.sizes[m]), icon=icon)
         for m, icon in (("preview", "eye"), ("paint", "paint-brush"), ("print", "print"))
     }
-    s.buttons["print"].tooltip = print_refusal(s.sizes["print"]) or t("studio.fits")
+    why = print_refusal(s.sizes["print"], paint_size=s.sizes["paint"])
+    s.buttons["print"].tooltip = why or t("studio.fits")
     s.stop_button = w.Button(description=t("widget.stop"), icon="stop", disabled=True)
     s.progress = w.IntProgress(0, min=0, max=1, description=t("studio.progress"))
     s.status = w.HTML(f'<span class="{MARKER}">{t("studio.pick")}</span>')

@@ -164,6 +164,7 @@ class Studio(StudioInputs):
                 self.sizes["print"],
                 aspect=min(h, w) / max(h, w),
                 style_scale=self.style_scale.value,
+                paint_size=self.sizes["paint"],
             )
         ):
             self.error = why  # (wait() then returns None, not an earlier job's picture)

@@ -62,6 +62,8 @@ def test_print_refusal_suggests_a_paint_size_that_fits() -> None:
     fits = largest_fitting_size(512, 512, studio.studio_config("paint"), small)
     assert fits < 512 and suggested(studio.print_refusal(2048, available=small)) == fits
     assert suggested(studio.print_refusal(20000, available=8 * 10**9)) == 512
+    # a studio whose Paint button paints at 256 px: never more than that is suggested
+    assert suggested(studio.print_refusal(20000, available=8 * 10**9, paint_size=256)) == 256
 
 
 def test_upload_sample_and_styles() -> None:
@@ -225,7 +227,8 @@ def test_buttons_wait_for_the_running_job_and_stop_says_so(
     assert 'download="first__swirl.png"' in s.download.value  # the photo it painted
     assert s.photo().shape == (20, 20, 3) and s.sample.value == ""  # "(your photo)"
     s.sample.value = "chelsea"  # the sample shown before the upload: picked again
-    assert s.download.value == "" and s.photo().shape != (20, 20, 3)
+    assert s.photo().shape != (20, 20, 3) and "Pick a photo" in s.status.value
+    assert 'download="first__swirl.png"' in s.download.value  # was: gone, the work with it
     assert s._file_name(s.styles()) == "chelsea__swirl"
     s.upload.value = _upload("third.png", _png((20, 20)))
     assert s.photo().shape == (20, 20, 3) and s._file_name(s.styles()) == "third__swirl"
