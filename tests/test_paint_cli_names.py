@@ -87,7 +87,7 @@ def test_clashing_and_unsafe_names_resume_and_overwrite(
         (["--print-size", "0"], "--print-size 0"),
         (["--print-size", "512"], "a 512 px print: prints are refined from the 512 px"),
         (["--print", "1x1in", "--dpi", "300"], "a 300 px print: prints are refined"),
-        (["--size", "32", "--print-size", "36", "--crop", "4:1"], "at least 128"),
+        (["--size", "32", "--print-size", "36", "--crop", "2:1"], "at least 64"),
         (["--print-size", "2048", "--tile-steps", "0"], "--tile-steps 0: give 1 to 1000"),
         (["--tile-steps", "3"], "--tile-steps 3: it applies to prints; add --print-size"),
         (["--tile", "256"], "--tile 256: it applies to prints; add --print-size"),
