@@ -37,6 +37,17 @@ def _style_tips() -> dict[str, str]:
     }  # fmt: skip
 
 
+def _style_labels() -> dict[str, str]:
+    """Each built-in style's button label in the current language (its value, the name files
+    and the CLI use, stays English)."""
+    return {
+        "swirl": t("style_name.swirl"), "brush": t("style_name.brush"),
+        "drip": t("style_name.drip"), "mosaic": t("style_name.mosaic"),
+        "bricks": t("style_name.bricks"), "grass": t("style_name.grass"),
+        "gravel": t("style_name.gravel"),
+    }  # fmt: skip
+
+
 def build(s: Studio) -> None:
     """Create the studio's widgets as attributes of ``s`` (see :class:`~nststudy.studio.Studio`),
     wire them to its methods and lay them out in ``s.widget``."""
@@ -49,13 +60,14 @@ def build(s: Studio) -> None:
     photos = [(t("studio.your_photo"), ""), *[(n, n) for n in samples.CONTENT_PHOTOS]]
     s.sample = w.Dropdown(options=photos, value="chelsea" if s._photo is None else "",
                           description=t("studio.sample"))  # fmt: skip
-    s.gallery = w.ToggleButtons(options=names, value="swirl", tooltips=tips,
+    labels = [(_style_labels()[n], n) for n in names]  # shown translated; the value: its name
+    s.gallery = w.ToggleButtons(options=labels, value="swirl", tooltips=tips,
                                    description=t("studio.style"))  # fmt: skip
     thumbs = [
-        w.VBox([w.Image(value=png_bytes(samples.make_style(n, 72)), width=72), w.Label(n)])
-        for n in names
+        w.VBox([w.Image(value=png_bytes(samples.make_style(n, 72)), width=72), w.Label(label)])
+        for label, n in labels
     ]
-    s.blend = w.Dropdown(options=[(t("studio.none"), None), *[(n, n) for n in names]],
+    s.blend = w.Dropdown(options=[(t("studio.none"), None), *labels],
                             description=t("studio.blend_with"))  # fmt: skip
     s.blend_weight = w.FloatSlider(0.5, min=0.0, max=1.0, step=0.05,
                                       description=t("studio.blend"))  # fmt: skip

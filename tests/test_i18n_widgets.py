@@ -334,6 +334,8 @@ def test_studio_speaks_the_language(lang, monkeypatch) -> None:
     assert [c.description for c in controls] == want["controls"]
     assert [b.description for b in s.buttons.values()] == want["buttons"]
     assert s.blend.options[0] == (want["none"], None)
+    swirl = ("漩涡" if lang == "zh-CN" else "swirl", "swirl")  # (the value: the CLI's name)
+    assert s.gallery.value == "swirl" and s.blend.options[1] == swirl
     assert [label for label, _ in s.colors.options] == want["colours"]
     assert s.buttons["print"].tooltip == want["fits"]
     assert want["html"][0] in s.widget.children[0].value and want["html"][1] in s.status.value
