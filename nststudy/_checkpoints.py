@@ -112,8 +112,9 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
             )
         raise ValueError(
             f"{others[0]}: the checkpoint of {photo.name} was made with other options, style or "
-            "mask files (or from another photo of that name); repeat the interrupted command "
-            "exactly with --resume, leave out --resume to paint anew, or delete the checkpoint"
+            "mask files (or from another photo of that name, or by another nststudy version); "
+            "repeat the interrupted command exactly with --resume, leave out --resume to paint "
+            "anew, or delete the checkpoint"
         )
     return "fresh", None
 
