@@ -27,10 +27,12 @@ def _spec(req: str) -> str:
     return req[len(_name(req)) :].replace(" ", "")
 
 
-def _pyproject() -> dict[str, str]:
+def _pyproject(*extras: str) -> dict[str, str]:
     with open(ROOT / "pyproject.toml", "rb") as fh:
         project = tomllib.load(fh)["project"]
     reqs = project["dependencies"] + project["optional-dependencies"]["lab"]
+    for extra in extras:
+        reqs += project["optional-dependencies"][extra]
     return {_name(r): _spec(r) for r in reqs}
 
 
@@ -43,8 +45,8 @@ def _pip_section(path: Path) -> dict[str, str]:
 @pytest.mark.parametrize("path", ["environment.yml", "binder/environment.yml"])
 def test_conda_files_agree_with_pyproject(path: str) -> None:
     declared = _pip_section(ROOT / path)
-    expected = _pyproject()
-    if path.startswith("binder"):  # Binder is Linux x86_64: tensorflow-cpu only
+    expected = _pyproject() if path.startswith("binder") else _pyproject("studio")
+    if path.startswith("binder"):  # Binder is Linux x86_64: tensorflow-cpu only; no studio app
         expected.pop("tensorflow")
     assert declared == expected
 

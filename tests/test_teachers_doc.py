@@ -206,8 +206,11 @@ def _jupyter(cmd: str, room: Path) -> None:
     lab = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert any(req.startswith("jupyterlab") for req in lab["lab"])
     # `make lab` runs the same command (from .venv), so the guide and the Makefile agree
-    recipe = re.search(r"^lab:.*\n\t(.*)$", (ROOT / "Makefile").read_text(), re.M)
+    recipe = re.search(r"^lab:.*\n\t(.*)\n(\t.*)?$", (ROOT / "Makefile").read_text(), re.M)
     assert recipe and f"/jupyter lab {folder}" in recipe.group(1)
+    settings = shlex.split(cmd)[3:]  # the upload limit, as make lab and Binder raise it
+    assert settings and settings[0] in recipe.group(0).replace("'", "")
+    assert "websocket_max_message_size" in (ROOT / "binder" / "postBuild").read_text()
 
 
 def _apt(cmd: str, room: Path) -> None:
@@ -225,7 +228,7 @@ HANDLERS = [
     (r"^pip install ", "pip"),
     (r"^sudo apt-get install -y [\w-]+$", "apt"),
     (r"^python3 -m venv \w+ && \. \w+/bin/activate$", "venv"),
-    (r"^jupyter lab notebooks( --allow-root)?$", "jupyter"),
+    (r"^jupyter lab notebooks( --allow-root)?( --ServerApp\.tornado_settings=\S.*)?$", "jupyter"),
 ]
 
 
