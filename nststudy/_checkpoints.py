@@ -34,6 +34,7 @@ __all__ = [
     "checkpoint_path",
     "digest",
     "keep_painting",
+    "kept_note",
     "load_checkpoint",
     "no_sigint",
     "record_finished",
@@ -209,9 +210,9 @@ def save_interrupted(
         except SidecarError as err:  # the picture is saved: keep the checkpoint all the same
             target, no_sidecar = err.target, err
         except (ValueError, OSError) as err:  # a full disk: the smaller checkpoint may fit
-            if not keep_painting(job, ckpt, start, done, target, photo_digest, stop):
+            if not (kept := keep_painting(job, ckpt, start, done, target, photo_digest, stop)):
                 raise
-            raise ValueError(f"{err} (interrupted: its checkpoint is kept for --resume)") from None
+            raise ValueError(kept_note(err, kept, ckpt)) from None
         _write_checkpoint(job, ckpt, start, done, target, photo_digest, stop)
     if no_sidecar is not None:
         raise ValueError(f"{no_sidecar} (interrupted: --resume continues it)")
@@ -219,18 +220,32 @@ def save_interrupted(
     raise PaintInterrupted(f"{path} -> {target} (interrupted after {where})")
 
 
-def keep_painting(job, ckpt, raw, done, target, photo_digest, tiles=None) -> bool:
+def keep_painting(job, ckpt, raw, done, target, photo_digest, tiles=None) -> str:
     """After a failure past the painting (a print's tiles: out of memory, a full disk), keep
     the working-size painting ``raw`` as a checkpoint that ``--resume`` prints from without
     painting again, with ``tiles`` = (canvas, tiles done, tile side) when some print tiles
-    were refined; no image is written (nothing was finished). Returns whether it was kept
-    (not when the disk refuses that too: then the first error is the one to report)."""
-    try:
-        with no_sigint():
-            _write_checkpoint(job, ckpt, raw, done, target, photo_digest, tiles)
-    except (OSError, MemoryError, ValueError):  # (a full disk: ImageError, a ValueError)
-        return False
-    return True
+    were refined; no image is written (nothing was finished). Returns what was kept:
+    ``"tiles"`` (the painting and its tiles), ``"painting"`` (the tiles' canvas, up to ≈ 100 MB
+    at 30×40 cm, did not fit, the painting's few MB did) or ``""`` (the disk refuses that too:
+    then the first error is the one to report)."""
+    for kept, with_tiles in (("tiles", tiles), ("painting", None)):
+        if kept == "tiles" and tiles is None:
+            continue
+        try:
+            with no_sigint():
+                _write_checkpoint(job, ckpt, raw, done, target, photo_digest, with_tiles)
+            return kept
+        except (OSError, MemoryError, ValueError):  # (a full disk: ImageError, a ValueError)
+            continue
+    return ""
+
+
+def kept_note(err: BaseException, kept: str, ckpt: Path) -> str:
+    """``err``'s line and what ``--resume`` continues from. Its "or write elsewhere" goes: a
+    run into another folder would leave the checkpoint behind."""
+    what = "the painting and its print tiles are" if kept == "tiles" else "the painting is"
+    text = str(err).replace(" or write elsewhere", "")
+    return f"{text}; {what} kept in {ckpt}: once that is fixed, repeat the command with --resume"
 
 
 def _write_checkpoint(job, ckpt, image, done, target, photo, stop=None) -> None:

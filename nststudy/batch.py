@@ -33,6 +33,7 @@ from ._checkpoints import (
     checkpoint_path,
     digest,
     keep_painting,
+    kept_note,
     load_checkpoint,
     no_sigint,
     record_finished,
@@ -144,10 +145,11 @@ def _paint_one(
         except Exception as err:  # minutes of painting, and the tiles done, must not go with it
             tiles = getattr(err, "tiles_so_far", None)
             new = result is not None or tiles is not None
-            if new and keep_painting(job, ckpt, raw, done, target, photo_digest, tiles):
+            kept = new and keep_painting(job, ckpt, raw, done, target, photo_digest, tiles)
+            if kept:
                 tqdm.write(
                     f"{path}: its painting is kept; --resume prints it without painting"
-                    if tiles is None
+                    if kept != "tiles"
                     else f"{path}: its painting and {tiles[1]} print tiles are kept; --resume "
                     "goes on from there"
                 )
@@ -163,8 +165,8 @@ def _paint_one(
             ckpt.unlink(missing_ok=True)
             raise
         except (ValueError, OSError) as err:  # a full disk: nothing painted is lost
-            if keep_painting(job, ckpt, raw, done, target, photo_digest, refined):
-                raise ValueError(f"{err}; the painting is kept: --resume saves it") from None
+            if kept := keep_painting(job, ckpt, raw, done, target, photo_digest, refined):
+                raise ValueError(kept_note(err, kept, ckpt)) from None
             raise
         record_finished(job, target, photo_digest)
         ckpt.unlink(missing_ok=True)

@@ -180,7 +180,9 @@ def test_a_print_that_cannot_be_saved_keeps_its_tiles_and_a_resume_saves_it(
 
     monkeypatch.setattr(metadata, "save_painting", full)
     assert paint_here(*CMD, cwd=tmp_path) == 2
-    assert "the painting is kept: --resume saves it" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "the painting and its print tiles are kept in" in err and "or write elsewhere" not in err
+    assert err.endswith("repeat the command with --resume\n")  # (after the progress bars)
     assert not list((tmp_path / "out").glob("p__swirl*"))
     monkeypatch.setattr(metadata, "save_painting", real_save)
     starts: list[object] = []

@@ -628,8 +628,38 @@ def test_ctrl_c_on_a_full_disk_still_keeps_the_checkpoint(
         raise ImageError("out/p__swirl.png: the disk is full (or over quota); free some space")
 
     monkeypatch.setattr(_checkpoints, "save_result", full)
-    with pytest.raises(ValueError, match=r"disk is full.*its checkpoint is kept for --resume"):
+    with pytest.raises(ValueError, match=r"disk is full.*the painting is kept in .*--resume"):
         _interrupt(job, photo)
     ckpt = checkpoint_path(job, "p", photo)
     assert resume_state(job, "p", photo) == ("checkpoint", ckpt)
     assert load_checkpoint(job, ckpt, photo)[1] == 1  # the steps done
+
+
+def test_a_print_canvas_too_big_for_the_disk_still_keeps_the_painting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The print's canvas (≈ 100 MB at 30×40 cm) may not fit where the picture did not: the
+    working-size painting (a few MB) is kept without it, and says so."""
+    from nststudy import _checkpoints
+    from nststudy.images import ImageError
+
+    photo = _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--print-size", "64", "--out", str(tmp_path / "out"))
+    job.out.mkdir()
+    real = _checkpoints._write_checkpoint
+
+    def no_room_for_tiles(job_, ckpt, image, done, target, digest_, stop=None) -> None:
+        if stop is not None:
+            raise ImageError(f"{ckpt}: the disk is full (or over quota); free some space")
+        real(job_, ckpt, image, done, target, digest_, stop)
+
+    monkeypatch.setattr(_checkpoints, "_write_checkpoint", no_room_for_tiles)
+    painting, canvas = np.full((24, 32, 3), 0.5, np.float32), np.zeros((48, 64, 3), np.float32)
+    ckpt, target = checkpoint_path(job, "p", photo), job.target("p")
+    args = (job, ckpt, painting, 2, target, digest(photo))
+    assert _checkpoints.keep_painting(*args, (canvas, 3, 48)) == "painting"
+    assert load_checkpoint(job, ckpt, photo)[3] is None  # no tiles: --resume refines them all
+    assert _checkpoints.keep_painting(*args) == "painting"
+    monkeypatch.setattr(_checkpoints, "_write_checkpoint", real)
+    assert _checkpoints.keep_painting(*args, (canvas, 3, 48)) == "tiles"
+    assert load_checkpoint(job, ckpt, photo)[3][1] == 3
