@@ -10,7 +10,13 @@ import sys
 
 import numpy as np
 
-from .resources import IGNORE_ENV, PRINT_BASE_BYTES, available_memory, resident_bytes
+from .resources import (
+    _CANVAS_BYTES_PER_PX,
+    IGNORE_ENV,
+    PRINT_BASE_BYTES,
+    available_memory,
+    resident_bytes,
+)
 from .resources import estimate_print_memory as estimate_memory
 
 __all__ = [
@@ -130,8 +136,7 @@ def auto_tile(
     if budget is None:
         # a print over 2048 px adds its larger canvas, which no tile side changes, to the cap:
         # what the tiles may add stays the same (else a 30x40 cm print at 300 dpi got 384 px)
-        least = AUTO_TILES[0]
-        canvas = estimate_memory(size, least, aspect) - estimate_memory(2048, least, aspect)
+        canvas = _CANVAS_BYTES_PER_PX * aspect * (size**2 - 2048**2)  # (the canvas term only)
         budget = min(available_memory() + _held_base(), AUTO_TILE_BUDGET + max(0, canvas))
     best: tuple[int, int] | None = None
     for tile in AUTO_TILES:

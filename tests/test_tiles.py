@@ -112,6 +112,7 @@ def test_auto_tile_default_budget_lets_a_big_print_use_more_than_the_smallest_ti
     shape = (3543, 4724)
     monkeypatch.setattr(grid, "available_memory", lambda: 64 * 2**30)
     big = auto_tile(shape, 4724)
+    assert big == 656  # the README's 48 tiles (the style's term must not widen the cap: 768)
     assert big > AUTO_TILES[0] and _tile_pixels(shape, 4724, big) < 0.9 * _tile_pixels(
         shape, 4724, AUTO_TILES[0]
     )
@@ -164,8 +165,10 @@ def test_estimate_memory_counts_the_style_resized_to_the_print() -> None:
     """The style is resized to print size × style_scale before any tile (≈ 36 bytes a pixel
     at the peak, measured): a 4724 px print at style_scale 2 needs the style's 9448² pixels,
     not a tile's; at 1 the tiles set the peak, as fitted; a smaller tile does not help."""
+    from nststudy.resources import PRINT_BASE_BYTES
+
     tiles_only = estimate_memory(4724, 576, 0.75)
-    assert estimate_memory(4724, 576, 0.75, style_scale=1.0) == tiles_only
+    assert tiles_only == int(PRINT_BASE_BYTES + 3.5e3 * 576**2 + 150.0 * 4724**2 * 0.75)
     assert not tiles.style_bound(4724, 576, 0.75, 1.0)
     assert tiles.style_bound(4724, 384, 0.75, 1.0)  # 4724² × 36 B > a 384 px tile's 0.5 GB
     doubled = estimate_memory(4724, 576, 0.75, style_scale=2.0)
