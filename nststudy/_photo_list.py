@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import metadata
-from .images import check_min_size, load_image
+from .images import MIN_SIZE, check_min_size, load_image, scaled_shape
 
 __all__ = ["IMAGE_SUFFIXES", "collect_photos", "photo_names", "validate_photos"]
 
@@ -84,11 +84,15 @@ def validate_photos(
     for path in photos:
         try:
             img = load_image(path)
-            painted, name = img, str(path)
-            if crop:
-                painted, name = crop_to_ratio(img, crop), f"{path} cropped to {crop}"
+            cut = crop_to_ratio(img, crop).shape[:2] if crop else None
             for size in (sizes,) if isinstance(sizes, int) else sizes:
-                check_min_size(painted.shape, size, name)
+                check_min_size(img.shape, size, str(path))
+                if cut and min(*cut, *scaled_shape(cut, size)) < MIN_SIZE:  # (as stylize)
+                    raise ValueError(
+                        f"{path}: --crop {crop} leaves {cut[1]}×{cut[0]} px, under VGG19's "
+                        f"{MIN_SIZE} px on the short side at {size} px; choose a less extreme "
+                        "--crop"
+                    )
             good[path] = img.shape[:2]
         except ValueError as err:
             msg = str(err)

@@ -67,7 +67,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise ValueError(f"--size {args.size}: {err}") from None
     photo = samples.content_photo(args.photo)
-    style = samples.make_style(args.style, size=args.size, seed=0)
+    try:
+        style = samples.make_style(args.style, size=args.size, seed=0)
+    except ValueError as err:
+        raise ValueError(f"--size {args.size}: {err}" if "size" in str(err) else err) from None
     ensure_weights()
     start = time.perf_counter()
     result = stylize(photo, style, config)

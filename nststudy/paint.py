@@ -134,6 +134,10 @@ def build_config(args: argparse.Namespace, resolve: bool = True) -> Config:
             f"--style-scale {args.style_scale}: give a factor above 0 (1 = the style at the "
             "painting's size, 2 = strokes twice as big)"
         )
+    if getattr(args, "seed", None) is not None and args.seed < 0:
+        raise ValueError(
+            f"--seed {args.seed}: give a whole number from 0 (the same seed paints alike)"
+        )
     size = base.size if args.size is None else args.size
     changed = args.size is not None or args.steps is not None
     config = base.at_size(size, steps=args.steps) if changed else base

@@ -100,6 +100,8 @@ def test_demo_checks_its_options_before_fetching_the_weights(
     assert "Did you mean 'swirl'" in capsys.readouterr().err
     assert nststudy.cli.main(["demo", "--size", "8", "--out", out]) == 2
     assert "--size 8: size must be at least 32 px" in capsys.readouterr().err
+    assert nststudy.cli.main(["demo", "--size", "5000", "--out", out]) == 2
+    assert "--size 5000: size must be between 16 and 4096" in capsys.readouterr().err
     assert nststudy.cli.main(["demo", "--out", out]) == 2
     assert "weights not found" in capsys.readouterr().err
 
