@@ -120,6 +120,7 @@ EN: dict[str, str] = {
     "studio.stopped_early": " (stopped early: the best image so far)",
     "studio.download": "⬇ Download {name}.png ({width}×{height} px)",
     "studio.no_memory": "Not enough memory for this; try a smaller photo or close other tabs.",
+    "studio.smaller_brush": " A smaller Brush size needs less: the style is resized to the print.",
     "studio.print_refusal": (
         "A {size} px print needs about {need} GiB of memory, but only {have} GiB is free here. "
         "Use “paint” ({paint} px), or run the studio on a computer with more memory "
@@ -230,7 +231,7 @@ EN: dict[str, str] = {
         "Y is the weighted sum 0.299 R + 0.587 G + 0.114 B, not the plain mean"
     ),
     "check.luminance_transfer.hint": (
-        "Y = 0.299 R + 0.587 G + 0.114 B of each; return np.clip(photo + (Y_painting − "
+        "Y = 0.299 R + 0.587 G + 0.114 B of each; return np.clip(photo + (Y_painting - "
         "Y_photo)[..., None], 0, 1)"
     ),
     "check.content_loss.sum": (
@@ -389,6 +390,7 @@ ZH: dict[str, str] = {
     "studio.stopped_early": "（已提前停止：保留目前最好的图像）",
     "studio.download": "⬇ 下载 {name}.png（{width}×{height} 像素）",
     "studio.no_memory": "内存不够；请换一张小一点的照片，或关掉其他标签页。",
+    "studio.smaller_brush": "把笔触大小调小也能少用内存：风格图会被缩放到打印尺寸。",
     "studio.print_refusal": (
         "打印 {size} 像素的画大约需要 {need} GiB 内存，但这里只有 {have} GiB 可用。"
         "请改用“绘制”（{paint} 像素），或在内存更大的电脑上运行工作室"
@@ -477,7 +479,7 @@ ZH: dict[str, str] = {
         "Y 是加权和 0.299 R + 0.587 G + 0.114 B，不是简单的平均值"
     ),
     "check.luminance_transfer.hint": (
-        "分别算出 Y = 0.299 R + 0.587 G + 0.114 B；返回 np.clip(photo + (Y_painting − "
+        "分别算出 Y = 0.299 R + 0.587 G + 0.114 B；返回 np.clip(photo + (Y_painting - "
         "Y_photo)[..., None], 0, 1)"
     ),
     "check.content_loss.sum": "用差的平方的均值（tf.reduce_mean），而不是求和",

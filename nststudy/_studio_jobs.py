@@ -99,19 +99,22 @@ def print_refusal(
     (:func:`nststudy.resources.largest_fitting_size`). Numbers in GiB, as everywhere.
     """
     from .resources import largest_fitting_size
-    from .tiles import print_shortfall
+    from .tiles import print_shortfall, style_bound
 
     if (short := print_shortfall(size, tile, aspect, available, style_scale)) is None:
         return None
-    need, have, _ = short
+    need, have, tile = short
     side = paint_size or MODES["paint"][0]
-    return t(
+    words = t(
         "studio.print_refusal",
         size=size,
         need=f"{need / 2**30:.1f}",
         have=f"{have / 2**30:.1f}",
         paint=largest_fitting_size(side, side, studio_config("paint"), have),
     )
+    if style_scale > 1 and style_bound(size, tile, aspect, style_scale):
+        words += t("studio.smaller_brush")  # the style resized to the print sets the need
+    return words
 
 
 def studio_mask(

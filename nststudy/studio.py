@@ -40,6 +40,7 @@ from ._studio_layout import build, mode_name
 from .config import Config
 from .i18n import t
 from .images import load_image, resize_longest, shrink_longest
+from .resources import PrintMemoryError
 
 __all__ = [
     "AREAS",
@@ -243,7 +244,13 @@ class Studio(StudioInputs):
         except Exception as err:  # shown to the user instead of a silent thread death
             self.error = f"{type(err).__name__}: {err}"
             worded = isinstance(err, ValueError | OSError | MemoryError)  # written for the user
-            final = (self._why(err) if worded else self.error, True)
+            why = self._why(err) if worded else self.error
+            if isinstance(err, PrintMemoryError):  # paint_print's (Python) words: the studio's
+                h, w = job[0].shape[:2]
+                size, scale = self.sizes["print"], config.style_scale
+                refusal = print_refusal(size, aspect=min(h, w) / max(h, w), style_scale=scale)
+                why = refusal or why
+            final = (why, True)
         finally:
             with self._lock:  # after a "stopping…" of stop(), never before it
                 self._busy = False

@@ -598,3 +598,27 @@ def test_stopping_is_not_overwritten_by_the_print_message(monkeypatch) -> None:
     s.stop()  # Stop clicked before the job got to its first message
     s._run("print", config, "photo__swirl", (photo, styles, None, s.area.value))
     assert seen == [(True, seen[0][1])] and t("widget.stopping") in seen[0][1]
+
+
+def test_a_print_refused_in_paint_print_is_said_in_the_studios_words(monkeypatch) -> None:
+    """paint_print's own refusal speaks Python (tile=, print_size=): the studio says its own,
+    with the numbers, and — where the style resized to the print sets the need — the Brush."""
+    from nststudy.resources import PrintMemoryError
+
+    free = [10**13]
+    monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: free[0])
+    monkeypatch.setattr("nststudy._tile_grid.resident_bytes", lambda: 0)
+
+    def refuse(*args, **kwargs):
+        free[0] = 10**9  # another program took the memory while the painting ran
+        raise PrintMemoryError("a 2048 px print with 384 px tiles needs about 9 GiB; pass tile=")
+
+    monkeypatch.setattr(studio, "paint_photo", refuse)
+    s = studio.Studio(photo=np.zeros((300, 400, 3), np.float32))
+    assert s.start("print")
+    s.wait(timeout=60)
+    assert "A 2048 px print needs about" in s.status.value and "tile=" not in s.status.value
+    why = studio.print_refusal(2048, available=2 * 10**9, style_scale=1.5)
+    assert why is not None and "Brush size" not in why  # the tiles set the need
+    big = studio.print_refusal(8000, available=2 * 10**9, style_scale=2.0)
+    assert big is not None and "A smaller Brush size needs less" in big
