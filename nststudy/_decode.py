@@ -59,6 +59,9 @@ def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
         return im
     from PIL import ImageCms
 
+    if im.mode == "RGB" and "transparency" in im.info:  # a PNG's colour key names a colour
+        im = im.convert("RGBA")  # in the profile's space: made alpha before colours move
+
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if im.mode != "CMYK" and "srgb" in ImageCms.getProfileDescription(source).lower():
@@ -70,8 +73,6 @@ def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
             renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
             outputMode="RGBA" if im.mode == "RGBA" else "RGB",
         )
-        if "transparency" in im.info and out.mode == im.mode:  # a PNG's colour key
-            out.info["transparency"] = im.info["transparency"]
         return out
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         warnings.warn(

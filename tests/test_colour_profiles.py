@@ -90,3 +90,16 @@ def test_a_phone_jpeg_with_extra_pictures_gets_no_animation_notice(tmp_path: Pat
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert load_image(path).shape == (12, 16, 3)
+
+
+def test_a_colour_key_survives_the_profile_conversion(tmp_path: Path) -> None:
+    """A PNG's tRNS colour key names a colour in the file's own space: converted to sRGB first,
+    no pixel matched it any more and the transparent background came out black."""
+    swapped = _icc("swapped primaries", _GREEN, _RED, _BLUE)
+    im = Image.new("RGB", (8, 6), (10, 20, 30))
+    im.paste((200, 40, 40), (0, 0, 4, 6))  # the left half: a real colour; the right: the key
+    path = tmp_path / "keyed.png"
+    im.save(path, "PNG", icc_profile=swapped, transparency=(10, 20, 30))
+    img = load_image(path)
+    assert np.allclose(img[:, 6], 1.0, atol=0.01)  # the keyed half: on white, as without ICC
+    assert img[3, 1, 1] > 0.6 and img[3, 1, 0] < 0.35  # the other half: converted (green)
