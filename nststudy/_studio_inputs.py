@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import samples
-from ._studio_jobs import MARKER, png_bytes, studio_mask
+from ._studio_jobs import MARKER, png_bytes, print_refusal, studio_mask
 from .i18n import t
 from .images import resize_longest, shrink_longest
 from .postprocess import resize_to
@@ -108,6 +108,20 @@ class StudioInputs:
             own = self._uploaded_file("mask", self.mask_upload, lambda d, n: read_mask(n, d))
         return studio_mask(self.photo(), self.area.value, own)
 
+    def _print_tip(self, photo: np.ndarray | None = None) -> None:
+        """The Print button's tooltip: whether this photo's print (its aspect, the Brush size)
+        fits in memory now, or why not (the refusal a click would give)."""
+        try:
+            photo = self.photo() if photo is None else photo
+        except ValueError:
+            return  # no photo (yet): the status line says so
+        h, w = photo.shape[:2]
+        why = print_refusal(
+            self.sizes["print"], aspect=min(h, w) / max(h, w),
+            style_scale=self.style_scale.value, paint_size=self.sizes["paint"],
+        )  # fmt: skip
+        self.buttons["print"].tooltip = why or t("studio.fits")
+
     def _show_photo(self) -> None:
         """The photo, the part kept as photo shown dimmed (to check the subject guess); not
         while a job runs (its live picture stays)."""
@@ -131,6 +145,7 @@ class StudioInputs:
         except Exception as err:  # a bad upload, or no memory for it: said, not raised
             self._say(self._why(err), error=True)
             return
+        self._print_tip(photo)
         notes = [str(n.message) for n in caught if issubclass(n.category, UserWarning)]
         if notes:
             self._say(" ".join(dict.fromkeys(notes)))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from . import samples
-from ._studio_jobs import AREAS, MARKER, png_bytes, print_refusal
+from ._studio_jobs import AREAS, MARKER, png_bytes
 from .i18n import t
 
 if TYPE_CHECKING:
@@ -93,8 +93,7 @@ def build(s: Studio) -> None:
         m: w.Button(description=t("studio.button", mode=mode_name(m), size=s.sizes[m]), icon=icon)
         for m, icon in (("preview", "eye"), ("paint", "paint-brush"), ("print", "print"))
     }
-    why = print_refusal(s.sizes["print"], paint_size=s.sizes["paint"])
-    s.buttons["print"].tooltip = why or t("studio.fits")
+    s.buttons["print"].tooltip = t("studio.fits")  # (for the photo shown: _show_photo)
     s.stop_button = w.Button(description=t("widget.stop"), icon="stop", disabled=True)
     s.progress = w.IntProgress(0, min=0, max=1, description=t("studio.progress"))
     s.status = w.HTML(f'<span class="{MARKER}">{t("studio.pick")}</span>')
@@ -107,6 +106,7 @@ def build(s: Studio) -> None:
     s.sample.observe(lambda _: s._new_photo(), names="value")
     s.area.observe(lambda _: s._show_photo(), names="value")
     s.mask_upload.observe(lambda _: s._show_photo(), names="value")
+    s.style_scale.observe(lambda _: s._print_tip(), names="value")
     s.widget = w.VBox(
         [
             w.HTML(f'<h2 class="{MARKER}">🎨 {t("studio.title")}</h2><p>{t("studio.intro")}</p>'),

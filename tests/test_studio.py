@@ -622,3 +622,20 @@ def test_a_print_refused_in_paint_print_is_said_in_the_studios_words(monkeypatch
     assert why is not None and "Brush size" not in why  # the tiles set the need
     big = studio.print_refusal(8000, available=2 * 10**9, style_scale=2.0)
     assert big is not None and "A smaller Brush size needs less" in big
+
+
+def test_the_print_tooltip_is_for_the_photo_shown(monkeypatch) -> None:
+    """It was computed once, for a square photo: "fits" could stay on while a click was
+    refused, or the other way round."""
+    from nststudy.tiles import AUTO_TILES, estimate_memory
+
+    wide_need = estimate_memory(2048, AUTO_TILES[0], 0.75)
+    assert estimate_memory(2048, AUTO_TILES[0], 1.0) > wide_need + 10**7
+    monkeypatch.setattr("nststudy._tile_grid.available_memory", lambda: wide_need + 10**7)
+    monkeypatch.setattr("nststudy._tile_grid.resident_bytes", lambda: 0)
+    s = studio.Studio(photo=np.zeros((300, 400, 3), np.float32))  # 4:3: fits
+    assert s.buttons["print"].tooltip == "fits in memory"
+    s.upload.value = _upload("square.png", _png((40, 40)))  # a square one needs more
+    assert s.buttons["print"].tooltip.startswith("A 2048 px print needs about")
+    s.style_scale.value = 2.0  # (the Brush is read too: no error, still refused)
+    assert s.buttons["print"].tooltip.startswith("A 2048 px print needs about")
