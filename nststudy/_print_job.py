@@ -224,8 +224,9 @@ def check_resumed_tiles(
     if not job.print_size or job.tile:
         return
     from ._checkpoints import _read_meta
-    from ._tile_grid import IGNORE_ENV, count_tiles, print_shortfall
+    from ._tile_grid import count_tiles, print_shortfall
     from .postprocess import parse_ratio
+    from .resources import IGNORE_ENV
 
     for path, (state, ckpt) in states.items():
         if state != "checkpoint" or ckpt is None:

@@ -108,19 +108,24 @@ class StudioInputs:
             own = self._uploaded_file("mask", self.mask_upload, lambda d, n: read_mask(n, d))
         return studio_mask(self.photo(), self.area.value, own)
 
+    def _print_why(self, photo: np.ndarray, style_scale: float | None = None) -> str | None:
+        """Why this photo's print (its aspect; the Brush size, or ``style_scale``) does not fit
+        in memory now (:func:`print_refusal`); ``None`` when it does."""
+        h, w = photo.shape[:2]
+        scale = self.style_scale.value if style_scale is None else style_scale
+        return print_refusal(
+            self.sizes["print"], aspect=min(h, w) / max(h, w), style_scale=scale,
+            paint_size=self.sizes["paint"],
+        )  # fmt: skip
+
     def _print_tip(self, photo: np.ndarray | None = None) -> None:
-        """The Print button's tooltip: whether this photo's print (its aspect, the Brush size)
-        fits in memory now, or why not (the refusal a click would give)."""
+        """The Print button's tooltip: whether this photo's print fits in memory now, or why
+        not (the refusal a click would give)."""
         try:
             photo = self.photo() if photo is None else photo
         except ValueError:
             return  # no photo (yet): the status line says so
-        h, w = photo.shape[:2]
-        why = print_refusal(
-            self.sizes["print"], aspect=min(h, w) / max(h, w),
-            style_scale=self.style_scale.value, paint_size=self.sizes["paint"],
-        )  # fmt: skip
-        self.buttons["print"].tooltip = why or t("studio.fits")
+        self.buttons["print"].tooltip = self._print_why(photo) or t("studio.fits")
 
     def _show_photo(self) -> None:
         """The photo, the part kept as photo shown dimmed (to check the subject guess); not

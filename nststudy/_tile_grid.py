@@ -5,16 +5,15 @@ Pure functions of shapes (no TensorFlow), re-exported by :mod:`nststudy.tiles`.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import numpy as np
 
 from .resources import (
     _CANVAS_BYTES_PER_PX,
-    IGNORE_ENV,
     PRINT_BASE_BYTES,
     available_memory,
+    memory_limit_ignored,
     resident_bytes,
 )
 from .resources import estimate_print_memory as estimate_memory
@@ -190,7 +189,7 @@ def print_shortfall(
 
     ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1`` skips the check, as for painting.
     """
-    if os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no"):
+    if memory_limit_ignored():
         return None
     tile = AUTO_TILES[0] if tile is None else tile
     need = estimate_memory(size, tile, aspect, style_scale)

@@ -31,6 +31,7 @@ __all__ = [
     "estimate_stylize_memory",
     "largest_fitting_size",
     "memory_check_skipped",
+    "memory_limit_ignored",
     "resident_bytes",
 ]
 
@@ -204,11 +205,15 @@ def _on_gpu() -> bool:
         return False
 
 
+def memory_limit_ignored() -> bool:
+    """True when ``NSTSTUDY_IGNORE_MEMORY_LIMIT`` is set (to anything but 0, false or no)."""
+    return os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
 def memory_check_skipped() -> bool:
     """True where the memory estimates do not apply: ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1``, or
     TensorFlow runs on a GPU (they are for host memory on a CPU run)."""
-    flag = os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no")
-    return flag or _on_gpu()
+    return memory_limit_ignored() or _on_gpu()
 
 
 def check_fits(height: int, width: int, config: Config, available: int | None = None) -> None:
@@ -226,7 +231,7 @@ def check_fits(height: int, width: int, config: Config, available: int | None = 
         ResourceError: a ``ValueError`` with the estimate, the memory available and the
             options: a smaller size, or ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1``.
     """
-    if os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no"):
+    if memory_limit_ignored():
         return
     if available is None and _on_gpu():
         return  # activations live in GPU memory; TensorFlow reports a GPU OOM clearly itself

@@ -159,15 +159,7 @@ class Studio(StudioInputs):
             self.error = f"{type(err).__name__}: {err}"
             self._say(self._why(err), error=True)
             return False
-        h, w = job[0].shape[:2]
-        if mode == "print" and (
-            why := print_refusal(
-                self.sizes["print"],
-                aspect=min(h, w) / max(h, w),
-                style_scale=self.style_scale.value,
-                paint_size=self.sizes["paint"],
-            )
-        ):
+        if mode == "print" and (why := self._print_why(job[0])):
             self.error = why  # (wait() then returns None, not an earlier job's picture)
             self._say(why, error=True)
             return False
@@ -246,10 +238,7 @@ class Studio(StudioInputs):
             worded = isinstance(err, ValueError | OSError | MemoryError)  # written for the user
             why = self._why(err) if worded else self.error
             if isinstance(err, PrintMemoryError):  # paint_print's (Python) words: the studio's
-                h, w = job[0].shape[:2]
-                size, scale = self.sizes["print"], config.style_scale
-                refusal = print_refusal(size, aspect=min(h, w) / max(h, w), style_scale=scale)
-                why = refusal or why
+                why = self._print_why(job[0], config.style_scale) or why
             final = (why, True)
         finally:
             with self._lock:  # after a "stopping…" of stop(), never before it
