@@ -141,7 +141,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     },
 }
 
-DEFAULT_RECIPES = tuple(r for r in RECIPES if r != "long-m20h16@tutorial-loss")  # = long
+#: every recipe but the one that repeats ``long@tutorial-loss`` (40 float16 pairs since session 13)
+DEFAULT_RECIPES = tuple(r for r in RECIPES if r != "long-m40h16@tutorial-loss")
 QUICK_RECIPES = ("tutorial", "article", "default", "preview", "default@tutorial-loss")
 
 
@@ -504,8 +505,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--article-steps", type=int, help="shorten the article recipe")
     parser.add_argument(
         "--reference",
-        help="results JSON of an earlier run whose tutorial rows give L_ref and its time "
-        "(when the tutorial is not run, or run shortened, in this run)",
+        help="results JSON of an earlier run whose tutorial rows give L_ref and, when the "
+        "tutorial is not run here, its time (run shortened here, the time is this run's "
+        "per-step time x 1000: a same-run ratio)",
     )
     parser.add_argument(
         "--ref-loss",
@@ -574,8 +576,8 @@ def main(argv: list[str] | None = None) -> int:
             if "sizes" in recipe and size not in recipe["sizes"] and not args.quick:
                 continue
             steps = {"tutorial": tutorial_steps, "article": article_steps}.get(name)
-            if args.quick and name not in ("tutorial", "article"):
-                steps = 40  # smoke test: every recipe runs, briefly
+            if args.quick and name not in ("tutorial", "article", "preview"):
+                steps = 40  # smoke test: every recipe runs, briefly (preview: its own 20)
             spec = {
                 "recipe": name,
                 "size": size,
@@ -629,7 +631,23 @@ def main(argv: list[str] | None = None) -> int:
         line = f"L_ref @ {size}px = {ref['loss']:.4g} (tutorial {ref['seconds']:.0f} s) {what}"
         print(line.rstrip())
     print(f"wrote {out_path.relative_to(ROOT)}")
-    return 0
+    failed = failures(rows)
+    for line in failed:
+        print(f"FAILED: {line}")
+    return 1 if failed else 0
+
+
+def failures(rows: list[dict[str, Any]]) -> list[str]:
+    """What went wrong in ``rows``: a recipe that crashed or timed out (its ``error``), or a
+    stage traced more than once (each size must trace one function: no retracing)."""
+    out = []
+    for r in rows:
+        where = f"{r.get('recipe')} @ {r.get('size')} px"
+        if "error" in r:
+            out.append(f"{where}: {str(r['error']).splitlines()[0][:200]}")
+        elif any(t != 1 for t in r.get("traces", [])):
+            out.append(f"{where}: traced {r['traces']} times per stage (must be 1 each)")
+    return out
 
 
 if __name__ == "__main__":

@@ -41,6 +41,11 @@ def test_lowrank_race_scores_with_the_exact_loss(weights: Path, tmp_path: Path) 
         for evaluations, exact, own, seconds in race["trace"]:
             assert 1 <= evaluations <= 3 and seconds > 0
             assert (exact == own) == (name == "exact")  # the low-rank run: scored apart
+        times = [t[3] for t in race["trace"]]
+        assert times == sorted(times) and times[-1] <= race["seconds"]
+        # the run's time counts L-BFGS's own work too, but never the scoring
+        assert race["evaluation_seconds"] < race["seconds"]
+        assert race["s_per_evaluation"] == race["evaluation_seconds"] / 3
 
 
 def test_diagonal_start_equal_to_gamma_gives_the_scalar_direction() -> None:

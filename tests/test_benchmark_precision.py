@@ -42,3 +42,20 @@ def test_precision_without_the_race_times_the_kernels_alone(weights: Path, tmp_p
     assert [row["shape"] for row in result["kernels"]] == [
         [36, 48, 64], [18, 24, 128], [9, 12, 256], [4, 6, 512]
     ]  # fmt: skip
+
+
+def test_block2_conv2_at_512_px_is_the_convolution_timed_alone() -> None:
+    """At 512 px, kernel_times' block2_conv2 *is* CONV: its forward times are reused, not
+    measured a second time (two numbers for one convolution, session 21's JSON)."""
+
+    def row(shape: list[int], ms: float) -> dict:
+        timing = {"forward": {"ms": ms, "gflops": 1.0}, "backward_data": {"ms": 9.0}}
+        return {"shape": shape, "by_dtype": {"float32": timing, "float16": {"error": "x"}}}
+
+    conv = [precision.CONV[k] for k in ("height", "width", "channels")]
+    kernels = [row([384, 512, 64], 1.0), row(conv, 2.0), row([96, 128, 256], 3.0)]
+    assert precision.same_conv(kernels) == {
+        "float32": {"ms": 2.0, "gflops": 1.0},
+        "float16": {"error": "x"},
+    }
+    assert precision.same_conv([row([36, 48, 64], 1.0)]) is None  # other sizes: timed alone

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.run import summarise, tutorial_1000
+from benchmarks.run import DEFAULT_RECIPES, RECIPES, failures, summarise, tutorial_1000
+from nststudy.config import get_preset
 
 
 def test_tutorial_1000_is_extrapolated_from_the_steps_alone() -> None:
@@ -26,3 +27,25 @@ def test_a_shortened_tutorials_loss_is_no_reference() -> None:
     summarise([row], {128: {"loss": 6.0, "seconds": 10.0, "cpu_seconds": 15.0}})
     assert row["loss_vs_ref"] == pytest.approx(5 / 6)
     assert row["speedup_to_ref"] == 10.0 and row["cpu_speedup_to_ref"] == 10.0
+
+
+def test_a_crashed_or_retraced_recipe_fails_the_run() -> None:
+    """``make bench-quick`` is CI's smoke test: a child that crashed, timed out or retraced
+    must make it fail, not just show up as a row."""
+    good = {"recipe": "default", "size": 128, "traces": [1]}
+    assert failures([good, {**good, "traces": [1, 1]}]) == []
+    crashed = {"recipe": "article", "size": 128, "error": "Traceback ...\nValueError: x"}
+    retraced = {"recipe": "preview", "size": 128, "traces": [2]}
+    said = failures([good, crashed, retraced])
+    assert said == [
+        "article @ 128 px: Traceback ...",
+        "preview @ 128 px: traced [2] times per stage (must be 1 each)",
+    ]
+
+
+def test_the_full_run_skips_only_the_recipe_that_repeats_the_headline() -> None:
+    assert set(RECIPES) - set(DEFAULT_RECIPES) == {"long-m40h16@tutorial-loss"}
+    repeat = RECIPES["long-m40h16@tutorial-loss"]["overrides"]
+    default = get_preset("default")  # what long@tutorial-loss runs
+    assert repeat["lbfgs_memory"] == default.lbfgs_memory
+    assert repeat["lbfgs_history"] == default.lbfgs_history
