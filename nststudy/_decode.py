@@ -230,7 +230,7 @@ def _decode(source: Path | IO[bytes], path: Path | str, max_dim: int | None, all
                     stacklevel=3,
                 )
                 im.seek(0)
-            if max_dim is not None and im.format == "JPEG":
+            if max_dim is not None and im.format in ("JPEG", "MPO"):  # MPO: a phone's JPEG
                 im.draft(im.mode, (max_dim, max_dim))  # decode at 1/2, 1/4, 1/8: less memory
             return flatten_to_rgb(upright(im, path), path)
     except Image.DecompressionBombError as err:

@@ -182,10 +182,10 @@ def make_gallery(
             file, or ``out`` holds a ``contact_sheet.png`` / ``index.html`` this gallery did not
             write (checked before any work; nothing is replaced).
     """
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder; give the folder of the learners' paintings")
-    out = Path(out) if out is not None else folder / "gallery"
+    out = Path(out).expanduser() if out is not None else folder / "gallery"
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out}: is a file; give --out a folder for the gallery")
     check_replaceable(out)

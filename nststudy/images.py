@@ -37,6 +37,7 @@ __all__ = [
     "ImageError",
     "ImageInput",
     "ImageNotice",
+    "as_uint8_picture",
     "check_min_size",
     "from_vgg",
     "load_image",
@@ -137,7 +138,7 @@ def load_image(
     Honours EXIF orientation and an embedded colour profile (a phone's Display P3, Adobe RGB,
     CMYK: converted to sRGB); accepts RGB, RGBA/LA/P with transparency (composited on white),
     L, 1, CMYK, 16-bit and ``I;16`` images in any format Pillow reads (JPEG, PNG, WebP, TIFF,
-    BMP, GIF, ...), and numpy arrays (or anything ``np.asarray`` takes, e.g. a tensor):
+    BMP, GIF, ...), and numpy arrays (or objects with ``__array__``, e.g. a tensor):
     ``(H, W)`` or ``(H, W, 1|2|3|4)`` (grey, grey+alpha, RGB, RGBA), dtype bool, uint8,
     uint16, other integers with values 0–255, or float in [0, 1] (NaN/inf refused).
     Animated images give their first frame with an :class:`ImageNotice` warning. Any size
@@ -172,7 +173,7 @@ def load_image(
         if not str(source).strip():
             raise ImageError("image path is empty; name an image file")
         name = str(source)
-        img = open_file(Path(source), max_dim, huge)
+        img = open_file(Path(source).expanduser(), max_dim, huge)
     elif isinstance(source, np.ndarray) or hasattr(source, "__array__"):
         name = "array"
         img = from_array(np.asarray(source), name)
@@ -259,6 +260,43 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
     return (np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+def as_uint8_picture(img: Any, name: str | os.PathLike) -> np.ndarray:
+    """``img`` as the uint8 ``(H, W, 3)`` array a file holds, checked as :func:`save_image`
+    checks it (``name`` starts its errors).
+
+    Raises:
+        ImageError: a dtype, range, shape or NaN that no picture file can hold; the message
+            says how to fix it and that nothing was written.
+    """
+    img = np.asarray(img)
+    if img.dtype.kind not in "fbu" or (img.dtype.kind == "u" and img.dtype != np.uint8):
+        raise ImageError(
+            f"{name}: a {img.dtype} image; pass uint8 (0–255) or float in [0, 1] (for 16-bit "
+            "data: img / 65535); nothing was written"
+        )
+    if img.dtype != np.uint8 and not np.all(np.isfinite(img)):
+        raise ImageError(f"{name}: the image contains NaN or infinity; nothing was written")
+    if img.dtype.kind == "f" and (span := _beyond_unit(img)):
+        raise ImageError(
+            f"{name}: float values span [{span[0]:.4g}, {span[1]:.4g}], not [0, 1]; "
+            "divide by 255 if they are 0–255; nothing was written"
+        )
+    arr = img if img.dtype == np.uint8 else to_uint8(img)
+    if (arr.ndim == 3 and arr.shape[2] == 1) or arr.ndim == 2:  # grey (a mask): as RGB
+        arr = np.repeat(arr.reshape(*arr.shape[:2], 1), 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.size == 0:
+        fix = (
+            "drop its alpha channel: img[..., :3]"
+            if arr.ndim == 3 and arr.shape[2] == 4
+            else ("pass a picture (H, W, 3), or grey (H, W)")
+        )
+        raise ImageError(
+            f"{name}: expected an (H, W, 3) image, got shape {arr.shape}; {fix}; nothing was "
+            "written"
+        )
+    return arr
+
+
 def save_image(
     path: str | os.PathLike, img: np.ndarray, *, overwrite: bool = True, **pil_kwargs: Any
 ) -> Path:
@@ -270,7 +308,8 @@ def save_image(
     Args:
         path: destination; the format follows the suffix (``.png``, ``.jpg``, ``.tif``, ...).
         img: float array ``(H, W, 3)`` in [0, 1] (clipped; values far outside, such as a
-            0–255 float image, are refused) or uint8 ``(H, W, 3)``.
+            0–255 float image, are refused) or uint8 ``(H, W, 3)``; grey ``(H, W)`` or
+            ``(H, W, 1)`` (a mask) is written as RGB.
         overwrite: replace an existing file (default); ``False`` refuses instead.
         **pil_kwargs: passed to ``PIL.Image.Image.save`` (``pnginfo``, ``icc_profile``, ``dpi``).
 
@@ -282,7 +321,7 @@ def save_image(
             or read-only, the disk is full, the format is unknown, the file exists (with
             ``overwrite=False``) or ``img`` is malformed.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     folder = path.parent
     try:  # (a name too long for the file system: Path.exists raises)
         if not folder.is_dir():
@@ -299,22 +338,7 @@ def save_image(
         raise write_error(path, err) from None
     if hasattr(img, "image") and hasattr(img, "raw"):  # a stylize() Result, not its picture
         raise ImageError(f"{path}: got a stylize() result; pass its picture: result.image")
-    img = np.asarray(img)
-    if img.dtype.kind not in "fbu" or (img.dtype.kind == "u" and img.dtype != np.uint8):
-        raise ImageError(
-            f"{path}: a {img.dtype} image; pass uint8 (0–255) or float in [0, 1] (for 16-bit "
-            "data: img / 65535); nothing was written"
-        )
-    if img.dtype != np.uint8 and not np.all(np.isfinite(img)):
-        raise ImageError(f"{path}: the image contains NaN or infinity; nothing was written")
-    if img.dtype.kind == "f" and (span := _beyond_unit(img)):
-        raise ImageError(
-            f"{path}: float values span [{span[0]:.4g}, {span[1]:.4g}], not [0, 1]; "
-            "divide by 255 if they are 0–255; nothing was written"
-        )
-    arr = img if img.dtype == np.uint8 else to_uint8(img)
-    if arr.ndim != 3 or arr.shape[2] != 3 or arr.size == 0:
-        raise ImageError(f"{path}: expected an (H, W, 3) image, got shape {arr.shape}")
+    arr = as_uint8_picture(img, path)
     write_atomically(path, arr, output_format(path), overwrite, pil_kwargs)
     return path
 

@@ -67,7 +67,7 @@ def read_mask(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
     Raises:
         ValueError: naming the file, when it is missing or not a readable image.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     try:
         if data is None and not path.is_file():
             raise ValueError(f"{path}: no such mask file; check the path")

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, UnidentifiedImageError
 
 from ._atomic import replace_atomically
 from .config import Config
@@ -211,12 +211,13 @@ def save_painting(
 def painting_bytes(
     image: np.ndarray, settings: dict[str, Any], fmt: str = "png", dpi: int | None = None
 ) -> bytes:
-    """The file :func:`save_painting` would write, as bytes (for a download button)."""
-    from .images import to_uint8
+    """The file :func:`save_painting` would write, as bytes (for a download button); the
+    image is checked as :func:`~nststudy.images.save_image` checks it."""
+    from .images import as_uint8_picture
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    arr = image if image.dtype == np.uint8 else to_uint8(image)
+    arr = as_uint8_picture(image, "painting")
     buf = io.BytesIO()
     pil_format = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF"}[fmt]
     Image.fromarray(arr).save(
@@ -233,6 +234,13 @@ def write_sidecar(path: str | os.PathLike, data: dict[str, Any]) -> Path:
     return replace_atomically(side, lambda fh: fh.write(text.encode()))
 
 
+def _reason(err: Exception) -> str:
+    """Why Pillow could not open a file, without the path it repeats."""
+    if isinstance(err, UnidentifiedImageError):
+        return "not an image format Pillow knows"
+    return getattr(err, "strerror", None) or str(err)
+
+
 def read_settings(source: str | os.PathLike | bytes) -> dict[str, Any]:
     """The settings embedded in a painting made by nststudy.
 
@@ -244,11 +252,13 @@ def read_settings(source: str | os.PathLike | bytes) -> dict[str, Any]:
     """
     name = "image" if isinstance(source, bytes) else str(source)
     if not isinstance(source, bytes):
-        path = Path(source)
+        path = source = Path(source).expanduser()
         if not path.exists():
             from ._image_errors import missing_file
 
             raise missing_file(path)
+        if path.is_dir():
+            raise ValueError(f"{name}: is a folder; give one painting nststudy made (.png)")
         if path.suffix.lower() == ".json":
             raise ValueError(
                 f"{name}: this is a painting's settings sidecar; give the painting itself "
@@ -265,7 +275,10 @@ def read_settings(source: str | os.PathLike | bytes) -> dict[str, Any]:
             if text is None and hasattr(im, "tag_v2"):
                 text = im.tag_v2.get(_TIFF_DESCRIPTION)
     except (OSError, ValueError) as err:
-        raise ValueError(f"{name}: cannot read it as an image ({err})") from None
+        raise ValueError(
+            f"{name}: cannot read it as an image ({_reason(err)}); give a PNG, JPEG or TIFF "
+            "painting nststudy made"
+        ) from None
     settings = decode_settings(text)
     if settings is None or "config" not in settings:
         raise ValueError(f"{name}: carries no nststudy settings; pick a painting nststudy made")

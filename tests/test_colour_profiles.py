@@ -103,3 +103,25 @@ def test_a_colour_key_survives_the_profile_conversion(tmp_path: Path) -> None:
     img = load_image(path)
     assert np.allclose(img[:, 6], 1.0, atol=0.01)  # the keyed half: on white, as without ICC
     assert img[3, 1, 1] > 0.6 and img[3, 1, 0] < 0.35  # the other half: converted (green)
+
+
+def test_a_phone_jpeg_is_decoded_at_reduced_scale_too(tmp_path: Path, monkeypatch) -> None:
+    """A phone's JPEG with a gain or depth map opens as MPO; it was decoded whole (a 48 MP
+    photo: ≈ 600 MB of float32) where a plain JPEG is decoded at 1/2, 1/4 or 1/8."""
+    from PIL import JpegImagePlugin
+
+    asked: list[tuple[int, int]] = []
+    draft = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):  # type: ignore[no-untyped-def]
+        asked.append(size)
+        return draft(self, mode, size)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    first, second = Image.new("RGB", (160, 120), (10, 20, 30)), Image.new("RGB", (8, 6))
+    first.save(tmp_path / "phone.jpg", "MPO", save_all=True, append_images=[second])
+    first.save(tmp_path / "plain.jpg", "JPEG")
+    for name in ("plain.jpg", "phone.jpg"):
+        asked.clear()
+        assert load_image(tmp_path / name, max_dim=40).shape == (30, 40, 3)
+        assert asked == [(40, 40)], name

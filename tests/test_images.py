@@ -84,7 +84,9 @@ def test_sixteen_bit_png_uses_full_range(tmp_path: Path) -> None:
     p = tmp_path / "deep.png"
     Image.fromarray(arr).save(p)
     img = load_image(p)
-    assert img.max() == pytest.approx(1.0, abs=1e-3) and img.min() == pytest.approx(0.0)
+    # the whole ramp, not just its ends: read on the 8-bit scale and clipped, min 0 and max 1
+    # would still hold while nearly every pixel came out white
+    np.testing.assert_allclose(img[..., 0], arr / 65535, atol=3e-3)
 
 
 def test_transparency_composited_on_white(tmp_path: Path) -> None:
@@ -146,7 +148,9 @@ def test_save_image_round_trip(tmp_path: Path) -> None:
     p = save_image(tmp_path / "out.png", img)
     np.testing.assert_array_equal(np.asarray(Image.open(p)), to_uint8(img))
     assert [f.name for f in tmp_path.iterdir()] == ["out.png"]  # no temp file left
-    assert p.stat().st_mode & 0o644 == 0o644  # readable by others, like any saved file
+    mask = os.umask(0)
+    os.umask(mask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask  # a normal file (mkstemp's is 0600)
 
 
 def test_save_image_refuses_data_on_another_scale(tmp_path: Path) -> None:
@@ -240,3 +244,13 @@ def test_a_dark_16_bit_pgm_stays_dark(tmp_path: Path) -> None:
     Image.fromarray(np.full((8, 8), 200, np.uint16)).save(tmp_path / "dark.pgm")
     img = load_image(tmp_path / "dark.pgm")
     np.testing.assert_allclose(img, 200 / 65535, atol=1e-6)
+
+
+def test_save_image_writes_grey_as_rgb_and_says_how_to_drop_alpha(tmp_path: Path) -> None:
+    grey = np.linspace(0, 1, 6 * 8, dtype=np.float32).reshape(6, 8)  # a mask, say
+    for shape in ((6, 8), (6, 8, 1)):
+        p = save_image(tmp_path / "grey.png", grey.reshape(shape))
+        np.testing.assert_array_equal(np.asarray(Image.open(p)), to_uint8(np.dstack([grey] * 3)))
+    with pytest.raises(ValueError, match=r"rgba\.png: .*drop its alpha channel: img\[\.\.\., :3\]"):
+        save_image(tmp_path / "rgba.png", np.zeros((6, 8, 4), np.uint8))
+    assert not (tmp_path / "rgba.png").exists()

@@ -67,8 +67,26 @@ def test_read_settings_refuses_foreign_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"plain\.png: carries no nststudy settings"):
         metadata.read_settings(tmp_path / "plain.png")
     (tmp_path / "x.png").write_bytes(b"junk")
-    with pytest.raises(ValueError, match=r"x\.png"):
+    with pytest.raises(ValueError) as err:
         metadata.read_settings(tmp_path / "x.png")
+    said = str(err.value)  # one line: the file once, why, and what to give instead
+    assert said.count("x.png") == 1 and "\n" not in said
+    assert "not an image format Pillow knows" in said and "painting nststudy made" in said
+    with pytest.raises(ValueError, match=r": is a folder; give one painting"):
+        metadata.read_settings(tmp_path)
+
+
+def test_paths_starting_with_a_tilde_are_the_home_folder(tmp_path: Path, monkeypatch) -> None:
+    """``load_image("~/Pictures/cat.jpg")`` in a notebook looked for a folder named "~"."""
+    from nststudy.images import load_image, save_image
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "pics").mkdir()
+    saved = save_image("~/pics/a.png", IMG)
+    assert saved == tmp_path / "pics" / "a.png" and saved.is_file()
+    assert load_image("~/pics/a.png").shape == IMG.shape
+    metadata.save_painting("~/pics/b.png", IMG, {"config": {}})
+    assert "config" in metadata.read_settings("~/pics/b.png")
 
 
 def test_output_names_never_collide(tmp_path: Path) -> None:
@@ -138,3 +156,14 @@ def test_settings_of_a_print_beyond_pillows_pixel_limit_are_read(
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # this 32 × 24 image is then "huge"
     assert metadata.read_settings(path)["styles"][0]["name"] == "swirl"
     assert Image.MAX_IMAGE_PIXELS == 100  # the limit is back afterwards
+
+
+def test_painting_bytes_checks_the_picture_as_a_saved_file_is_checked(tmp_path: Path) -> None:
+    """The studio's download is made by painting_bytes: a NaN or a 0–255 float image was
+    encoded silently (garbage, or an all-white PNG) where save_painting refuses it."""
+    data = metadata.painting_bytes(IMG, {"config": {}})
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(data))), IMG)
+    with pytest.raises(ValueError, match=r"^painting: the image contains NaN"):
+        metadata.painting_bytes(np.full((4, 4, 3), np.nan, np.float32), {})
+    with pytest.raises(ValueError, match=r"^painting: float values span .*divide by 255"):
+        metadata.painting_bytes(IMG.astype(np.float32), {})
