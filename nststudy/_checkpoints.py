@@ -160,9 +160,10 @@ def _read_meta(job: Job, ckpt: Path, photo: Path) -> dict[str, Any]:
 
 def load_checkpoint(
     job: Job, ckpt: Path, photo: Path
-) -> tuple[np.ndarray, int, Path, tuple[np.ndarray, int, int | None] | None]:
-    """``(working-size image, steps done, output, (print canvas, tiles done, tile side) or
-    None)``; refused when the checkpoint belongs to another job (see :func:`resume_state`)."""
+) -> tuple[np.ndarray, int, Path, tuple | None]:
+    """``(working-size image, steps done, output, (print canvas, tiles done, tile side,
+    overlap) or None)``; refused when the checkpoint belongs to another job (see
+    :func:`resume_state`)."""
     meta = _read_meta(job, ckpt, photo)
     try:
         with np.load(ckpt) as data:
@@ -171,9 +172,12 @@ def load_checkpoint(
             if "canvas" in data.files:  # a print job stopped while refining tiles
                 canvas = data["canvas"].astype(np.float32) / 65535.0
                 side, done = meta.get("tile_side"), int(meta["tiles_done"])
+                overlap = meta.get("tile_overlap")  # (absent before session 23)
                 if done < 0 or not (side is None or (type(side) is int and side >= 32)):
                     raise ValueError(f"tiles_done {done}, tile_side {side!r}")  # edited by hand
-                tiles = (canvas, done, side)
+                if not (overlap is None or (type(overlap) is int and 0 <= overlap < (side or 0))):
+                    raise ValueError(f"tile_overlap {overlap!r}")
+                tiles = (canvas, done, side) if overlap is None else (canvas, done, side, overlap)
     except _BROKEN as err:  # a damaged array behind a readable "meta"
         raise _unreadable(ckpt, err) from None
     return image, meta["steps_done"], job.out / meta["output"], tiles
@@ -196,10 +200,10 @@ def save_interrupted(
 ):  # fmt: skip
     """Save the best image so far (marked interrupted) and a checkpoint; then stop.
 
-    ``stop``: ``(print canvas, tiles done, tile side)`` when the tile refinement was cut short
-    (the side is kept so that ``--resume`` continues on the same grid). ``photo_digest``: the
+    ``stop``: ``(print canvas, tiles done, tile side, overlap)`` when the tile refinement was
+    cut short (the grid is kept so that ``--resume`` continues on it). ``photo_digest``: the
     photo's :func:`digest` taken when it was read (the file may have moved since)."""
-    extra = {} if stop is None else {"tiles_done": stop[1], "tile_side": stop[2]}
+    extra = _tiles_meta(stop)
     start, photo_digest = image if raw is None else raw, photo_digest or digest(path)
     with no_sigint():  # a second Ctrl-C must not tear the files
         no_sidecar = None
@@ -248,11 +252,20 @@ def kept_note(err: BaseException, kept: str, ckpt: Path) -> str:
     return f"{text}; {what} kept in {ckpt}: once that is fixed, repeat the command with --resume"
 
 
+def _tiles_meta(stop: tuple | None) -> dict[str, Any]:
+    """What a checkpoint and an interrupted print's settings record of ``stop`` = (canvas,
+    tiles done, tile side, overlap): the grid ``--resume`` continues on."""
+    if stop is None:
+        return {}
+    overlap = {"tile_overlap": stop[3]} if len(stop) > 3 else {}  # (a caller's triple: none)
+    return {"tiles_done": stop[1], "tile_side": stop[2], **overlap}
+
+
 def _write_checkpoint(job, ckpt, image, done, target, photo, stop=None) -> None:
     """What ``--resume`` continues from (:func:`load_checkpoint` reads it): the working-size
     ``image``, the steps ``done``, the output's name, the photo's digest and, for a print
-    stopped in its tiles, ``stop`` = (canvas, tiles done, tile side)."""
-    extra = {} if stop is None else {"tiles_done": stop[1], "tile_side": stop[2]}
+    stopped in its tiles, ``stop`` = (canvas, tiles done, tile side, overlap)."""
+    extra = _tiles_meta(stop)
     meta = {"key": job.inputs_key(), "steps_done": done, "output": target.name, **extra}
     meta["photo"] = photo
     arrays = {"image": load_image(image), "meta": json.dumps(meta)}

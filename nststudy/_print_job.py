@@ -25,6 +25,10 @@ __all__ = [
     "upscaled",
 ]
 
+#: A print's tiles so far: ``(canvas at print size, tiles done, tile side, overlap)``; from a
+#: checkpoint made before the overlap was recorded, three items (and the side may be ``None``).
+Tiles = tuple
+
 
 def given_painting(job: Job, photos: list[Path]) -> np.ndarray:
     """``--painting``: read once and checked against the photo before anything is painted."""
@@ -38,15 +42,14 @@ def given_painting(job: Job, photos: list[Path]) -> np.ndarray:
             f"--painting {name}: belongs to one photo but {len(photos)} were given; give only "
             "the photo it was painted from"
         )
-    from ._tile_grid import same_aspect
-    from .postprocess import crop_to_ratio
+    from .postprocess import aspect_fits, crop_to_ratio
 
     painting, photo = load_image(name), load_image(photos[0])
     photo = crop_to_ratio(photo, job.args.crop) if job.args.crop else photo
     (h, w), (ph, pw) = painting.shape[:2], photo.shape[:2]
     if max(h, w) >= job.print_size:
         raise ValueError(f"{name}: is already {w}×{h} px; choose a --print-size above {max(w, h)}")
-    if not same_aspect(painting.shape, photo.shape):
+    if not aspect_fits(painting.shape, photo.shape):
         raise ValueError(
             f"{name}: {w}×{h} px does not have the photo's aspect ({pw}×{ph}); give the "
             "painting made from this photo (with the same --crop)"
@@ -60,7 +63,7 @@ def upscaled(job: Job, painting: np.ndarray, photo: np.ndarray, mask: np.ndarray
     from .stylize import finish_painting
     from .tiles import print_shape
 
-    big = resize_to(load_image(painting), print_shape(painting.shape, job.print_size))
+    big = resize_to(load_image(painting), print_shape(photo.shape, job.print_size))
     return finish_painting(big, photo, job.config, mask)
 
 
@@ -70,15 +73,20 @@ def print_tiles(
     painting: np.ndarray,
     photo: np.ndarray,
     mask: np.ndarray | None,
-    start: tuple[np.ndarray, int, int | None] | None,
+    start: Tiles | None,
     bar_position: int,
-) -> tuple[np.ndarray, tuple[np.ndarray, int, int] | None, tuple[np.ndarray, int, int]]:
+) -> tuple[np.ndarray, Tiles | None, Tiles]:
     """Refine to the print size in tiles (continuing from ``start``), then post-process at
     full size as :func:`nststudy.tiles.paint_print` does. Returns the finished print; when
-    Ctrl-C cut the refinement short, ``(canvas, tiles done, tile side)`` to resume from (else
-    ``None``); and that triple for the refined canvas before finishing, which a checkpoint
-    keeps if the print cannot be saved. Any other error during the tiles (once one is done)
-    or while finishing them is raised with that triple as its ``tiles_so_far`` attribute."""
+    Ctrl-C cut the refinement short, ``(canvas, tiles done, tile side, overlap)`` to resume
+    from (else ``None``); and that for the refined canvas before finishing, which a
+    checkpoint keeps if the print cannot be saved. Any other error during the tiles (once one
+    is done) or while finishing them is raised with it as its ``tiles_so_far`` attribute.
+
+    ``start`` is such a tuple from a checkpoint (its side ``None``, and no overlap, in
+    checkpoints from before they were recorded). Resumed with another ``--tile`` (after
+    running out of memory, say), the grid changes: every tile is refined again, from the
+    canvas so far."""
     import warnings
 
     from tqdm.auto import tqdm
@@ -93,8 +101,18 @@ def print_tiles(
     if job.painting is not None and job.painted_strokes:
         finish = job.config.replace(strokes=0.0)
     resumed_side = None if start is None else start[2]
-    tile = job.tile or resumed_side or auto_tile(painting.shape, job.print_size, job.overlap)
-    total = count_tiles(painting.shape, job.print_size, tile, job.overlap)
+    frame = photo.shape  # the print's aspect: the photo's (the painting's sides are rounded)
+    tile = job.tile or resumed_side or auto_tile(frame, job.print_size, job.overlap)
+    overlap = job.overlap
+    if start is not None and resumed_side is not None:
+        if tile != resumed_side:  # --resume --tile N (out of memory?): another grid, so
+            start = (start[0], 0, tile)  # every tile again, from the canvas so far
+        else:  # the grid it was begun on; a checkpoint from before the overlap was recorded
+            overlap = start[3] if len(start) > 3 else 64  # had an automatic side's
+    if start is not None and start[0].shape[:2] != print_shape(frame, job.print_size):
+        # begun before the print's shape came from the photo (a pixel off): every tile again
+        start = (resize_to(start[0], print_shape(frame, job.print_size)), 0, tile)
+    total = count_tiles(frame, job.print_size, tile, overlap)
     first = 0 if start is None else start[1]
     bar = tqdm(
         total=total, initial=first, desc=f"{name} tiles", position=bar_position,
@@ -112,7 +130,7 @@ def print_tiles(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             out = refine_tiled(
-                painting, photo, styles, plain, job.print_size, tile, job.overlap,
+                painting, photo, styles, plain, job.print_size, tile, overlap,
                 steps=job.tile_steps, callback=progress, mask=mask,
                 start=None if start is None else start[:2],
             )  # fmt: skip
@@ -122,26 +140,26 @@ def print_tiles(
                 out, done = np.clip(latest[1], 0.0, 1.0), latest[0]
             else:
                 out = start[0] if start is not None else resize_to(painting, print_shape(
-                    painting.shape, job.print_size))  # fmt: skip
+                    frame, job.print_size))  # fmt: skip
                 done = first
-        stop = (out, done, tile)
+        stop = (out, done, tile, overlap)
     except Exception as err:  # out of memory, a full disk: the tiles so far go with the error
         bar.close()
         if latest:  # (nststudy.batch keeps them in the checkpoint, for --resume; no copy:
-            _so_far(err, (latest[1], latest[0], tile))  # memory may be what just ran out)
+            _so_far(err, (latest[1], latest[0], tile, overlap))  # memory may be what just ran out)
         raise
     with no_sigint():  # Ctrl-C twice: the second must not lose the tiles just kept
         bar.close()
         for w in caught:
             if isinstance(w.message, TilingStopped):
-                stop = (out, w.message.complete, tile)
+                stop = (out, w.message.complete, tile, overlap)
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if stop is not None:  # Ctrl-C: the print so far is saved, finished like a whole one
             with saving(), _keeping(stop):
                 image = finish_painting(out, photo, finish, mask, max(painting.shape[:2]))
                 return image, stop, stop
-    refined = (out, total, tile)
+    refined = (out, total, tile, overlap)
     try:  # colour and strokes at print size can take a while
         with _keeping(refined):  # out of memory there: the tiles are all kept
             image = finish_painting(out, photo, finish, mask, max(painting.shape[:2]))
@@ -150,12 +168,12 @@ def print_tiles(
         return out, refined, refined
 
 
-def _so_far(err: BaseException, tiles: tuple[np.ndarray, int, int]) -> None:
+def _so_far(err: BaseException, tiles: Tiles) -> None:
     err.tiles_so_far = tiles  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager
-def _keeping(tiles: tuple[np.ndarray, int, int]) -> Iterator[None]:
+def _keeping(tiles: Tiles) -> Iterator[None]:
     """An error (not Ctrl-C) inside leaves with ``tiles`` as its ``tiles_so_far``."""
     try:
         yield
@@ -238,9 +256,11 @@ def check_resumed_tiles(
         side, done = meta.get("tile_side"), meta.get("tiles_done")
         if not isinstance(side, int) or isinstance(side, bool) or not isinstance(done, int):
             continue
+        overlap = meta.get("tile_overlap")
+        overlap = overlap if isinstance(overlap, int) else job.overlap
         frame = parse_ratio(job.args.crop) if job.args.crop else shapes[path]
         try:
-            if done >= count_tiles(frame, job.print_size, side, job.overlap):
+            if done >= count_tiles(frame, job.print_size, side, overlap):
                 continue  # every tile done: only the finishing is left
         except ValueError:  # a side the grid refuses: refused in full when resumed
             continue
@@ -253,6 +273,12 @@ def check_resumed_tiles(
                 "free; close other programs and resume, or delete the checkpoint to print anew "
                 f"(or set {IGNORE_ENV}=1 to skip this check)"
             )
+
+
+def _side(length: float) -> str:
+    """A print's side for a note: to a tenth, never in scientific notation (an A0's 1189 mm
+    was "1.19e+03")."""
+    return f"{round(length, 1):g}" if length < 1e6 else f"{length:.0f}"
 
 
 def frame_notes(job: Job, shapes: dict[Path, tuple[int, int]]) -> list[str]:
@@ -270,7 +296,7 @@ def frame_notes(job: Job, shapes: dict[Path, tuple[int, int]]) -> list[str]:
         if abs(ratio - frame) <= 0.02 * frame:
             return []
         return [
-            f"--crop {job.args.crop} makes a {max(a, b) * ratio:.3g}×{max(a, b):.3g} {unit} "
+            f"--crop {job.args.crop} makes a {_side(max(a, b) * ratio)}×{_side(max(a, b))} {unit} "
             f"print, not {a:g}×{b:g} {unit}; use --crop {a:g}:{b:g} to fill the frame"
         ]
     notes = []
@@ -278,8 +304,8 @@ def frame_notes(job: Job, shapes: dict[Path, tuple[int, int]]) -> list[str]:
         ratio = min(shape[:2]) / max(shape[:2])
         if abs(ratio - frame) > 0.02 * frame:  # the print is the photo's shape, not W×H
             notes.append(
-                f"{path}: a {shape[1]}×{shape[0]} photo makes a {max(a, b) * ratio:.3g}×"
-                f"{max(a, b):.3g} {unit} print, not {a:g}×{b:g} {unit}; add --crop {a:g}:{b:g} "
+                f"{path}: a {shape[1]}×{shape[0]} photo makes a {_side(max(a, b) * ratio)}×"
+                f"{_side(max(a, b))} {unit} print, not {a:g}×{b:g} {unit}; add --crop {a:g}:{b:g} "
                 "to fill the frame"
             )
     return notes

@@ -151,7 +151,8 @@ def _paint_one(
                     f"{path}: its painting is kept; --resume prints it without painting"
                     if kept != "tiles"
                     else f"{path}: its painting and {tiles[1]} print tiles are kept; --resume "
-                    "goes on from there"
+                    "goes on from there (out of memory? --resume --tile with a side under "
+                    f"{tiles[2]} px refines them again in smaller tiles)"
                 )
             raise
         if stop is not None:

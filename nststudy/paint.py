@@ -186,10 +186,13 @@ def estimate_seconds(
 
 def _key(settings: dict[str, Any]) -> str:
     # what a run leaves (progress, how it stopped) and the version are not settings
-    skip = ("interrupted", "steps_done", "tiles_done", "tile_side", "stopped", "software")
+    skip = ("interrupted", "steps_done", "tiles_done", "tile_side", "tile_overlap", "stopped")
+    skip += ("software",)
     stable = {k: v for k, v in settings.items() if k not in skip}
     if stable.get("tile_steps") == 10:  # what prints took before they recorded it: the same
         del stable["tile_steps"]  # key as theirs, so --resume --tile-steps 10 finds them
+    if stable.get("tile") is not None:  # the tile side is a memory knob, not a setting: a
+        stable["tile"] = None  # print resumes, or counts as done, with another --tile
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:16]
 
 

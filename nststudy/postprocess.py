@@ -27,6 +27,7 @@ from .images import ImageInput, load_image, resize_longest
 
 __all__ = [
     "COLOR_SPACES",
+    "aspect_fits",
     "crop_to_ratio",
     "enhance_strokes",
     "noise_sigma",
@@ -79,6 +80,17 @@ def resize_to(img: np.ndarray, shape: tuple[int, int], method: str = "lanczos") 
     return out[..., 0] if arr.ndim == 2 else out
 
 
+def aspect_fits(painting: tuple[int, ...], photo: tuple[int, ...]) -> bool:
+    """Whether a painting of shape ``(h, w, ...)`` can be the photo of shape ``photo`` resized.
+
+    Rounding at the working size moves the aspect by up to 0.5 px of the painting's short side
+    (≥ 16 px: 3.1 %), and a print made from it keeps that; a crop (4:5 of 3:4 is 6.5 %) or a
+    turn moves it further."""
+    (h, w), (ph, pw) = painting[:2], photo[:2]
+    rounded = same_aspect(painting, photo) or same_aspect(photo, painting)
+    return rounded or abs(np.log((w / h) / (pw / ph))) <= 0.035
+
+
 def _photo_for(painting_shape: tuple[int, ...], photo: ImageInput, what: str) -> np.ndarray:
     """The photo resized to a painting of ``painting_shape`` ``(H, W, ...)``, float32 in [0, 1].
 
@@ -88,11 +100,7 @@ def _photo_for(painting_shape: tuple[int, ...], photo: ImageInput, what: str) ->
     """
     pic = load_image(photo)
     (h, w), (ph, pw) = painting_shape[:2], pic.shape[:2]
-    # rounding at the working size moves the aspect by up to 0.5 px of the painting's short
-    # side (≥ 16 px: 3.1 %), however large its print; a crop (4:5 of 3:4 is 6.5 %) or a turn
-    # moves it further
-    rounded = same_aspect(painting_shape, pic.shape) or same_aspect(pic.shape, painting_shape)
-    if abs(np.log((w / h) / (pw / ph))) > 0.035 and not rounded:
+    if not aspect_fits(painting_shape, pic.shape):
         raise ValueError(
             f"{what}: the painting is {w}×{h} px but the photo {pw}×{ph}, another shape (cropped "
             "or turned?); crop or turn the photo the same way first (crop_to_ratio)"

@@ -49,7 +49,7 @@ from .config import PRESETS, Config
 from .grams import style_targets, tiled_grams
 from .images import ImageInput, load_image, resize_longest, shrink_longest, to_vgg
 from .objective import Targets, bounds, compute_losses, layer_masks
-from .postprocess import _photo_for, crop_to_ratio, resize_to
+from .postprocess import _photo_for, aspect_fits, crop_to_ratio, resize_to
 from .resources import (
     IGNORE_ENV,
     PrintMemoryError,
@@ -203,8 +203,11 @@ def refine_tiled(
     if tile is not None:
         tile_starts(size, tile, overlap)  # checks tile and overlap before any work
     paint = load_image(painting)
-    shape = print_shape(paint.shape, size)
-    tile = auto_tile(paint.shape, size, overlap) if tile is None else tile
+    pic = load_image(photo)
+    # the photo's shape, not the working-size painting's rounded one (512×410 for a 4:5 crop
+    # made a 3000×2402 print, not 3000×2400)
+    shape = print_shape(pic.shape if aspect_fits(paint.shape, pic.shape) else paint.shape, size)
+    tile = auto_tile(shape, size, overlap) if tile is None else tile
     if min(shape) < 32:
         raise ValueError(f"at {size} px the print would be {shape[1]}×{shape[0]}; need >= 32 px")
     canvas, first = resize_to(paint, shape, "lanczos"), 0
@@ -214,7 +217,7 @@ def refine_tiled(
             raise ValueError(f"start: the canvas is {canvas.shape[:2]}, the print {shape}")
         if first < 0:
             raise ValueError(f"start: tiles done must be 0 or more, got {first}")
-    pic = _photo_for(shape, photo, "refine_tiled")  # of another shape: refused, not stretched
+    pic = _photo_for(shape, pic, "refine_tiled")  # of another shape: refused, not stretched
     hard, soft = _print_masks(mask, shape)
     styles = _styles(style)
     th, tw = min(tile, shape[0]), min(tile, shape[1])
@@ -338,7 +341,7 @@ def paint_print(
         painting, stopped = result.raw, result.stopped
     else:
         painting = load_image(painting)
-        if not same_aspect(painting.shape, img.shape):
+        if not aspect_fits(painting.shape, img.shape):
             h, w = painting.shape[:2]
             raise ValueError(
                 f"painting: {w}×{h} px does not have the photo's aspect "
@@ -346,8 +349,8 @@ def paint_print(
                 "(with the same crop), or leave painting=None to paint it anew"
             )
     if stopped in ("callback", "interrupt"):  # asked to stop while painting: no tiles
-        out = resize_to(load_image(painting), print_shape(painting.shape, print_size), "lanczos")
-        total = count_tiles(painting.shape, print_size, tile, overlap)
+        out = resize_to(load_image(painting), print_shape(img.shape, print_size), "lanczos")
+        total = count_tiles(img.shape, print_size, tile, overlap)
         warnings.warn(TilingStopped(0, total, stopped), stacklevel=2)
     elif print_size > max(painting.shape[:2]):
         out = refine_tiled(

@@ -51,7 +51,7 @@ def test_mask_keeps_the_photo_where_black_at_print_size(tmp_path: Path, weights:
     assert out.returncode == 0, out.stderr[-2000:]
     painted = tmp_path / "out" / "p__swirl.png"
     with Image.open(painted) as im:
-        assert im.format == "PNG" and im.size == (96, 63)
+        assert im.format == "PNG" and im.size == (96, 64)  # the 48 × 32 photo's shape
         text = im.info[metadata.KEY]
     settings = metadata.read_settings(painted)
     assert settings["mask"] == "file" and settings["background_only"] is False

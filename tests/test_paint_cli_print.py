@@ -19,8 +19,9 @@ from nststudy.postprocess import resize_to
 
 from ._cli import PAINT, interrupt_paint, paint_here, refuse_paint, run_paint
 
-# A 48 × 32 photo painted at 32 px, printed at 128 × 84 in 48 px tiles (6 px overlap):
-# tile rows start at 0 and 36, columns at 0, 42 and 80 — six tiles, a few seconds each.
+# A 48 × 32 photo painted at 32 px (32 × 21), printed at 128 × 85 (the photo's shape, not the
+# painting's rounded one) in 48 px tiles (6 px overlap): tile rows start at 0 and 37, columns
+# at 0, 42 and 80 — six tiles, a few seconds each.
 CMD = ["p.png", "--style", "swirl", "--size", "32", "--steps", "3",
        "--print-size", "128", "--tile", "48"]  # fmt: skip
 TILE_BAR = rb"p tiles: +\d+%\|[^|]*\| ([1-5])/6"
@@ -41,7 +42,7 @@ def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Pat
     with Image.open(painted) as im:
         im.verify()
     with Image.open(painted) as im:
-        assert im.format == "PNG" and im.size == (128, 84)
+        assert im.format == "PNG" and im.size == (128, 85)
     settings = metadata.read_settings(painted)
     assert settings["interrupted"] is True and settings["steps_done"] == 3
     done = settings["tiles_done"]
@@ -58,7 +59,7 @@ def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Pat
     assert meta["tiles_done"] == done and meta["steps_done"] == 3
     assert meta["tile_side"] == 48  # --resume continues on the same grid
     assert np.abs(saved - canvas).max() <= 1 / 255 + 1e-6
-    upscaled = resize_to(load_image(working), (84, 128), "lanczos")
+    upscaled = resize_to(load_image(working), (85, 128), "lanczos")
     assert np.abs(canvas[48:, 90:] - upscaled[48:, 90:]).max() < 1e-4
     assert np.abs(canvas[:36, :42] - upscaled[:36, :42]).mean() > 0.01  # tile 1: refined
 
@@ -107,7 +108,7 @@ def test_print_from_an_earlier_painting(tmp_path: Path, weights: Path) -> None:
     assert settings["styles"][0]["name"] == "swirl"
     assert "history" not in json.loads(result.with_suffix(".json").read_text())
     out = load_image(result)
-    assert out.shape == (84, 128, 3)
+    assert out.shape == (85, 128, 3)
     square = out[20:44, 20:44]  # the red square, 4× (its feathered rim left out)
     assert (square[..., 0] - square[..., 1:].max(axis=-1)).mean() > 0.5  # measured: 0.72
 
@@ -203,3 +204,95 @@ def test_a_print_that_cannot_be_saved_keeps_its_tiles_and_a_resume_saves_it(
     assert not list((tmp_path / "out" / ".nststudy").glob("*.npz"))  # was: kept, spent
     assert paint_here(*CMD, "--resume", cwd=tmp_path) == 0
     assert "(already painted)" in capsys.readouterr().out
+
+
+def test_out_of_memory_in_the_tiles_then_resume_with_smaller_tiles(
+    tmp_path: Path, weights: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """The advice after running out of memory is a smaller --tile; --resume with one was
+    refused ("made with other options"), so the painting and its tiles could not be kept.
+    Now the tiles start again on the new grid, from the canvas so far; resumed on the same
+    side, the grid (and its overlap, 48 // 8 = 6 px) is the one the print was begun on."""
+    import nststudy.tiles
+
+    Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
+    real = nststudy.tiles.refine_tiled
+    calls: list[tuple[object, ...]] = []
+    starts: list[np.ndarray] = []
+
+    def after_two_tiles(*args: object, **kwargs: object) -> np.ndarray:
+        calls.append((args[5], args[6], kwargs["start"] and kwargs["start"][1]))
+        starts.append(kwargs["start"] and kwargs["start"][0])
+        given = kwargs.pop("callback")
+
+        def callback(done: int, total: int, canvas: np.ndarray) -> None:
+            given(done, total, canvas)
+            if done == 2 and len(calls) == 1:
+                raise MemoryError
+
+        return real(*args, callback=callback, **kwargs)
+
+    monkeypatch.setattr(nststudy.tiles, "refine_tiled", after_two_tiles)
+    assert paint_here(*CMD, cwd=tmp_path) == 2
+    said = capsys.readouterr()
+    assert "its painting and 2 print tiles are kept; --resume goes on" in said.out
+    assert "--resume --tile with a side under 48 px" in said.out
+    ckpt = next((tmp_path / "out" / ".nststudy").glob("*.npz"))
+    with np.load(ckpt) as kept:
+        meta = json.loads(str(kept["meta"]))
+        canvas = kept["canvas"].astype(np.float32) / 65535
+    assert (meta["tiles_done"], meta["tile_side"], meta["tile_overlap"]) == (2, 48, 6)
+    smaller = [*CMD[:-1], "40"]
+    assert paint_here(*smaller, "--resume", cwd=tmp_path) == 0
+    assert calls[1] == (40, 5, 0)  # another grid: all its tiles, from the kept canvas
+    np.testing.assert_allclose(starts[1], canvas, atol=1e-6)  # (its two refined tiles)
+    assert metadata.read_settings(tmp_path / "out" / "p__swirl.png")["tile"] == 40
+    assert not list((tmp_path / "out" / ".nststudy").glob("*.npz"))
+
+
+def test_a_resume_without_tile_keeps_the_grid_it_was_begun_on(tmp_path: Path) -> None:
+    """print_tiles' choice of grid for a resumed print (no painting: the choice alone)."""
+    from types import SimpleNamespace
+
+    import nststudy.tiles
+    from nststudy._print_job import print_tiles
+    from nststudy.config import get_preset
+
+    seen: list[tuple[object, ...]] = []
+
+    class Stop(Exception):
+        pass
+
+    def refine(*args: object, **kwargs: object) -> None:
+        seen.append((args[5], args[6], kwargs["start"][1]))
+        raise Stop
+
+    painting, canvas = np.zeros((21, 32, 3), np.float32), np.zeros((84, 128, 3), np.float32)
+    cfg = get_preset("default")
+    job = SimpleNamespace(styles=[], config=cfg, painting=None, painted_strokes=0.0,
+                          print_size=128, tile_steps=3)  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nststudy.tiles, "refine_tiled", refine)
+        for tile, overlap, start, want in (
+            (None, 64, (canvas, 2, 48, 6), (48, 6, 2)),  # plain --resume: --tile 48's grid
+            (48, 6, (canvas, 2, 48, 6), (48, 6, 2)),  # the same --tile again
+            (40, 5, (canvas, 2, 48, 6), (40, 5, 0)),  # a smaller one: every tile again
+            (None, 64, (canvas, 3, 656), (656, 64, 3)),  # recorded before the overlap was
+        ):
+            job.tile, job.overlap = tile, overlap
+            with pytest.raises(Stop):
+                print_tiles(job, "p", painting, painting, None, start, 0)
+            assert seen[-1] == want
+
+
+def test_frame_notes_give_large_prints_in_plain_numbers() -> None:
+    from types import SimpleNamespace
+
+    from nststudy._print_job import frame_notes
+
+    job = SimpleNamespace(args=SimpleNamespace(print="841x1189mm", crop="4:5"))
+    (note,) = frame_notes(job, {})
+    assert note.startswith("--crop 4:5 makes a 951.2×1189 mm print, not 841×1189 mm")
+    job.args.crop = None
+    (note,) = frame_notes(job, {Path("wide.png"): (36, 64)})
+    assert "wide.png: a 64×36 photo makes a 668.8×1189 mm print" in note

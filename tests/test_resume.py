@@ -486,8 +486,8 @@ def test_an_error_after_some_tiles_raises_with_them(
     painting = np.full((24, 32, 3), 0.4, np.float32)
     with pytest.raises(MemoryError) as caught:
         batch.print_tiles(job, "p", painting, painting, None, None, 0)
-    canvas, done, side = caught.value.tiles_so_far
-    assert done == 2 and np.allclose(canvas, 0.9) and side >= 32
+    canvas, done, side, overlap = caught.value.tiles_so_far
+    assert done == 2 and np.allclose(canvas, 0.9) and side >= 32 and 0 <= overlap < side
 
 
 def test_a_print_that_fails_in_its_tiles_keeps_the_tiles_done_for_resume(
@@ -559,7 +559,7 @@ def test_an_error_while_finishing_the_tiles_keeps_them_all(
     painting = np.full((24, 32, 3), 0.4, np.float32)
     with pytest.raises(MemoryError) as caught:
         batch.print_tiles(job, "p", painting, painting, None, None, 0)
-    kept, done, side = caught.value.tiles_so_far
+    kept, done, side, _ = caught.value.tiles_so_far
     assert kept is canvas and done >= 1 and side >= 32
 
 
@@ -576,7 +576,7 @@ def test_a_print_resumed_on_tiles_that_no_longer_fit_is_refused_before_any_work(
     job = _job(tmp_path, *argv)
     job.out.mkdir()
     image = np.full((24, 32, 3), 0.5, np.float32)
-    stop = (np.full((48, 64, 3), 0.5, np.float32), 0, 384)  # begun on 384 px tiles
+    stop = (np.full((48, 64, 3), 0.5, np.float32), 0, 384, 64)  # begun on 384 px tiles
     target, ckpt = job.target("p"), checkpoint_path(job, "p", photo)
     with pytest.raises(PaintInterrupted):
         save_interrupted(job, photo, "p", target, ckpt, image, image, image, None, 0.0, 2, False,
@@ -588,7 +588,7 @@ def test_a_print_resumed_on_tiles_that_no_longer_fit_is_refused_before_any_work(
     with pytest.raises(ValueError, match=r"begun with 384 px tiles, which need about .* free; "):
         check_resumed_tiles(job, states, shapes)
     check_resumed_tiles(job, {photo: ("fresh", None)}, shapes)  # nothing resumed: not this check
-    all_done = (stop[0], 1, 384)  # its one tile refined: only the finishing is left
+    all_done = (stop[0], 1, 384, 64)  # its one tile refined: only the finishing is left
     with pytest.raises(PaintInterrupted):
         save_interrupted(job, photo, "p", target, ckpt, image, image, image, None, 0.0, 2, True,
                          all_done)  # fmt: skip

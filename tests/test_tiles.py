@@ -312,6 +312,20 @@ def test_same_aspect_allows_the_rounding_of_a_resize_only() -> None:
     assert not same_aspect((32, 32, 3), (32, 48, 3)) and not same_aspect((48, 32), (32, 48))
 
 
+def test_the_print_has_the_photos_shape_not_the_rounded_paintings() -> None:
+    """A 4:5 photo painted at 32 px is 32×26 (25.6 rounded up): the print's shape came from
+    that, so a 100 px print was 100×81 instead of the photo's 100×80 (and an 8×10 in print at
+    300 dpi 3000×2402)."""
+    painting = np.full((26, 32, 3), 0.5, np.float32)
+    photo = np.zeros((160, 200, 3), np.float32)
+    cfg = PRESETS["default"].replace(sizes=(32,), steps=(1,))
+    canvas = np.full((80, 100, 3), 0.25, np.float32)
+    done = refine_tiled(painting, photo, painting, cfg, size=100, tile=64, overlap=16,
+                        start=(canvas, 4))  # fmt: skip
+    assert done.shape == (80, 100, 3)  # (every tile done: no network needed)
+    assert tiles.count_tiles(photo.shape, 100, 64, 16) == 4
+
+
 def test_refine_tiled_refuses_a_photo_of_another_shape_and_a_negative_start() -> None:
     painting = np.full((32, 48, 3), 0.5, np.float32)
     cfg = PRESETS["default"].replace(sizes=(48,), steps=(1,))
