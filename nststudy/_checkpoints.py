@@ -80,15 +80,24 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
     ``("fresh", None)`` paint it. Refused (``ValueError`` naming the file) when only other
     runs' checkpoints of it are there: resuming with changed options is a mistake to report,
     not a reason to start over."""
+    from ._renamed import renamed_checkpoint, renamed_output
+
     ckpt = checkpoint_path(job, name, photo)
     if ckpt.exists():
         _read_meta(job, ckpt, photo)  # readable and ours
         return "checkpoint", ckpt
-    accept = painted_from(job, finished_record(job), digest(photo))  # this photo, these files
+    record, photo_digest = finished_record(job), digest(photo)
+    accept = painted_from(job, record, photo_digest)  # this photo, these files
     other = _other_precision(job)  # "auto" may have chosen the other one where it was painted
     keys = [other[1]] if other else []
     if (found := job.finished(name, accept, keys)) is not None:
         return "finished", found  # (outputs from before the record: by name and settings)
+    # the batch named this photo otherwise when it was begun or painted (IMG_1 / a-IMG_1)
+    if (found := renamed_output(job, record, photo_digest, keys)) is not None:
+        return "finished", found
+    if (renamed := renamed_checkpoint(job, ckpt)) is not None:
+        _read_meta(job, renamed, photo)
+        return "checkpoint", renamed
     if others := job.checkpoints(name):
         old = others[0].name == f"{metadata.base_name(name, job.label)}.npz"  # no key in it
         if old and len(others) == 1:

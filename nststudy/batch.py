@@ -54,6 +54,7 @@ from ._print_job import (
     print_tiles,
     upscaled,
 )
+from ._renamed import any_checkpoints, renamed_checkpoint
 from .images import load_image, shrink_longest
 from .paint import (
     Job,
@@ -80,7 +81,7 @@ def _paint_one(
 
     from .stylize import finish_painting, stylize
 
-    ckpt = checkpoint_path(job, name, path)
+    ckpt = state[1] if state[0] == "checkpoint" else checkpoint_path(job, name, path)
     start_image, done, target, tiles = None, 0, None, None
     if state[0] == "checkpoint":
         start_image, done, target, tiles = load_checkpoint(job, ckpt, path)
@@ -267,10 +268,11 @@ def run_paint(args: argparse.Namespace) -> int:
     states = {p: resume_state(job, names[p], p) if args.resume else fresh for p in good}
     check_resumed_tiles(job, states, good)
     if not args.resume:  # a new run would replace the checkpoint: the work in it would be lost
-        for path in good:  # (hashing a photo only where a checkpoint of its name is)
-            if (
-                job.checkpoints(names[path])
-                and (ckpt := checkpoint_path(job, names[path], path)).exists()
+        somewhere = any_checkpoints(job)  # (hashing photos only where there may be one)
+        for path in good:  # under this photo's name, or the name another batch gave it
+            if somewhere and (
+                (ckpt := checkpoint_path(job, names[path], path)).exists()
+                or (ckpt := renamed_checkpoint(job, ckpt)) is not None
             ):
                 raise ValueError(
                     f"{ckpt}: {path.name} was interrupted with these settings and can be "

@@ -560,3 +560,43 @@ def test_a_print_from_a_given_painting_asks_for_the_painting_again(tmp_path: Pat
     metadata.save_painting(made, np.zeros((30, 40, 3), np.float32), settings)
     with pytest.raises(ValueError, match=r"made\.png: was printed from a --painting file"):
         _args("p.png", "--from-settings", str(made))  # was: painted anew, another picture
+
+
+def test_resume_finds_a_photos_work_under_the_name_another_batch_gave_it(
+    tmp_path: Path, weights: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Output names depend on the batch: IMG_1 alone, a-IMG_1 once b/IMG_1 joins. --resume
+    then missed the checkpoint and the finished painting made under the other name, and
+    painted the photo again (the checkpoint's key, and finished.json, do not depend on it)."""
+    module = sys.modules["nststudy.stylize"]
+    a, b = _photo(tmp_path / "a" / "IMG_1.png", 1), _photo(tmp_path / "b" / "IMG_1.png", 2)
+    real = module.stylize
+    painted: list[int] = []
+
+    def ctrl_c_at_step_1(*args: object, callback: object = None, **kwargs: object) -> object:
+        def stop(step: int, *rest: object) -> None:
+            callback(step, *rest)  # type: ignore[operator]
+            if step == 1:
+                raise KeyboardInterrupt
+
+        painted.append(1)
+        return real(*args, callback=stop, **kwargs)
+
+    monkeypatch.setattr(module, "stylize", ctrl_c_at_step_1)
+    assert paint_here(str(a), *FAST, cwd=tmp_path) == 130  # alone: called IMG_1
+    out = tmp_path / "out"
+    assert {p.name for p in out.glob("*.png")} == {"IMG_1__swirl.png"}  # (interrupted)
+    monkeypatch.setattr(module, "stylize", real)
+    capsys.readouterr()
+    assert paint_here(str(b), str(a), *FAST, cwd=tmp_path) == 2  # the work would be lost
+    assert "IMG_1.png was interrupted with these settings" in capsys.readouterr().err
+    assert paint_here(str(a), str(b), *FAST, "--resume", cwd=tmp_path) == 0
+    names = {p.name for p in out.glob("*.png")}
+    assert names == {"IMG_1__swirl.png", "b-IMG_1__swirl.png"}  # a continued under its name
+    assert "interrupted" not in metadata.read_settings(out / "IMG_1__swirl.png")
+    assert not list((out / ".nststudy").glob("*.npz"))
+    # and alone again: both are finished, whatever the names
+    monkeypatch.setattr(module, "stylize", ctrl_c_at_step_1)
+    assert paint_here(str(b), "--resume", *FAST, cwd=tmp_path) == 0
+    assert paint_here(str(a), "--resume", *FAST, cwd=tmp_path) == 0
+    assert painted == [1] and capsys.readouterr().out.count("(already painted)") == 2
