@@ -97,7 +97,10 @@ class _Fail(Exception):
 def _fmt(x: Any) -> str:
     arr = np.asarray(x)
     if arr.size == 1 and arr.dtype.kind in "fiub":
-        return f"{arr.item():.6g}"
+        value = arr.item()
+        if float(value).is_integer() and abs(value) < 1e15:  # a count typed in: all its digits
+            return str(int(value))
+        return f"{value:.6g}"
     if arr.dtype.kind in "fiub" and arr.size <= 6:
         return np.array2string(arr, precision=4)
     return t("check.array_of_shape", shape=arr.shape)
@@ -244,15 +247,25 @@ def check_against(
 def check_number(
     answer: Any, expected: float, rtol: float = 1e-2, name: str = "answer", hint: str = ""
 ) -> CheckResult:
-    """Check a numeric answer against ``expected`` within relative tolerance ``rtol``."""
+    """Check a numeric answer against ``expected`` within relative tolerance ``rtol``.
+
+    A wrong single number is called too high or too low (and "more than 10× off" where it is),
+    never shown the expected value: a learner who types any number must not get the answer."""
     if answer is None or answer is Ellipsis:
         return CheckResult(name, False, t("check.no_answer"), hint)
     try:
         problem = _compare(answer, expected, atol=0.0, rtol=rtol, answer=True)
+        got = _as_array(answer, answer=True)
     except _Fail as fail:
         return CheckResult(name, False, fail.message, hint)
     except Exception as err:
         return CheckResult(name, False, t("check.unreadable_answer", error=err), hint)
+    if problem and got.size == 1 and np.size(expected) == 1 and np.isfinite(got.item()):
+        value, want = float(got.item()), float(np.asarray(expected).item())
+        said = _fmt(value)
+        problem = t("check.too_high", got=said) if value > want else t("check.too_low", got=said)
+        if want and (value / want > 10 or value / want < 0.1):  # (a sign error, too)
+            problem = t("check.far_off", verdict=problem)
     if problem:
         return CheckResult(name, False, problem, hint)
     return CheckResult(name, True, t("check.number_right", value=_fmt(_as_array(answer))))

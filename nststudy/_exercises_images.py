@@ -205,13 +205,13 @@ def _transfer(painting: Any, photo: Any) -> np.ndarray:
 def check_luminance_transfer(fn: Any) -> CheckResult:
     """``fn(painting, photo)`` → the painting's YIQ luminance with the photo's chroma (I, Q).
 
-    Both inputs are float ``(H, W, 3)`` in [0, 1]; the answer is compared after clipping to
-    [0, 1] (tolerance 0.02). With Y = 0.299 R + 0.587 G + 0.114 B that equals
-    ``photo + (Y_painting − Y_photo)`` on every channel.
+    Both inputs are float ``(H, W, 3)`` in [0, 1], and so must the answer be (tolerance
+    0.02): with Y = 0.299 R + 0.587 G + 0.114 B it equals ``photo + (Y_painting − Y_photo)``
+    on every channel, clipped to [0, 1].
     """
 
     def wrap(f: Callable[..., Any]) -> Callable[..., Any]:
-        return lambda p, q: np.clip(_as_array(_call(f, (p.copy(), q.copy()))), 0, 1)
+        return lambda p, q: _as_array(_call(f, (p.copy(), q.copy())))
 
     def cases() -> list[Case]:
         rng = fixed_rng()
@@ -224,6 +224,10 @@ def check_luminance_transfer(fn: Any) -> CheckResult:
         return [*out, (t("check.case.orange_photo"), (p, q), _transfer(p, q))]
 
     mistakes = [
+        (
+            t("check.luminance_transfer.unclipped"),
+            lambda p, q: as_f64(q) + (_luma(p) - _luma(q))[..., None],
+        ),
         (t("check.luminance_transfer.swapped"), lambda p, q: _transfer(q, p)),
         (t("check.luminance_transfer.painting"), lambda p, q: as_f64(p)),
         (t("check.luminance_transfer.photo"), lambda p, q: as_f64(q)),

@@ -159,6 +159,9 @@ EN: dict[str, str] = {
     "check.no_answer": "no answer yet: replace ... with your number",
     "check.unreadable_answer": "could not read your answer: {error}",
     "check.number_right": "{value} is right",
+    "check.too_high": "{got} is too high",
+    "check.too_low": "{got} is too low",
+    "check.far_off": "{verdict}: more than 10× off, check the units",
     "check.hint.forgot_return": "did you forget the `return` statement?",
     "check.hint.replace_not_implemented": "replace it with your code",
     "check.hint.square_not_abs": "square the differences instead of taking their absolute value",
@@ -218,6 +221,8 @@ EN: dict[str, str] = {
     ),
     "check.deprocess.bgr": "convert BGR back to RGB (reverse the last axis)",
     "check.deprocess.no_mean": "add the ImageNet mean back before clipping",
+    "check.luminance_transfer.unclipped": "clip the result to [0, 1] (np.clip): adding "
+    "the luminance change can leave it",
     "check.luminance_transfer.swapped": (
         "the luminance comes from the painting (first argument), the colours from the photo"
     ),
@@ -427,6 +432,9 @@ ZH: dict[str, str] = {
     "check.no_answer": "还没有作答：把 ... 换成你算出的数",
     "check.unreadable_answer": "读不出你的答案：{error}",
     "check.number_right": "{value} 是对的",
+    "check.too_high": "{got} 偏大",
+    "check.too_low": "{got} 偏小",
+    "check.far_off": "{verdict}：相差 10 倍以上，检查一下单位",
     "check.hint.forgot_return": "是不是忘了写 `return` 语句？",
     "check.hint.replace_not_implemented": "把 `raise NotImplementedError` 换成你自己的代码",
     "check.hint.square_not_abs": "对差取平方，而不是取绝对值",
@@ -472,6 +480,7 @@ ZH: dict[str, str] = {
     "check.deprocess.wrap_around": "先裁剪到 [0, 255] 再转换为 uint8，否则超出范围的值会溢出回绕",
     "check.deprocess.bgr": "把 BGR 转回 RGB（把最后一个轴反过来）",
     "check.deprocess.no_mean": "裁剪之前先把 ImageNet 均值加回去",
+    "check.luminance_transfer.unclipped": "把结果裁剪到 [0, 1]（np.clip）：加上亮度变化后可能越界",
     "check.luminance_transfer.swapped": "亮度取自画作（第一个参数），颜色取自照片",
     "check.luminance_transfer.painting": "你原样返回了画作：保留它的亮度，但要换上照片的 I 和 Q",
     "check.luminance_transfer.photo": "你原样返回了照片：它的亮度必须换成画作的亮度",
