@@ -206,8 +206,8 @@ def child(data: Path, recipe: str, size: int, l_ref: float | None, steps: int) -
     loss, targets, photo = build(data, size, precision)
     # the score: the tutorial's loss in float32, with float32 targets (a reduced-precision
     # recipe's own loss and targets are what it optimises, not what it is judged by)
-    score_loss, score_targets, _ = build(data, size) if precision != "float32" else (
-        loss, targets, None
+    score_loss, score_targets, _ = (
+        build(data, size) if precision != "float32" else (loss, targets, None)
     )
     score = jax.jit(score_loss)
     trajectory: list[tuple[float, float]] = []  # (seconds since start, loss)

@@ -370,6 +370,8 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
         save_image(thumb, result.image, quality=quality)
         if thumb.stat().st_size <= 300_000:
             break
+    else:  # (a 512 px painting never gets here; a larger --sizes might)
+        save_image(thumb, resize_longest(result.image, 512), quality=60)
     full_dir = out_dir.parent / "full"
     full_dir.mkdir(exist_ok=True)
     save_image(full_dir / f"{out_dir.name}_{stem}.png", result.image)
@@ -476,7 +478,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     head = (
         f"{'recipe':34} {'px':>4} {'wall s':>8} {'steps':>5} {'evals':>5} {'s/eval':>6} "
         f"{'to L_ref s':>10} {'x tut':>6} {'x tut CPU':>9} {'final loss':>10} {'/L_ref':>6} "
-        f"{'RSS MB':>7}"
+        f"{'RSS MiB':>7}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
