@@ -23,6 +23,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import queue as queue_module
 import resource
 import sys
 import time
@@ -193,7 +194,16 @@ def main(argv: list[str] | None = None) -> dict:
     start = time.perf_counter()
     child = ctx.Process(target=_job, args=(args, queue))
     child.start()
-    result = queue.get()
+    result = None
+    while result is None:  # a child killed (the OOM killer: SIGKILL) puts nothing on the queue
+        try:
+            result = queue.get(timeout=5)
+        except queue_module.Empty:
+            if child.exitcode is not None:  # (its last words may have come meanwhile)
+                try:
+                    result = queue.get(timeout=1)
+                except queue_module.Empty:
+                    result = {"error": f"the child process died (exit code {child.exitcode})"}
     child.join()
     if "error" in result:
         raise SystemExit(f"the print job failed: {result['error']}")
