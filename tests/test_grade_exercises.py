@@ -14,10 +14,14 @@ grade_tool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(grade_tool)
 
 
-def _notebook(path: Path, source: str, saved: str) -> Path:
-    """A notebook whose one code cell runs ``source`` and whose saved output says ``saved``."""
+def _notebook(path: Path, source: str, saved: str, kind: str = "execute_result") -> Path:
+    """A notebook whose one code cell runs ``source`` and whose saved output says ``saved``
+    (a checker's displayed result, or with ``kind="stream"`` printed text)."""
     cell = nbformat.v4.new_code_cell(source)
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=saved)]
+    if kind == "stream":
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=saved)]
+    else:
+        cell.outputs = [nbformat.v4.new_output(kind, {"text/plain": saved}, execution_count=1)]
     nb = nbformat.v4.new_notebook(cells=[cell])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nbformat.write(nb, path)
@@ -45,3 +49,22 @@ def test_bad_files_and_empty_batches_keep_the_csv(tmp_path: Path) -> None:
     assert grade_tool.main(args) == 0
     assert "li,04,1,1" in csv_file.read_text()
     assert not list(tmp_path.glob(".*.part"))
+
+
+def test_each_exercise_counts_once_at_its_last_verdict_and_missing_ones_are_not_run(
+    tmp_path: Path,
+) -> None:
+    """Lines were counted: the same ✓ pasted five times gave 5, a failure fixed later gave
+    1 ✓ 1 ✗, and an exercise whose checker never ran (deleted, or an error before it) gave
+    nothing at all; and a print() could fake a ✓."""
+    shown = "✗ gram: case 1 is wrong\n✓ gram: all 3 checks passed\n✓ gram: all 3 checks passed\n"
+    nb = _notebook(tmp_path / "mei__04_gram_matrices_and_style.ipynb", "x = 1", shown)
+    r = grade_tool.grade(nb)
+    assert (r["passed"], r["failed"], r["not_run"]) == (1, 0, 3)  # notebook 04 has 4
+    assert r["checks"] == "✓gram"
+    printed = _notebook(tmp_path / "li__04_gram_matrices_and_style.ipynb", "x = 1",
+                        "✓ gram: all 3 checks passed\n", kind="stream")  # fmt: skip
+    assert grade_tool.grade(printed)["passed"] == 0
+    other = _notebook(tmp_path / "li__my_own.ipynb", "x = 1", "✓ mine: ok\n")
+    assert grade_tool.grade(other)["not_run"] == 0  # not a course notebook: nothing expected
+    assert grade_tool.exercises_in("08_diy_oil_painting") == 3

@@ -76,7 +76,9 @@ def room(tmp_path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("check_gram(my_gram)")
     text = "✓ gram: all 3 checks passed\n✗ style_loss: case 1 is wrong\n"
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    cell.outputs = [
+        nbformat.v4.new_output("execute_result", {"text/plain": text}, execution_count=1)
+    ]
     nb.cells = [cell]
     nbformat.write(nb, handed_in / "mei__04_gram_matrices_and_style.ipynb")
     (tmp_path / "tools").symlink_to(ROOT / "tools")

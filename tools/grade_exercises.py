@@ -1,11 +1,16 @@
 """Tally the exercise checks in learners' handed-in notebooks: one line per notebook, and a CSV.
 
-Every exercise of the course ends in a checker (``check_gram(my_gram)`` …) that prints
-``✓ name: …`` or ``✗ name: …``. This reads the *saved outputs* of handed-in notebooks
+Every exercise of the course ends in a checker (``check_gram(my_gram)`` …) whose result shows
+as ``✓ name: …`` or ``✗ name: …``. This reads the *saved outputs* of handed-in notebooks
 (learners run them and save; File → Download), or re-runs them first with ``--execute``
 (NSTSTUDY_FAST=1 sizes, so it takes a minute per notebook, not an hour), with every saved
 output cleared first, so nobody can hand in edited outputs; a run cut short (a dead kernel, a
 timeout) is marked "incomplete" in the error column.
+
+Only checker results count (a cell's displayed result, not text a cell prints: ``print("✓
+gram: …")`` fakes nothing), each exercise once, at its last verdict (a failed attempt fixed
+later is a pass). Exercises of the course notebook that show no verdict at all (deleted, or
+stopped by an error before their checker ran) are counted as "not run".
 
     python tools/grade_exercises.py handed_in/*.ipynb --csv grades.csv
     python tools/grade_exercises.py handed_in/*.ipynb --execute
@@ -26,13 +31,33 @@ from pathlib import Path
 MARK = re.compile(r"^([✓✗]) ([^:\n]+):", re.MULTILINE)
 
 
+COURSE = Path(__file__).resolve().parents[1] / "notebooks"
+CHECK_CALL = re.compile(r"^(?!from |import ).*?\bcheck_\w+\(", re.MULTILINE)
+
+
 def _outputs_text(nb: dict) -> str:
+    """The text of the results cells displayed (not of what they printed: streams)."""
     parts = []
     for cell in nb["cells"]:
         for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-            text = out.get("text") or out.get("data", {}).get("text/plain", "")
+            if out.get("output_type") not in ("execute_result", "display_data"):
+                continue
+            text = out.get("data", {}).get("text/plain", "")
             parts.append("".join(text) if isinstance(text, list) else str(text))
     return "\n".join(parts)
+
+
+def exercises_in(notebook: str) -> int | None:
+    """How many checker calls the course notebook ``notebook`` (a stem such as
+    ``04_gram_matrices_and_style``) has; ``None`` when it is not one of the course's."""
+    import json
+
+    path = COURSE / f"{notebook}.ipynb"
+    if not path.is_file():
+        return None
+    cells = json.loads(path.read_text("utf-8"))["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    return sum(len(CHECK_CALL.findall(src)) for src in code)
 
 
 def grade(path: Path, execute: bool = False, timeout: int = 600) -> dict:
@@ -61,14 +86,16 @@ def grade(path: Path, execute: bool = False, timeout: int = 600) -> dict:
             client.execute()
         except Exception as err:  # a dead kernel or a timeout: grade what ran, say it stopped
             error = f"incomplete: {type(err).__name__}: {err}"[:200]
-    marks = MARK.findall(_outputs_text(nb))
+    last = {name: mark for mark, name in MARK.findall(_outputs_text(nb))}  # the last wins
     learner, _, notebook = path.stem.rpartition("__")
+    expected = exercises_in(notebook)
     return {
         "learner": learner,
         "notebook": notebook,
-        "passed": sum(m == "✓" for m, _ in marks),
-        "failed": sum(m == "✗" for m, _ in marks),
-        "checks": " ".join(f"{m}{name}" for m, name in marks),
+        "passed": sum(m == "✓" for m in last.values()),
+        "failed": sum(m == "✗" for m in last.values()),
+        "not_run": max(0, expected - len(last)) if expected is not None else 0,
+        "checks": " ".join(f"{m}{name}" for name, m in last.items()),
         "error": error,
     }
 
@@ -88,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         r = rows[-1]
         who = r["learner"] or "-"
-        print(f"{who:16} {r['notebook']:40} {r['passed']:3} ✓ {r['failed']:3} ✗  {r['error']}")
+        missing = f"{r['not_run']:3} not run" if r["not_run"] else ""
+        print(
+            f"{who:16} {r['notebook']:40} {r['passed']:3} ✓ {r['failed']:3} ✗ {missing} "
+            f"{r['error']}".rstrip()
+        )
     if args.csv and rows:  # no notebook graded: an earlier CSV is left as it was
         tmp = args.csv.with_name(f".{args.csv.name}.part")
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
