@@ -196,7 +196,13 @@ def run_check(
         fn = wrap(fn) if wrap else fn
         todo = cases()
         for i, (label, args, expected) in enumerate(todo, 1):
-            got = _call(fn, args)
+            given = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+            got = _call(fn, given)
+            if any(
+                isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True)
+                for a, b in zip(args, given, strict=True)
+            ):  # x -= MEAN on the caller's photo: right once, wrong for whoever uses it next
+                raise _Fail(t("check.changed_input", label=label), t("check.hint.copy_input"))
             problem = _compare(got, expected, atol, rtol, dtype)
             if not problem:
                 continue

@@ -125,6 +125,13 @@ def check_fit_size(fn: Any) -> CheckResult:
                     t("check.fit_size.fractional", case=case, got=tuple(arr.tolist())),
                     t("check.fit_size.whole_pixels"),
                 )
+            if arr.shape == (2,) and not all(
+                isinstance(v, int | np.integer) for v in np.asarray(got, dtype=object).ravel()
+            ):  # (512.0 is whole, but PIL's resize and tf.image.resize refuse it)
+                raise _Fail(
+                    t("check.fit_size.not_int", case=case, got=tuple(arr.tolist())),
+                    t("check.fit_size.use_int"),
+                )
             if arr.shape == (2,) and max(h, w) > m and arr.max() != m:
                 raise _Fail(
                     t("check.fit_size.long_side", case=case, got=int(arr.max()), m=m),

@@ -159,6 +159,8 @@ EN: dict[str, str] = {
     "check.no_answer": "no answer yet: replace ... with your number",
     "check.unreadable_answer": "could not read your answer: {error}",
     "check.number_right": "{value} is right",
+    "check.changed_input": "your function changed its input in place ({label})",
+    "check.hint.copy_input": "work on a copy: x = x - MEAN (or x = x.copy() first), not x -= MEAN",
     "check.too_high": "{got} is too high",
     "check.too_low": "{got} is too low",
     "check.far_off": "{verdict}: more than 10× off, check the units",
@@ -201,6 +203,9 @@ EN: dict[str, str] = {
     "check.fit_size.enlarged": "never enlarge: a photo already smaller than max_dim keeps its size",
     "check.fit_size.fractional": "{case}: expected whole pixels, got {got}",
     "check.fit_size.whole_pixels": "round to whole pixels: round(height * scale)",
+    "check.fit_size.not_int": "{case}: expected whole pixels as int, got {got}: PIL's resize "
+    "and tf.image.resize refuse float sizes such as 512.0",
+    "check.fit_size.use_int": "Python's round(x) gives an int; np.round(x) a float: int(...) it",
     "check.fit_size.long_side": "{case}: expected a longest side of max_dim = {m}, got {got}",
     "check.fit_size.exact_long_side": (
         "the longest side must be exactly max_dim: round, don't truncate "
@@ -432,6 +437,8 @@ ZH: dict[str, str] = {
     "check.no_answer": "还没有作答：把 ... 换成你算出的数",
     "check.unreadable_answer": "读不出你的答案：{error}",
     "check.number_right": "{value} 是对的",
+    "check.changed_input": "你的函数就地修改了它的输入（{label}）",
+    "check.hint.copy_input": "在副本上计算：写 x = x - MEAN（或先 x = x.copy()），不要写 x -= MEAN",
     "check.too_high": "{got} 偏大",
     "check.too_low": "{got} 偏小",
     "check.far_off": "{verdict}：相差 10 倍以上，检查一下单位",
@@ -467,6 +474,10 @@ ZH: dict[str, str] = {
     "check.fit_size.enlarged": "不要放大：本来就小于 max_dim 的照片保持原来的尺寸",
     "check.fit_size.fractional": "{case}：应为整数个像素，实际为 {got}",
     "check.fit_size.whole_pixels": "取整到整数像素：round(height * scale)",
+    "check.fit_size.not_int": "{case}：应为 int 类型的整数像素，实际为 {got}：PIL 的 resize 和 "
+    "tf.image.resize 不接受 512.0 这样的浮点尺寸",
+    "check.fit_size.use_int": "Python 的 round(x) 返回 int，np.round(x) 返回浮点数："
+    "用 int(...) 转换",
     "check.fit_size.long_side": "{case}：最长边应为 max_dim = {m}，实际为 {got}",
     "check.fit_size.exact_long_side": (
         "最长边必须正好等于 max_dim：要四舍五入，不要截断（int(561 * (512 / 561)) 是 511）"

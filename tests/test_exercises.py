@@ -409,3 +409,30 @@ def test_the_grading_script_reads_chinese_results(lang):
     lang("zh-CN")
     shown = "\n".join(repr(r) for r in (ex.check_gram(gram_matrix), ex.check_gram(42)))
     assert grading.MARK.findall(shown) == [("✓", "gram"), ("✗", "gram")]
+
+
+def test_sizes_must_be_ints_not_whole_floats():
+    """np.round gives 512.0: whole, but PIL's resize and tf.image.resize refuse it."""
+
+    def floats(h, w, m):
+        s = min(1, m / max(h, w))
+        return tuple(np.round(np.array([h, w]) * s))
+
+    result = ex.check_fit_size(floats)
+    assert not result and "whole pixels as int" in result.message and "int(" in result.hint
+    assert ex.check_fit_size(lambda h, w, m: tuple(int(v) for v in floats(h, w, m)))
+
+
+def test_a_function_that_changes_its_input_fails():
+    """x -= MEAN on the caller's array gave the right answer once and a wrong photo after."""
+
+    def in_place(img):
+        x = img[..., ::-1]
+        x *= 255.0
+        x -= MEAN
+        return x
+
+    result = ex.check_to_vgg(in_place)
+    assert not result and "changed its input in place" in result.message
+    assert "x = x - MEAN" in result.hint
+    assert ex.check_to_vgg(lambda img: img[..., ::-1] * 255.0 - MEAN)
