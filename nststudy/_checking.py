@@ -193,6 +193,9 @@ def run_check(
         if not callable(fn):
             got = type(fn).__name__
             return CheckResult(name, False, t("check.not_a_function", kind=got), hint)
+        if (getattr(fn, "__module__", None) or "").startswith("nststudy."):
+            own = getattr(fn, "__qualname__", "")  # the answer itself, not the learner's
+            raise _Fail(t("check.library_function", function=own), t("check.hint.write_it"))
         fn = wrap(fn) if wrap else fn
         todo = cases()
         for i, (label, args, expected) in enumerate(todo, 1):
@@ -222,6 +225,20 @@ def run_check(
     except Exception as err:  # never let a checker break the notebook
         error = f"{type(err).__name__}: {err}"
         return CheckResult(name, False, t("check.internal_error", error=error))
+
+
+def uses(fn: Any, names: set[str]) -> str | None:
+    """The first of ``names`` that ``fn``'s code (or a function defined in it) refers to, e.g.
+    ``tf.image.total_variation`` where an exercise asks to write it by hand; else ``None``."""
+    codes = [getattr(fn, "__code__", None)]
+    while codes:
+        code = codes.pop()
+        if code is None:
+            continue
+        if found := names.intersection(code.co_names):
+            return sorted(found)[0]
+        codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+    return None
 
 
 def check_against(

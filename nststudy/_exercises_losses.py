@@ -22,6 +22,7 @@ from ._checking import (
     fixed_rng,
     random_images,
     run_check,
+    uses,
 )
 from .i18n import t
 
@@ -178,6 +179,8 @@ def check_tv_loss(fn: Any) -> CheckResult:
         (t("check.tv_loss.one_direction"), lambda x: np.sum(np.abs(dx(x)))),
     ]
     hint = t("check.tv_loss.hint")
+    if called := uses(fn, {"total_variation", "total_variation_loss"}):
+        return CheckResult("tv_loss", False, t("check.forbidden", function=called), hint)
     return _with_gradient(run_check("tv_loss", fn, cases, mistakes, hint), fn, cases)
 
 

@@ -28,6 +28,12 @@ def _fit(h, w, m):
 _Y = np.array([0.299, 0.587, 0.114])
 
 
+def _tv_abs(x):
+    return tf.reduce_sum(tf.abs(x[:, 1:] - x[:, :-1])) + tf.reduce_sum(
+        tf.abs(x[:, :, 1:] - x[:, :, :-1])
+    )
+
+
 def _lum(painting, photo):
     from skimage.color import rgb2yiq, yiq2rgb
 
@@ -61,7 +67,7 @@ CASES = {
     ),
     "from_vgg": (
         ex.check_from_vgg,
-        from_vgg,
+        lambda x: from_vgg(x),  # (the library's own function is refused: not an answer)
         [
             (lambda x: np.clip(from_vgg(x), 0, 1), "clip"),
             (lambda x: (x + MEAN) / 255.0, "BGR"),
@@ -131,7 +137,10 @@ CASES = {
     ),
     "tv_loss": (
         ex.check_tv_loss,
-        lambda x: tf.reduce_sum(tf.image.total_variation(x)),
+        lambda x: (
+            tf.reduce_sum(tf.abs(x[:, 1:] - x[:, :-1]))
+            + tf.reduce_sum(tf.abs(x[:, :, 1:] - x[:, :, :-1]))
+        ),
         [
             (_tv_squares, "not squares"),
             (
@@ -237,7 +246,7 @@ def test_a_gram_of_shape_c_by_c_is_accepted_for_batch_one():
         (ex.check_content_loss, lambda f, p: np.mean((np.asarray(f) - np.asarray(p)) ** 2)),
         (ex.check_gram, lambda f: gram_matrix(f).numpy()),
         (ex.check_style_loss, lambda f, a: float(style_loss(f, a))),
-        (ex.check_tv_loss, lambda x: tf.constant(float(total_variation_loss(x)))),
+        (ex.check_tv_loss, lambda x: tf.constant(float(_tv_abs(x)))),
     ],
     ids=["content numpy", "gram .numpy()", "style float()", "tv re-wrapped constant"],
 )
@@ -256,8 +265,13 @@ def test_no_gradient_is_explained_in_chinese_too(lang):
 
 
 def test_library_references_pass_their_own_checks():
-    assert ex.check_to_vgg(to_vgg) and ex.check_content_loss(content_loss)
-    assert ex.check_tv_loss(total_variation_loss) and ex.check_style_loss(style_loss)
+    """The checkers' references are the library's numbers (each called through a learner's
+    function: passed as they are, they are refused)."""
+    assert ex.check_to_vgg(lambda x: to_vgg(x))
+    assert ex.check_content_loss(lambda f, p: content_loss(f, p))
+    assert ex.check_style_loss(lambda f, a: style_loss(f, a))
+    x = tf.random.uniform((1, 5, 6, 3))
+    assert float(total_variation_loss(x)) == pytest.approx(float(_tv_abs(x)), rel=1e-5)
 
 
 def test_feature_shape_reference_matches_the_real_network(weights):
@@ -348,7 +362,7 @@ def test_a_wrong_gram_is_explained_in_chinese(lang):
     assert shown.startswith("✗ gram: 第 1 组输入") and "\n  提示：要除以 H·W" in shown
     assert "💡 *提示*：要除以" in result._repr_markdown_() and "提示：" in result._repr_html_()
     assert "Hint" not in shown + result._repr_markdown_() + result._repr_html_()
-    assert ex.check_gram(gram_matrix).message == "全部 3 项检查都通过了"
+    assert ex.check_gram(lambda f: gram_matrix(f)).message == "全部 3 项检查都通过了"
     lang("en")  # the result keeps the language it was made in
     assert "提示：" in repr(result)
 
@@ -407,7 +421,8 @@ def test_the_grading_script_reads_chinese_results(lang):
     grading = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(grading)
     lang("zh-CN")
-    shown = "\n".join(repr(r) for r in (ex.check_gram(gram_matrix), ex.check_gram(42)))
+    right = ex.check_gram(lambda f: gram_matrix(f))
+    shown = "\n".join(repr(r) for r in (right, ex.check_gram(42)))
     assert grading.MARK.findall(shown) == [("✓", "gram"), ("✗", "gram")]
 
 
@@ -436,3 +451,22 @@ def test_a_function_that_changes_its_input_fails():
     assert not result and "changed its input in place" in result.message
     assert "x = x - MEAN" in result.hint
     assert ex.check_to_vgg(lambda img: img[..., ::-1] * 255.0 - MEAN)
+
+
+def test_the_library_or_the_forbidden_builtin_is_not_an_answer():
+    """check_gram(nststudy.losses.gram_matrix) passed, and so did tf.image.total_variation,
+    which notebook 05's exercise rules out."""
+    from nststudy import losses
+
+    result = ex.check_gram(losses.gram_matrix)
+    assert not result and "gram_matrix is nststudy's own" in result.message
+    via_builtin = ex.check_tv_loss(lambda x: tf.reduce_sum(tf.image.total_variation(x)))
+    assert not via_builtin and "calls total_variation" in via_builtin.message
+
+    def helper_inside(x):
+        def inner(y):
+            return tf.image.total_variation(y)
+
+        return tf.reduce_sum(inner(x))
+
+    assert "total_variation" in ex.check_tv_loss(helper_inside).message
