@@ -166,7 +166,12 @@ class GramExplorer(_View):
         """Style loss of each snapshot at the current layer, or None without them/a style."""
         if not self.snapshots or self.style_key not in self.images:
             return None
-        return gram_distance(self.snapshots, self.images[self.style_key], self.layer_dropdown.value)
+        layer = self.layer_dropdown.value
+        cache = self.__dict__.setdefault("_distances", {})  # the channel sliders move often
+        key = (layer, len(self.snapshots), id(self.images[self.style_key]))
+        if key not in cache:
+            cache[key] = gram_distance(self.snapshots, self.images[self.style_key], layer)
+        return cache[key]
 
     def refresh(self) -> None:
         """Redraw the figure for the current controls."""

@@ -180,6 +180,19 @@ def test_gram_explorer_redraws_when_each_control_moves(W, small):
         seen.add(ex.figure_png)
     assert ex.c1.max == 255 and ex.c1.value == 200
     assert len(ex.distances()) == 3 and ex.distances()[-1] == pytest.approx(0.0, abs=1e-6)
+    calls = []
+    real = W.gram_distance
+    W.gram_distance = lambda *a: calls.append(a) or real(*a)
+    try:  # the channel sliders redraw often: the curve (one Gram a snapshot) is kept per layer
+        ex.c1.value, ex.c2.value = 3, 4
+        assert calls == []
+        ex.layer_dropdown.value = "block4_conv1"  # a layer not shown yet
+        assert len(calls) == 1
+        ex.layer_dropdown.value = "block3_conv1"
+        ex.c1.value, ex.c2.value = 200, 17
+        assert len(calls) == 1  # (block3_conv1's curve: kept)
+    finally:
+        W.gram_distance = real
     ex.refresh()  # same controls, same picture
     assert ex.figure_png in seen
 
