@@ -48,6 +48,9 @@ __all__ = [
 ALLOW_HUGE_ENV = "NSTSTUDY_ALLOW_HUGE_IMAGES"
 
 _LIMIT_LOCK = threading.Lock()
+#: "sRGB" profiles that store light linearly (GIMP's "Linear sRGB", Elle Stone's "-g10"
+#: profiles in Krita, scRGB): their primaries are sRGB's, their curve is not
+_LINEAR = re.compile(r"linear|[-_ ]g10\b|scrgb")
 
 
 def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
@@ -64,7 +67,8 @@ def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
 
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        if im.mode != "CMYK" and "srgb" in ImageCms.getProfileDescription(source).lower():
+        said = ImageCms.getProfileDescription(source).lower()
+        if im.mode != "CMYK" and "srgb" in said and not _LINEAR.search(said):
             return im  # already sRGB: no round trip through the colour engine
         out = ImageCms.profileToProfile(
             im,

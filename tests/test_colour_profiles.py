@@ -22,15 +22,15 @@ def _s15(v: float) -> bytes:
     return struct.pack(">i", round(v * 65536))
 
 
-def _icc(description: str, red: tuple, green: tuple, blue: tuple) -> bytes:
-    """A minimal ICC v2 RGB display profile: three primaries and a gamma-2.2 curve each."""
+def _icc(description: str, red: tuple, green: tuple, blue: tuple, gamma: float = 2.2) -> bytes:
+    """A minimal ICC v2 RGB display profile: three primaries and a gamma curve each."""
 
     def xyz(v: tuple) -> bytes:
         return b"XYZ " + bytes(4) + b"".join(_s15(c) for c in v)
 
     text = description.encode() + b"\0"
     desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8) + bytes(3 + 67)
-    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, 0x0233) + bytes(2)  # gamma 2.2
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)  # u8.8
     tags = [(b"desc", desc), (b"wtpt", xyz(_D50)), (b"rXYZ", xyz(red)), (b"gXYZ", xyz(green))]
     tags += [(b"bXYZ", xyz(blue)), (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
     offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
@@ -125,3 +125,13 @@ def test_a_phone_jpeg_is_decoded_at_reduced_scale_too(tmp_path: Path, monkeypatc
         asked.clear()
         assert load_image(tmp_path / name, max_dim=40).shape == (30, 40, 3)
         assert asked == [(40, 40)], name
+
+
+def test_a_linear_srgb_profile_is_converted_not_taken_for_srgb(tmp_path: Path) -> None:
+    """GIMP's "Linear sRGB" and Krita's "sRGB-elle-V2-g10" have "sRGB" in their names but
+    store light linearly: taken as sRGB, a mid grey came out far too dark."""
+    for name in ("GIMP built-in Linear sRGB", "sRGB-elle-V2-g10.icc"):
+        linear = _icc(name, _RED, _GREEN, _BLUE, gamma=1.0)
+        grey = load_image(_tagged(tmp_path / "lin.png", (50, 50, 50), linear))[0, 0]
+        # linear 50/255 = 0.196 of the light: sRGB 0.48, not 0.196
+        assert np.allclose(grey, 0.48, atol=0.03), (name, grey)
