@@ -54,11 +54,14 @@ _LINEAR = re.compile(r"linear|[-_ ]g10\b|scrgb")
 
 
 def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
-    """Convert an RGB/RGBA/CMYK image with an embedded colour profile other than sRGB (a
-    phone's Display P3, a camera's Adobe RGB, a print shop's CMYK) to sRGB, the colour space
-    nststudy paints in and tags its files with; any other image is returned as it is."""
+    """Convert an RGB/RGBA/CMYK, palette or grey image with an embedded colour profile other
+    than sRGB (a phone's Display P3, a camera's Adobe RGB, a print shop's CMYK, a scan's grey
+    "Dot Gain 20%") to sRGB, the colour space nststudy paints in and tags its files with; any
+    other image is returned as it is."""
     icc = im.info.get("icc_profile")
-    if not icc or im.mode not in ("RGB", "RGBA", "CMYK"):
+    if icc and im.mode in ("P", "PA"):  # a palette's colours are in the profile's space too
+        im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info else "RGB")
+    if not icc or im.mode not in ("RGB", "RGBA", "CMYK", "L"):
         return im
     from PIL import ImageCms
 
@@ -75,7 +78,7 @@ def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
             source,
             ImageCms.createProfile("sRGB"),
             renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-            outputMode="RGBA" if im.mode == "RGBA" else "RGB",
+            outputMode="RGBA" if im.mode == "RGBA" else "RGB",  # (grey "L": as RGB)
         )
         return out
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):

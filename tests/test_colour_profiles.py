@@ -135,3 +135,36 @@ def test_a_linear_srgb_profile_is_converted_not_taken_for_srgb(tmp_path: Path) -
         grey = load_image(_tagged(tmp_path / "lin.png", (50, 50, 50), linear))[0, 0]
         # linear 50/255 = 0.196 of the light: sRGB 0.48, not 0.196
         assert np.allclose(grey, 0.48, atol=0.03), (name, grey)
+
+
+def _grey_icc(gamma: float) -> bytes:
+    """A minimal ICC v2 grey display profile: a white point and one gamma curve (kTRC)."""
+    text = f"grey gamma {gamma}".encode() + b"\0"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8) + bytes(3 + 67)
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
+    wtpt = b"XYZ " + bytes(4) + b"".join(_s15(c) for c in _D50)
+    tags = [(b"desc", desc), (b"wtpt", wtpt), (b"kTRC", curve)]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, body in tags:
+        body += bytes(-len(body) % 4)
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    size = offset + len(data)
+    head = struct.pack(">I", size) + bytes(4) + bytes([2, 0x10, 0, 0]) + b"mntrGRAYXYZ "
+    head += bytes(12) + b"acsp" + bytes(24) + struct.pack(">I", 0)
+    head += b"".join(_s15(c) for c in _D50) + bytes(128 - 80)
+    return head + struct.pack(">I", len(tags)) + table + data
+
+
+def test_grey_and_palette_images_honour_their_profiles(tmp_path: Path) -> None:
+    """A grey scan tagged with its own curve, or a palette PNG with an iCCP chunk, was read
+    as if it were sRGB (the profile was ignored for modes L and P)."""
+    grey = Image.new("L", (8, 6), 50)
+    grey.save(tmp_path / "g.png", icc_profile=_grey_icc(1.0))  # linear light: 50 is dark grey
+    value = load_image(tmp_path / "g.png")[0, 0]
+    assert np.allclose(value, value[0]) and abs(value[0] - 0.48) < 0.03, value
+    swapped = _icc("swapped primaries", _GREEN, _RED, _BLUE)
+    pal = Image.new("RGB", (8, 6), (200, 40, 40)).convert("P")
+    pal.save(tmp_path / "p.png", icc_profile=swapped)
+    pixel = load_image(tmp_path / "p.png")[0, 0] * 255
+    assert pixel[1] > 170 and pixel[0] < 80, pixel  # green, as in the RGB test above
