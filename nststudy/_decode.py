@@ -226,7 +226,18 @@ def open_bytes(data: bytes, name: str, max_dim: int | None, allow_huge: bool) ->
     return _decode(io.BytesIO(data), name, max_dim, allow_huge)
 
 
+#: Camera RAW files: TIFF-like, so Pillow opens their small embedded preview (160×120 in a
+#: NEF) as if it were the photo, or calls the rest damaged
+RAW_SUFFIXES = {".dng", ".nef", ".nrw", ".cr2", ".cr3", ".crw", ".arw", ".srf", ".sr2", ".orf"}
+RAW_SUFFIXES |= {".rw2", ".raf", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".mrw", ".kdc"}
+
+
 def _decode(source: Path | IO[bytes], path: Path | str, max_dim: int | None, allow_huge: bool):
+    if Path(str(path)).suffix.lower() in RAW_SUFFIXES:
+        raise ImageError(
+            f"{path}: is a camera RAW file, which nststudy cannot develop (only its small "
+            "preview would be read); export it as JPEG or TIFF from your photo software first"
+        )
     try:
         with _pixel_limit(allow_huge), Image.open(source) as im:
             n_frames = getattr(im, "n_frames", 1)

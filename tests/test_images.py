@@ -254,3 +254,16 @@ def test_save_image_writes_grey_as_rgb_and_says_how_to_drop_alpha(tmp_path: Path
     with pytest.raises(ValueError, match=r"rgba\.png: .*drop its alpha channel: img\[\.\.\., :3\]"):
         save_image(tmp_path / "rgba.png", np.zeros((6, 8, 4), np.uint8))
     assert not (tmp_path / "rgba.png").exists()
+
+
+def test_a_camera_raw_file_is_refused_not_read_as_its_thumbnail(tmp_path: Path) -> None:
+    """A NEF or DNG is a TIFF whose first image is a small preview: it loaded as a 160×120
+    'photo' (or, for others, was called damaged)."""
+    from nststudy._decode import open_bytes
+
+    raw = tmp_path / "DSC_0001.NEF"
+    Image.new("RGB", (160, 120), (90, 90, 90)).save(raw, "TIFF")  # what Pillow would see
+    with pytest.raises(ValueError, match=r"DSC_0001\.NEF: is a camera RAW file.*export it as JPEG"):
+        load_image(raw)
+    with pytest.raises(ValueError, match=r"up\.dng: is a camera RAW file"):
+        open_bytes(raw.read_bytes(), "up.dng", None, False)  # a studio upload
