@@ -57,16 +57,26 @@ def resolve_args(args: argparse.Namespace) -> argparse.Namespace:
         args.style = [f"{name}:{weight}" for name, weight, _ in kept]
     if not args.style:
         raise ValueError("give at least one --style (a file, or a name from `nststudy styles`)")
+    # --print-size 0 and --crop none switch off a stored print or crop
+    no_print = getattr(args, "print_size", None) == 0 and not args.print
+    no_crop = isinstance(args.crop, str) and args.crop.strip().lower() == "none"
     for field in ("crop", "format", "dpi", "print_size", "tile", "tile_steps"):
         if field == "print_size" and args.print:  # --print WxH replaces a stored print size
+            continue
+        if (no_print and field in ("dpi", "print_size", "tile", "tile_steps")) or (
+            no_crop and field == "crop"
+        ):
             continue
         if getattr(args, field, None) is None and stored.get(field) is not None:
             value = stored[field]
             if not _usable(field, value, stored):
                 raise _stored_error(args.from_settings, field, value)
             setattr(args, field, value)
+    args.print_size = None if no_print else args.print_size
+    args.crop = None if no_crop else args.crop
     if (
         stored.get("print_size")
+        and args.print_size is not None
         and stored.get("tile_steps") is None
         and getattr(args, "tile_steps", None) is None
     ):

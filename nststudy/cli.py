@@ -142,7 +142,12 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
     add("--steps", type=int, help="optimiser steps in all (default: the preset's)")
     add("--out", default="out", help="output folder (default out/)")
     add("--format", choices=["png", "jpeg", "tiff"], help="output format (default png)")
-    add("--print-size", type=int, metavar="PX", help="refine to this longest side for print")
+    add(
+        "--print-size",
+        type=int,
+        metavar="PX",
+        help="refine to this longest side for print (0: no print, over --from-settings')",
+    )
     add(
         "--print",
         metavar="WxH",
@@ -162,7 +167,8 @@ def _add_paint(sub: argparse._SubParsersAction) -> None:
         "--crop",
         metavar="W:H",
         help="centre-crop the photo to a frame ratio, e.g. 4:5 (turned to the photo's "
-        "orientation: 4:5 on a landscape photo gives 5:4)",
+        "orientation: 4:5 on a landscape photo gives 5:4); none: no crop, over "
+        "--from-settings'",
     )
     add("--preserve-colors", choices=["luminance", "histogram"], help="keep the photo's colours")
     add("--strokes", type=float, metavar="0..1", help="NL-means stroke enhancement strength")

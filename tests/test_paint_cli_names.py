@@ -84,7 +84,7 @@ def test_clashing_and_unsafe_names_resume_and_overwrite(
         (["--strength", "0"], "--strength 0.0: give a factor above 0"),
         (["--print-size", "2048", "--dpi", "-300"], "--dpi -300"),
         (["--print", "30x40cm", "--dpi", "0"], "--dpi 0"),
-        (["--print-size", "0"], "--print-size 0"),
+        (["--print-size", "-1"], "--print-size -1"),  # (0: no print, for --from-settings)
         (["--print-size", "512"], "a 512 px print: prints are refined from the 512 px"),
         (["--print", "1x1in", "--dpi", "300"], "a 300 px print: prints are refined"),
         (["--size", "32", "--print-size", "36", "--crop", "2:1"], "at least 64"),
@@ -600,3 +600,20 @@ def test_resume_finds_a_photos_work_under_the_name_another_batch_gave_it(
     assert paint_here(str(b), "--resume", *FAST, cwd=tmp_path) == 0
     assert paint_here(str(a), "--resume", *FAST, cwd=tmp_path) == 0
     assert painted == [1] and capsys.readouterr().out.count("(already painted)") == 2
+
+
+def test_from_settings_can_switch_off_a_stored_print_and_crop(tmp_path: Path) -> None:
+    """A 30x40 cm print's settings made every photo painted from them a 4724 px print (hours
+    each), with no way to say "no print" or "no crop"."""
+    settings = metadata.settings_for(
+        Job(_args(str(_photo(tmp_path / "p.png")), *FAST)).config,
+        [{"name": "swirl", "weight": 1.0, "builtin": True}],
+        print_size=4724, tile=512, tile_steps=8, dpi=300, crop="4:5",
+    )  # fmt: skip
+    made = tmp_path / "print.png"
+    metadata.save_painting(made, np.zeros((8, 8, 3), np.uint8), settings)
+    again = _args("x.png", "--from-settings", str(made))
+    assert (again.print_size, again.tile, again.crop) == (4724, 512, "4:5")
+    plain = _args("x.png", "--from-settings", str(made), "--print-size", "0", "--crop", "none")
+    assert (plain.print_size, plain.tile, plain.tile_steps, plain.crop) == (None,) * 4
+    assert Job(plain).print_size is None
