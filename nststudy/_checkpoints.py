@@ -86,6 +86,10 @@ def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
     if ckpt.exists():
         _read_meta(job, ckpt, photo)  # readable and ours
         return "checkpoint", ckpt
+    legacy = job.legacy_key()  # a print with --tile begun before session 23
+    if legacy and (old := _checkpoint_path(job, name, photo, legacy)).exists():
+        _read_meta(job, old, photo)
+        return "checkpoint", old
     record, photo_digest = finished_record(job), digest(photo)
     accept = painted_from(job, record, photo_digest)  # this photo, these files
     other = _other_precision(job)  # "auto" may have chosen the other one where it was painted
@@ -159,7 +163,8 @@ def _read_meta(job: Job, ckpt: Path, photo: Path) -> dict[str, Any]:
         meta["steps_done"], meta["output"] = int(meta["steps_done"]), str(meta["output"])
     except _BROKEN as err:  # torn, or not nststudy's
         raise _unreadable(ckpt, err) from None
-    if meta.get("key") != job.inputs_key() or meta.get("photo") != digest(photo):
+    keys = {job.inputs_key(), job.legacy_key()} - {None}
+    if meta.get("key") not in keys or meta.get("photo") != digest(photo):
         raise ValueError(
             f"{ckpt}: this checkpoint belongs to another job; repeat the interrupted command "
             "exactly with --resume, or delete the checkpoint"
@@ -181,10 +186,13 @@ def load_checkpoint(
             if "canvas" in data.files:  # a print job stopped while refining tiles
                 canvas = data["canvas"].astype(np.float32) / 65535.0
                 side, done = meta.get("tile_side"), int(meta["tiles_done"])
-                overlap = meta.get("tile_overlap")  # (absent before session 23)
+                overlap = meta.get("tile_overlap")
                 if done < 0 or not (side is None or (type(side) is int and side >= 32)):
                     raise ValueError(f"tiles_done {done}, tile_side {side!r}")  # edited by hand
-                if not (overlap is None or (type(overlap) is int and 0 <= overlap < (side or 0))):
+                if overlap is None and side is not None:  # recorded before session 23: an
+                    # automatic side's 64, or the --tile in the key's tile // 8
+                    overlap = job.overlap if meta["key"] == job.legacy_key() else 64
+                if not (overlap is None or (type(overlap) is int and 0 <= overlap < side)):
                     raise ValueError(f"tile_overlap {overlap!r}")
                 tiles = (canvas, done, side) if overlap is None else (canvas, done, side, overlap)
     except _BROKEN as err:  # a damaged array behind a readable "meta"

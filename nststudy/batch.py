@@ -152,8 +152,7 @@ def _paint_one(
                     f"{path}: its painting is kept; --resume prints it without painting"
                     if kept != "tiles"
                     else f"{path}: its painting and {tiles[1]} print tiles are kept; --resume "
-                    "goes on from there (out of memory? --resume --tile with a side under "
-                    f"{tiles[2]} px refines them again in smaller tiles)"
+                    "goes on from there" + _smaller_tiles(job, photo, tiles)
                 )
             raise
         if stop is not None:
@@ -173,6 +172,39 @@ def _paint_one(
         record_finished(job, target, photo_digest)
         ckpt.unlink(missing_ok=True)
     return target
+
+
+def _smaller_tiles(job: Job, photo: np.ndarray, tiles: tuple) -> str:
+    """The advice for a print that ran out of memory in its tiles (not after them, while
+    finishing at full size, where smaller tiles would not help)."""
+    from ._tile_grid import count_tiles
+
+    overlap = tiles[3] if len(tiles) > 3 else job.overlap
+    if tiles[1] >= count_tiles(photo.shape, job.print_size, tiles[2], overlap):
+        return ""
+    return (
+        f" (out of memory? --resume --tile with a side under {tiles[2]} px refines them again "
+        "in smaller tiles)"
+    )
+
+
+def _one_claim_each(
+    job: Job, states: dict[Path, tuple[str, Path | None]], names: dict[Path, str]
+) -> None:
+    """Two copies of one photo in a batch find the same earlier work under another name (its
+    key is their bytes'): it goes to one, first to a photo whose own name it has, and the
+    other paints anew."""
+    claimed: set[Path] = set()
+    for own_first in (True, False):
+        for path, (state, found) in states.items():
+            if found is None or state == "fresh":
+                continue
+            own = found.name.startswith(metadata.base_name(names[path], job.label) + ".")
+            if own != own_first:
+                continue
+            if found in claimed:
+                states[path] = ("fresh", None)
+            claimed.add(found)
 
 
 def _mask(job: Job, photo: np.ndarray, full_shape: tuple[int, ...]) -> np.ndarray | None:
@@ -266,6 +298,7 @@ def run_paint(args: argparse.Namespace) -> int:
             )
     fresh = ("fresh", None)  # --resume: every photo's checkpoint checked before any work
     states = {p: resume_state(job, names[p], p) if args.resume else fresh for p in good}
+    _one_claim_each(job, states, names)
     check_resumed_tiles(job, states, good)
     if not args.resume:  # a new run would replace the checkpoint: the work in it would be lost
         somewhere = any_checkpoints(job)  # (hashing photos only where there may be one)

@@ -184,15 +184,15 @@ def estimate_seconds(
     return seconds
 
 
-def _key(settings: dict[str, Any]) -> str:
+def _key(settings: dict[str, Any], tile_free: bool = True) -> str:
     # what a run leaves (progress, how it stopped) and the version are not settings
     skip = ("interrupted", "steps_done", "tiles_done", "tile_side", "tile_overlap", "stopped")
     skip += ("software",)
     stable = {k: v for k, v in settings.items() if k not in skip}
     if stable.get("tile_steps") == 10:  # what prints took before they recorded it: the same
         del stable["tile_steps"]  # key as theirs, so --resume --tile-steps 10 finds them
-    if stable.get("tile") is not None:  # the tile side is a memory knob, not a setting: a
-        stable["tile"] = None  # print resumes, or counts as done, with another --tile
+    if tile_free and stable.get("tile") is not None:  # the tile side is a memory knob, not a
+        stable["tile"] = None  # setting: a print resumes, or counts as done, with another one
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -287,6 +287,13 @@ class Job:
                 return h.hexdigest()[:16]
             self._inputs_key = h.hexdigest()[:16]
         return self._inputs_key
+
+    def legacy_key(self) -> str | None:
+        """:meth:`inputs_key` as checkpoints of prints with ``--tile`` had it before session 23
+        (the tile side was in it): such a print resumes with the same command."""
+        if not (self.print_size and self.tile):
+            return None
+        return self.inputs_key(_key(self.settings, tile_free=False))
 
     def checkpoints(self, name: str) -> list[Path]:
         """Every checkpoint of the photo called ``name`` (:func:`photo_names`) with these

@@ -233,7 +233,8 @@ def test_out_of_memory_in_the_tiles_then_resume_with_smaller_tiles(
         return real(*args, callback=callback, **kwargs)
 
     monkeypatch.setattr(nststudy.tiles, "refine_tiled", after_two_tiles)
-    assert paint_here(*CMD, cwd=tmp_path) == 2
+    small = [*CMD[:7], "--print-size", "96", "--tile", "48", "--tile-steps", "2"]  # 6 tiles
+    assert paint_here(*small, cwd=tmp_path) == 2
     said = capsys.readouterr()
     assert "its painting and 2 print tiles are kept; --resume goes on" in said.out
     assert "--resume --tile with a side under 48 px" in said.out
@@ -242,7 +243,7 @@ def test_out_of_memory_in_the_tiles_then_resume_with_smaller_tiles(
         meta = json.loads(str(kept["meta"]))
         canvas = kept["canvas"].astype(np.float32) / 65535
     assert (meta["tiles_done"], meta["tile_side"], meta["tile_overlap"]) == (2, 48, 6)
-    smaller = [*CMD[:-1], "40"]
+    smaller = [*small[:-3], "40", *small[-2:]]
     assert paint_here(*smaller, "--resume", cwd=tmp_path) == 0
     assert calls[1] == (40, 5, 0)  # another grid: all its tiles, from the kept canvas
     np.testing.assert_allclose(starts[1], canvas, atol=1e-6)  # (its two refined tiles)
@@ -296,3 +297,16 @@ def test_frame_notes_give_large_prints_in_plain_numbers() -> None:
     job.args.crop = None
     (note,) = frame_notes(job, {Path("wide.png"): (36, 64)})
     assert "wide.png: a 64×36 photo makes a 668.8×1189 mm print" in note
+
+
+def test_the_smaller_tile_advice_is_for_running_out_in_the_tiles_only() -> None:
+    from types import SimpleNamespace
+
+    from nststudy.batch import _smaller_tiles
+
+    job = SimpleNamespace(print_size=128, overlap=64)
+    photo = np.zeros((32, 48, 3), np.float32)  # 128 × 85 in 48 px tiles (6 px): six tiles
+    canvas = np.zeros((85, 128, 3), np.float32)
+    said = _smaller_tiles(job, photo, (canvas, 2, 48, 6))
+    assert "--resume --tile with a side under 48 px" in said
+    assert _smaller_tiles(job, photo, (canvas, 6, 48, 6)) == ""  # all done: while finishing

@@ -663,3 +663,43 @@ def test_a_print_canvas_too_big_for_the_disk_still_keeps_the_painting(
     monkeypatch.setattr(_checkpoints, "_write_checkpoint", real)
     assert _checkpoints.keep_painting(*args, (canvas, 3, 48)) == "tiles"
     assert load_checkpoint(job, ckpt, photo)[3][1] == 3
+
+
+def test_a_print_begun_with_tile_before_it_left_the_key_resumes_on_its_grid(
+    tmp_path: Path,
+) -> None:
+    """Checkpoints of prints made with --tile before session 23 have the side in their key:
+    the very same command must still find them, and go on with that --tile's overlap."""
+    from nststudy._checkpoints import _checkpoint_path
+
+    photo = _photo(tmp_path / "p.png")
+    argv = (*FAST, "--print-size", "96", "--tile", "48", "--out", str(tmp_path / "out"))
+    job = _job(tmp_path, *argv)
+    assert job.legacy_key() not in (None, job.inputs_key())
+    old = _checkpoint_path(job, "p", photo, job.legacy_key())
+    old.parent.mkdir(parents=True)
+    meta = {"key": job.legacy_key(), "steps_done": 2, "output": "p__swirl.png",
+            "photo": digest(photo), "tiles_done": 1, "tile_side": 48}  # fmt: skip
+    canvas = np.zeros((72, 96, 3), np.uint16)
+    np.savez(old, image=np.zeros((24, 32, 3), np.float32), meta=json.dumps(meta), canvas=canvas)
+    assert resume_state(job, "p", photo) == ("checkpoint", old)
+    *_, tiles = load_checkpoint(job, old, photo)
+    assert tiles[1:] == (1, 48, 6)  # its --tile 48's overlap, 48 // 8
+    assert _job(tmp_path, *FAST, "--out", str(tmp_path / "out")).legacy_key() is None
+
+
+def test_two_copies_of_one_photo_do_not_claim_the_same_checkpoint(tmp_path: Path) -> None:
+    from nststudy.batch import _one_claim_each
+
+    job = _job(tmp_path, *FAST, "--out", str(tmp_path / "out"))
+    a, b, c = Path("a/IMG_1.jpg"), Path("b/IMG_1.jpg"), Path("c.jpg")
+    names = {a: "a-IMG_1", b: "b-IMG_1", c: "c"}
+    dir_ = tmp_path / "out" / ".nststudy"
+    earlier = dir_ / "IMG_1__swirl.0123456789abcdef.npz"  # painted alone once: IMG_1
+    own_b = dir_ / "b-IMG_1__swirl.0123456789abcdef.npz"
+    states = {a: ("checkpoint", earlier), b: ("checkpoint", earlier), c: ("fresh", None)}
+    _one_claim_each(job, states, names)
+    assert states == {a: ("checkpoint", earlier), b: ("fresh", None), c: ("fresh", None)}
+    states = {a: ("checkpoint", own_b), b: ("checkpoint", own_b)}  # b's own name wins
+    _one_claim_each(job, states, names)
+    assert states == {a: ("fresh", None), b: ("checkpoint", own_b)}
