@@ -229,14 +229,18 @@ def run_check(
 
 def uses(fn: Any, names: set[str]) -> str | None:
     """The first of ``names`` that ``fn``'s code (or a function defined in it) refers to, e.g.
-    ``tf.image.total_variation`` where an exercise asks to write it by hand; else ``None``."""
+    ``tf.image.total_variation`` where an exercise asks to write it by hand; else ``None``. A
+    global of that name that the learner defined (``def total_variation``) is theirs."""
+    own = getattr(fn, "__globals__", {})
     codes = [getattr(fn, "__code__", None)]
     while codes:
         code = codes.pop()
         if code is None:
             continue
-        if found := names.intersection(code.co_names):
-            return sorted(found)[0]
+        for name in sorted(names.intersection(code.co_names)):
+            module = getattr(own.get(name), "__module__", None) or ""
+            if name not in own or module.startswith(("tensorflow", "keras", "nststudy")):
+                return name
         codes += [c for c in code.co_consts if hasattr(c, "co_names")]
     return None
 

@@ -470,3 +470,25 @@ def test_the_library_or_the_forbidden_builtin_is_not_an_answer():
         return tf.reduce_sum(inner(x))
 
     assert "total_variation" in ex.check_tv_loss(helper_inside).message
+
+
+def test_a_learners_own_function_named_like_the_builtin_is_theirs():
+    namespace = {"tf": tf}
+    exec(  # as in a notebook: a global total_variation written by hand, then used
+        "def total_variation(x):\n"
+        "    return tf.reduce_sum(tf.abs(x[:, 1:] - x[:, :-1])) + tf.reduce_sum(\n"
+        "        tf.abs(x[:, :, 1:] - x[:, :, :-1]))\n"
+        "def my_tv(x):\n"
+        "    return total_variation(x)\n",
+        namespace,
+    )
+    assert ex.check_tv_loss(namespace["my_tv"])
+
+
+def test_the_luminance_checker_notices_a_changed_photo():
+    def in_place(painting, photo):
+        photo += (painting @ _Y - photo @ _Y)[..., None]
+        return np.clip(photo, 0, 1)
+
+    result = ex.check_luminance_transfer(in_place)
+    assert not result and "changed its input in place" in result.message
