@@ -63,6 +63,8 @@ def to_srgb(im: Image.Image, name: object = "image") -> Image.Image:
         im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info else "RGB")
     if not icc or im.mode not in ("RGB", "RGBA", "CMYK", "L"):
         return im
+    if im.mode == "L" and "transparency" in im.info:  # (a grey colour key: kept, unconverted)
+        return im
     from PIL import ImageCms
 
     if im.mode == "RGB" and "transparency" in im.info:  # a PNG's colour key names a colour

@@ -168,3 +168,11 @@ def test_grey_and_palette_images_honour_their_profiles(tmp_path: Path) -> None:
     pal.save(tmp_path / "p.png", icc_profile=swapped)
     pixel = load_image(tmp_path / "p.png")[0, 0] * 255
     assert pixel[1] > 170 and pixel[0] < 80, pixel  # green, as in the RGB test above
+
+
+def test_a_grey_colour_key_with_a_profile_stays_transparent(tmp_path: Path) -> None:
+    grey = Image.new("L", (8, 6), 90)
+    grey.paste(200, (0, 0, 4, 6))
+    grey.save(tmp_path / "k.png", icc_profile=_grey_icc(1.0), transparency=90)
+    img = load_image(tmp_path / "k.png")
+    assert np.allclose(img[:, 6], 1.0, atol=0.01)  # the keyed half: on white, not grey
