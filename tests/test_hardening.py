@@ -434,7 +434,7 @@ def test_bad_image_to_save(tmp_path: Path) -> None:
     with pytest.raises(ImageError, match="NaN"):
         save_image(tmp_path / "a.png", np.full((4, 4, 3), np.nan, np.float32))
     with pytest.raises(ImageError, match=r"\(H, W, 3\)"):
-        save_image(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
+        save_image(tmp_path / "a.png", np.zeros((4, 4, 2), np.uint8))  # (grey: saved as RGB)
     assert list(tmp_path.iterdir()) == []
 
 
