@@ -187,7 +187,8 @@ def hybrid(
         "evaluations": n1 + second["evaluations"],
         "seconds": t1 + second["seconds"],
         "evaluation_seconds": first["evaluation_seconds"] + second["evaluation_seconds"],
-        "s_per_evaluation": (t1 + second["seconds"]) / max(n1 + second["evaluations"], 1),
+        "s_per_evaluation": (first["evaluation_seconds"] + second["evaluation_seconds"])
+        / max(n1 + second["evaluations"], 1),
         "to_ref": None
         if hit is None
         else {"evaluations": n1 + hit["evaluations"], "seconds": t1 + hit["seconds"]},
@@ -218,7 +219,9 @@ class Switching:
 def hybrid_kept(
     approx: Any, exact: Any, photo: np.ndarray, ref: float, switch: float, max_evaluations: int
 ) -> dict[str, Any]:
-    """As :func:`hybrid`, but one L-BFGS run: its memory is kept across the switch."""
+    """One L-BFGS run whose memory is kept across the switch, made when the 8-bit loss itself
+    (any evaluation, line search included) is under ``switch · ref`` (:func:`hybrid` switches
+    on the exact score of an accepted step)."""
     stage = Switching(approx, exact, switch * ref)
     out = race(stage, exact, photo, ref, max_evaluations)
     return out | {"switched_after": {"evaluations": stage.switched_at}}

@@ -646,7 +646,8 @@ def failures(rows: list[dict[str, Any]]) -> list[str]:
     for r in rows:
         where = f"{r.get('recipe')} @ {r.get('size')} px"
         if "error" in r:
-            out.append(f"{where}: {str(r['error']).splitlines()[0][:200]}")
+            last = str(r["error"]).strip().split(" | ")[-1].splitlines()[-1]  # the exception
+            out.append(f"{where}: {last[-200:]}")
         elif any(t != 1 for t in r.get("traces", [])):
             out.append(f"{where}: traced {r['traces']} times per stage (must be 1 each)")
     return out

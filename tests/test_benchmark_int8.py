@@ -40,7 +40,7 @@ def test_an_8_bit_convolution_and_its_gradient_are_near_float32s() -> None:
 
 def test_the_int8_race_is_scored_with_the_exact_loss(weights: Path, tmp_path: Path) -> None:
     out = tmp_path / "i8.json"
-    args = ["--size", "48", "--max-evaluations", "3", "--ref-loss", "0", "--repeats", "1"]
+    args = ["--size", "48", "--max-evaluations", "2", "--ref-loss", "0", "--repeats", "1"]
     assert int8.main([*args, "--from", "128", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     p = result["at_photo"]

@@ -34,11 +34,12 @@ def test_a_crashed_or_retraced_recipe_fails_the_run() -> None:
     must make it fail, not just show up as a row."""
     good = {"recipe": "default", "size": 128, "traces": [1]}
     assert failures([good, {**good, "traces": [1, 1]}]) == []
-    crashed = {"recipe": "article", "size": 128, "error": "Traceback ...\nValueError: x"}
+    error = "Traceback (most recent call last): | File ... | ValueError: x"  # run_child's
+    crashed = {"recipe": "article", "size": 128, "error": error}
     retraced = {"recipe": "preview", "size": 128, "traces": [2]}
     said = failures([good, crashed, retraced])
     assert said == [
-        "article @ 128 px: Traceback ...",
+        "article @ 128 px: ValueError: x",
         "preview @ 128 px: traced [2] times per stage (must be 1 each)",
     ]
 
