@@ -25,10 +25,10 @@ import numpy as np
 
 from . import metadata
 from ._atomic import replace_atomically
-from ._finished_record import finished_record, painted_from, record_finished
+from ._finished_record import record_finished
 from .config import Config
 from .images import load_image
-from .paint import _CKPT_DIR, Job, PaintInterrupted, _key
+from .paint import _CKPT_DIR, Job, PaintInterrupted
 
 __all__ = [
     "checkpoint_path",
@@ -38,7 +38,6 @@ __all__ = [
     "load_checkpoint",
     "no_sigint",
     "record_finished",
-    "resume_state",
     "save_interrupted",
     "save_result",
     "saving",
@@ -74,78 +73,6 @@ def _checkpoint_path(job: Job, name: str, photo: Path, inputs_key: str) -> Path:
     return job.out / _CKPT_DIR / f"{base}.{key}.npz"
 
 
-def resume_state(job: Job, name: str, photo: Path) -> tuple[str, Path | None]:
-    """What ``--resume`` does with a photo, decided before anything is painted:
-    ``("checkpoint", path)`` continue it, ``("finished", output)`` skip the photo, or
-    ``("fresh", None)`` paint it. Refused (``ValueError`` naming the file) when only other
-    runs' checkpoints of it are there: resuming with changed options is a mistake to report,
-    not a reason to start over."""
-    from ._renamed import renamed_checkpoint, renamed_output
-
-    ckpt = checkpoint_path(job, name, photo)
-    if ckpt.exists():
-        _read_meta(job, ckpt, photo)  # readable and ours
-        return "checkpoint", ckpt
-    legacy = job.legacy_key()  # a print with --tile begun before session 23
-    if legacy and (old := _checkpoint_path(job, name, photo, legacy)).exists():
-        _read_meta(job, old, photo)
-        return "checkpoint", old
-    record, photo_digest = finished_record(job), digest(photo)
-    accept = painted_from(job, record, photo_digest)  # this photo, these files
-    other = _other_precision(job)  # "auto" may have chosen the other one where it was painted
-    keys = [other[1]] if other else []
-    if (found := job.finished(name, accept, keys)) is not None:
-        return "finished", found  # (outputs from before the record: by name and settings)
-    # the batch named this photo otherwise when it was begun or painted (IMG_1 / a-IMG_1)
-    if (found := renamed_output(job, record, photo_digest, keys)) is not None:
-        return "finished", found
-    if (renamed := renamed_checkpoint(job, ckpt)) is not None:
-        _read_meta(job, renamed, photo)
-        return "checkpoint", renamed
-    if others := job.checkpoints(name):
-        old = others[0].name == f"{metadata.base_name(name, job.label)}.npz"  # no key in it
-        if old and len(others) == 1:
-            raise ValueError(
-                f"{others[0]}: this checkpoint of {photo.name} was made by an older nststudy "
-                "and cannot be continued; delete it and paint without --resume"
-            )
-        if job.print_size and job.tile_steps != 10:  # a print begun with 10 steps a tile?
-            ten = job.inputs_key(_key(job.settings | {"tile_steps": 10}))
-            if (older := _checkpoint_path(job, name, photo, ten)) in others:
-                raise ValueError(
-                    f"{older}: this print of {photo.name} was begun with 10 L-BFGS steps a "
-                    "tile (before nststudy recorded them, the only count); add --tile-steps 10"
-                )
-        if (
-            other
-            and (older := _checkpoint_path(job, name, photo, job.inputs_key(other[1]))) in others
-        ):
-            raise ValueError(
-                f"{older}: this painting of {photo.name} was begun in {other[0]} (here the "
-                f'precision "auto" means {job.config.precision}); add --precision {other[0]}'
-            )
-        raise ValueError(
-            f"{others[0]}: the checkpoint of {photo.name} was made with other options, style or "
-            "mask files (or from another photo of that name, or by another nststudy version); "
-            "repeat the interrupted command exactly with --resume, leave out --resume to paint "
-            "anew, or delete the checkpoint"
-        )
-    return "fresh", None
-
-
-def _other_precision(job: Job) -> tuple[str, str] | None:
-    """``(precision, settings key)`` of this job in the precision it does not use, when its
-    precision is ``"auto"`` (the ``default`` and ``preview`` presets', or ``--precision auto``),
-    which picks bfloat16 on CPUs with AMX and float32 elsewhere: a painting begun or finished
-    on another machine (or before ``"auto"``) has the other one in its settings. ``None`` for
-    a precision chosen, a preset's fixed one or ``--from-settings``'s recorded one."""
-    if not job.auto_precision:
-        return None
-    config = job.settings["config"]
-    other = "float32" if config["precision"] == "bfloat16" else "bfloat16"
-    return other, _key(job.settings | {"config": config | {"precision": other}})
-
-
 _BROKEN = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)
 
 
@@ -177,7 +104,7 @@ def load_checkpoint(
 ) -> tuple[np.ndarray, int, Path, tuple | None]:
     """``(working-size image, steps done, output, (print canvas, tiles done, tile side,
     overlap) or None)``; refused when the checkpoint belongs to another job (see
-    :func:`resume_state`)."""
+    :func:`nststudy._resume.resume_state`)."""
     meta = _read_meta(job, ckpt, photo)
     try:
         with np.load(ckpt) as data:
@@ -190,8 +117,9 @@ def load_checkpoint(
                 if done < 0 or not (side is None or (type(side) is int and side >= 32)):
                     raise ValueError(f"tiles_done {done}, tile_side {side!r}")  # edited by hand
                 if overlap is None and side is not None:  # recorded before session 23: an
-                    # automatic side's 64, or the --tile in the key's tile // 8
-                    overlap = job.overlap if meta["key"] == job.legacy_key() else 64
+                    # automatic side's 64 (sides from 384 up), or the key's --tile's tile // 8
+                    legacy = meta["key"] == job.legacy_key()
+                    overlap = side // 8 if legacy or side < 256 else 64
                 if not (overlap is None or (type(overlap) is int and 0 <= overlap < side)):
                     raise ValueError(f"tile_overlap {overlap!r}")
                 tiles = (canvas, done, side) if overlap is None else (canvas, done, side, overlap)

@@ -37,7 +37,6 @@ from ._checkpoints import (
     load_checkpoint,
     no_sigint,
     record_finished,
-    resume_state,
     save_interrupted,
     save_result,
     saving,
@@ -54,7 +53,7 @@ from ._print_job import (
     print_tiles,
     upscaled,
 )
-from ._renamed import any_checkpoints, renamed_checkpoint
+from ._resume import any_checkpoints, one_claim_each, renamed_checkpoint, resume_state
 from .images import load_image, shrink_longest
 from .paint import (
     Job,
@@ -188,25 +187,6 @@ def _smaller_tiles(job: Job, photo: np.ndarray, tiles: tuple) -> str:
     )
 
 
-def _one_claim_each(
-    job: Job, states: dict[Path, tuple[str, Path | None]], names: dict[Path, str]
-) -> None:
-    """Two copies of one photo in a batch find the same earlier work under another name (its
-    key is their bytes'): it goes to one, first to a photo whose own name it has, and the
-    other paints anew."""
-    claimed: set[Path] = set()
-    for own_first in (True, False):
-        for path, (state, found) in states.items():
-            if found is None or state == "fresh":
-                continue
-            own = found.name.startswith(metadata.base_name(names[path], job.label) + ".")
-            if own != own_first:
-                continue
-            if found in claimed:
-                states[path] = ("fresh", None)
-            claimed.add(found)
-
-
 def _mask(job: Job, photo: np.ndarray, full_shape: tuple[int, ...]) -> np.ndarray | None:
     """The mask for ``photo`` (cropped if ``--crop``, then fitted; ``full_shape``: the file's)."""
     if not (job.args.mask or job.args.background_only):
@@ -298,7 +278,7 @@ def run_paint(args: argparse.Namespace) -> int:
             )
     fresh = ("fresh", None)  # --resume: every photo's checkpoint checked before any work
     states = {p: resume_state(job, names[p], p) if args.resume else fresh for p in good}
-    _one_claim_each(job, states, names)
+    one_claim_each(job, states, names)
     check_resumed_tiles(job, states, good)
     if not args.resume:  # a new run would replace the checkpoint: the work in it would be lost
         somewhere = any_checkpoints(job)  # (hashing photos only where there may be one)

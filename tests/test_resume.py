@@ -16,11 +16,11 @@ from nststudy._checkpoints import (
     checkpoint_path,
     digest,
     load_checkpoint,
-    resume_state,
     save_interrupted,
     save_result,
     steps_done,
 )
+from nststudy._resume import resume_state
 from nststudy.cli import build_parser, main
 from nststudy.config import PRESETS
 from nststudy.images import to_uint8
@@ -689,7 +689,7 @@ def test_a_print_begun_with_tile_before_it_left_the_key_resumes_on_its_grid(
 
 
 def test_two_copies_of_one_photo_do_not_claim_the_same_checkpoint(tmp_path: Path) -> None:
-    from nststudy.batch import _one_claim_each
+    from nststudy._resume import one_claim_each
 
     job = _job(tmp_path, *FAST, "--out", str(tmp_path / "out"))
     a, b, c = Path("a/IMG_1.jpg"), Path("b/IMG_1.jpg"), Path("c.jpg")
@@ -698,8 +698,8 @@ def test_two_copies_of_one_photo_do_not_claim_the_same_checkpoint(tmp_path: Path
     earlier = dir_ / "IMG_1__swirl.0123456789abcdef.npz"  # painted alone once: IMG_1
     own_b = dir_ / "b-IMG_1__swirl.0123456789abcdef.npz"
     states = {a: ("checkpoint", earlier), b: ("checkpoint", earlier), c: ("fresh", None)}
-    _one_claim_each(job, states, names)
+    one_claim_each(job, states, names)
     assert states == {a: ("checkpoint", earlier), b: ("fresh", None), c: ("fresh", None)}
     states = {a: ("checkpoint", own_b), b: ("checkpoint", own_b)}  # b's own name wins
-    _one_claim_each(job, states, names)
+    one_claim_each(job, states, names)
     assert states == {a: ("fresh", None), b: ("checkpoint", own_b)}
