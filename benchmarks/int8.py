@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .lowrank_vgg import REF_256, print_races, race, timed, tutorial_stage
+from .lowrank_vgg import REF_256, patched_stage, print_races, race, timed, tutorial_stage
 from .run import RESULTS, machine_info
 
 
@@ -156,19 +156,9 @@ def int8_stage(
     """The same loss and targets as ``stage`` (targets from the float32 network), evaluated
     through the 8-bit one; traced for inputs shaped like ``x`` (with ``equalise``, the input
     channels' spreads are measured on ``x``, :func:`spreads`)."""
-    import nststudy._lean as lean
-    from nststudy.train import Stage
-
-    exact = lean.run_taps
     layers = stage.extractor._path
     spread = spreads(layers, x[0]) if equalise else None
-    lean.run_taps = int8_taps(layers, start, ways, spread)
-    try:
-        approx = Stage(stage.extractor, stage.targets, stage.config)
-        approx.loss_and_grad(x)  # traced while patched
-    finally:
-        lean.run_taps = exact
-    return approx
+    return patched_stage(stage, int8_taps(layers, start, ways, spread), x)
 
 
 def hybrid(

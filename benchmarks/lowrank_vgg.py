@@ -125,11 +125,17 @@ def lowrank_stage(stage: Any, factors: dict[str, tuple[Any, Any, Any]], x: np.nd
     """The same loss and targets as ``stage`` (targets from the exact network), evaluated
     through the factored one; traced for inputs shaped like ``x`` (another shape would
     retrace through the exact network)."""
+    return patched_stage(stage, lowrank_taps(factors), x)
+
+
+def patched_stage(stage: Any, run_taps: Any, x: np.ndarray) -> Any:
+    """A ``Stage`` with ``stage``'s loss and targets whose network is ``run_taps`` (a drop-in
+    for ``nststudy._lean.run_taps``), traced for inputs shaped like ``x`` while patched."""
     import nststudy._lean as lean
     from nststudy.train import Stage
 
     exact = lean.run_taps
-    lean.run_taps = lowrank_taps(factors)
+    lean.run_taps = run_taps
     try:
         approx = Stage(stage.extractor, stage.targets, stage.config)
         approx.loss_and_grad(x)  # traced while patched

@@ -132,11 +132,7 @@ def renamed_output(
             continue
         if entry.get("files") != files or not (path := job.out / name).is_file():
             continue
-        try:
-            found = metadata.read_settings(path)
-        except ValueError:
-            continue
-        if not found.get("interrupted") and _key(found) in {job.key, *keys}:
+        if job.painted_with(path, keys):
             return path
     return None
 

@@ -320,18 +320,23 @@ class Job:
     ) -> Path | None:
         """An earlier complete output of this photo with exactly these settings (or with a
         settings key in ``keys``; and for which ``accept(path)`` holds:
-        :func:`~nststudy._checkpoints.resume_state` checks it was painted from the same photo)."""
+        :func:`~nststudy._resume.resume_state` checks it was painted from the same photo)."""
         pattern = glob.escape(metadata.base_name(name, self.label)) + "*"
         for path in sorted(self.out.glob(pattern)):
             if path.suffix == ".json" or path.name.endswith(".part") or not accept(path):
                 continue
-            try:
-                found = metadata.read_settings(path)
-            except ValueError:
-                continue
-            if not found.get("interrupted") and _key(found) in {self.key, *keys}:
+            if self.painted_with(path, keys):
                 return path
         return None
+
+    def painted_with(self, path: Path, keys: Collection[str] = ()) -> bool:
+        """Whether ``path`` is a complete painting with this job's settings (or a settings key
+        in ``keys``), by the settings embedded in it."""
+        try:
+            found = metadata.read_settings(path)
+        except ValueError:
+            return False
+        return not found.get("interrupted") and _key(found) in {self.key, *keys}
 
 
 def _print_size(args: argparse.Namespace) -> tuple[int | None, int | None]:

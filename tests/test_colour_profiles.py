@@ -28,18 +28,31 @@ def _icc(description: str, red: tuple, green: tuple, blue: tuple, gamma: float =
     def xyz(v: tuple) -> bytes:
         return b"XYZ " + bytes(4) + b"".join(_s15(c) for c in v)
 
-    text = description.encode() + b"\0"
-    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8) + bytes(3 + 67)
-    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)  # u8.8
-    tags = [(b"desc", desc), (b"wtpt", xyz(_D50)), (b"rXYZ", xyz(red)), (b"gXYZ", xyz(green))]
-    tags += [(b"bXYZ", xyz(blue)), (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    curve = _curve(gamma)
+    tags = [(b"desc", _desc(description)), (b"wtpt", xyz(_D50)), (b"rXYZ", xyz(red))]
+    tags += [(b"gXYZ", xyz(green)), (b"bXYZ", xyz(blue))]
+    tags += [(b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    return _profile(b"RGB ", tags)
+
+
+def _desc(text: str) -> bytes:
+    raw = text.encode() + b"\0"
+    return b"desc" + bytes(4) + struct.pack(">I", len(raw)) + raw + bytes(8) + bytes(3 + 67)
+
+
+def _curve(gamma: float) -> bytes:
+    return b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)  # u8.8
+
+
+def _profile(space: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
+    """An ICC v2 display profile of colour ``space`` (``b"RGB "``, ``b"GRAY"``) with ``tags``."""
     offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
     for sig, body in tags:
         body += bytes(-len(body) % 4)
         table += sig + struct.pack(">II", offset + len(data), len(body))
         data += body
     size = offset + len(data)
-    head = struct.pack(">I", size) + bytes(4) + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ "
+    head = struct.pack(">I", size) + bytes(4) + bytes([2, 0x10, 0, 0]) + b"mntr" + space + b"XYZ "
     head += bytes(12) + b"acsp" + bytes(24) + struct.pack(">I", 0)
     head += b"".join(_s15(c) for c in _D50) + bytes(128 - 80)
     return head + struct.pack(">I", len(tags)) + table + data
@@ -139,21 +152,9 @@ def test_a_linear_srgb_profile_is_converted_not_taken_for_srgb(tmp_path: Path) -
 
 def _grey_icc(gamma: float) -> bytes:
     """A minimal ICC v2 grey display profile: a white point and one gamma curve (kTRC)."""
-    text = f"grey gamma {gamma}".encode() + b"\0"
-    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8) + bytes(3 + 67)
-    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
     wtpt = b"XYZ " + bytes(4) + b"".join(_s15(c) for c in _D50)
-    tags = [(b"desc", desc), (b"wtpt", wtpt), (b"kTRC", curve)]
-    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
-    for sig, body in tags:
-        body += bytes(-len(body) % 4)
-        table += sig + struct.pack(">II", offset + len(data), len(body))
-        data += body
-    size = offset + len(data)
-    head = struct.pack(">I", size) + bytes(4) + bytes([2, 0x10, 0, 0]) + b"mntrGRAYXYZ "
-    head += bytes(12) + b"acsp" + bytes(24) + struct.pack(">I", 0)
-    head += b"".join(_s15(c) for c in _D50) + bytes(128 - 80)
-    return head + struct.pack(">I", len(tags)) + table + data
+    return _profile(b"GRAY", [(b"desc", _desc(f"grey gamma {gamma}")), (b"wtpt", wtpt),
+                              (b"kTRC", _curve(gamma))])  # fmt: skip
 
 
 def test_grey_and_palette_images_honour_their_profiles(tmp_path: Path) -> None:
