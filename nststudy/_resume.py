@@ -103,8 +103,7 @@ def _other_precision(job: Job) -> tuple[str, str] | None:
 def renamed_checkpoint(job: Job, ckpt: Path) -> Path | None:
     """The checkpoint with ``ckpt``'s key (this job, these files, this photo) under another
     photo name, if there is one: ``<out>/.nststudy/<another name>__<style>.<key>.npz``."""
-    key = ckpt.name.rsplit(".", 2)[1]
-    style = "__" + metadata.base_name("x", job.label).split("__", 1)[1]
+    key, style = ckpt.name.rsplit(".", 2)[1], _style_tail(job)
     found = [
         p
         for p in sorted(ckpt.parent.glob(f"*.{key}.npz"))
@@ -116,8 +115,13 @@ def renamed_checkpoint(job: Job, ckpt: Path) -> Path | None:
 def any_checkpoints(job: Job) -> bool:
     """Whether the output folder holds any checkpoint with this job's styles (only then is
     it worth hashing each photo to look for its own under another name)."""
-    style = "__" + metadata.base_name("x", job.label).split("__", 1)[1]
-    return any((job.out / _CKPT_DIR).glob(f"*{style}.*.npz"))
+    return any((job.out / _CKPT_DIR).glob(f"*{_style_tail(job)}.*.npz"))
+
+
+def _style_tail(job: Job) -> str:
+    """How every output and checkpoint name of this job's styles ends before its suffixes:
+    ``__<style>`` (:func:`nststudy.metadata.base_name`'s second half)."""
+    return "__" + metadata.base_name("x", job.label).split("__", 1)[1]
 
 
 def renamed_output(

@@ -178,8 +178,7 @@ def _smaller_tiles(job: Job, photo: np.ndarray, tiles: tuple) -> str:
     finishing at full size, where smaller tiles would not help)."""
     from ._tile_grid import count_tiles
 
-    overlap = tiles[3] if len(tiles) > 3 else job.overlap
-    if tiles[1] >= count_tiles(photo.shape, job.print_size, tiles[2], overlap):
+    if tiles[1] >= count_tiles(photo.shape, job.print_size, tiles[2], tiles[3]):
         return ""
     return (
         f" (out of memory? --resume --tile with a side under {tiles[2]} px refines them again "
