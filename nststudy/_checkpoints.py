@@ -158,11 +158,25 @@ def save_interrupted(
             )
         except SidecarError as err:  # the picture is saved: keep the checkpoint all the same
             target, no_sidecar = err.target, err
-        except (ValueError, OSError) as err:  # a full disk: the smaller checkpoint may fit
+        except (ValueError, OSError, MemoryError) as err:  # a full disk: a smaller one may fit
             if not (kept := keep_painting(job, ckpt, start, done, target, photo_digest, stop)):
                 raise
             raise ValueError(kept_note(err, kept, ckpt)) from None
-        _write_checkpoint(job, ckpt, start, done, target, photo_digest, stop)
+        try:
+            _write_checkpoint(job, ckpt, start, done, target, photo_digest, stop)
+        except (ValueError, OSError, MemoryError) as err:  # the picture is saved, the tiles not
+            kept = stop is not None and keep_painting(job, ckpt, start, done, target, photo_digest)
+            then = (
+                f"the painting is kept in {ckpt}: free some space, then repeat the command with "
+                "--resume to print it"
+                if kept
+                else "free some space and paint it again"
+            )
+            lost = "its print tiles" if kept else "the steps so far"
+            raise ValueError(
+                f"{target} is saved (interrupted), but {lost} could not be kept "
+                f"({_reason(err)}); {then}"
+            ) from None
     if no_sidecar is not None:
         raise ValueError(f"{no_sidecar} (interrupted: --resume continues it)")
     where = f"{stop[1]} tiles" if stop is not None else f"{done} steps"
@@ -187,6 +201,13 @@ def keep_painting(job, ckpt, raw, done, target, photo_digest, tiles=None) -> str
         except (OSError, MemoryError, ValueError):  # (a full disk: ImageError, a ValueError)
             continue
     return ""
+
+
+def _reason(err: BaseException) -> str:
+    """``err`` in a few words: the disk's own message, or what ran out."""
+    if isinstance(err, MemoryError):
+        return "out of memory"
+    return getattr(err, "strerror", None) or str(err)
 
 
 def kept_note(err: BaseException, kept: str, ckpt: Path) -> str:
@@ -300,7 +321,8 @@ def save_result(
                 side_path.unlink(missing_ok=True)
             raise SidecarError(
                 f"{side_path}: the settings sidecar could not be written "
-                f"({err.strerror or err}); {target} is saved, its settings embedded in it",
+                f"({err.strerror or err}); {target} is saved, its settings embedded in it; "
+                "free some space, then add --resume to paint any photo not painted yet",
                 target,
             ) from None
     return target

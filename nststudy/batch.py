@@ -70,6 +70,18 @@ from .paint import (
 __all__ = ["run_paint"]
 
 
+def _check_painting_memory(job: Job, shapes: dict[Path, tuple[int, ...]]) -> None:
+    """Refuse, before the weights and any painting, a painting that would not fit in memory:
+    at the working size the squarest frame (photo or ``--crop``) has the most pixels."""
+    from .images import scaled_shape
+    from .postprocess import parse_ratio
+    from .resources import check_fits
+
+    frames = [parse_ratio(job.args.crop) if job.args.crop else s for s in shapes.values()]
+    sides = [scaled_shape(f, job.config.size) for f in frames]
+    check_fits(*max(sides, key=lambda hw: hw[0] * hw[1]), job.config)
+
+
 def _paint_one(
     job: Job, path: Path, name: str, bar_position: int, state: tuple[str, Path | None]
 ) -> Path | None:
@@ -164,7 +176,7 @@ def _paint_one(
             record_finished(job, err.target, photo_digest)
             ckpt.unlink(missing_ok=True)
             raise
-        except (ValueError, OSError) as err:  # a full disk: nothing painted is lost
+        except (ValueError, OSError, MemoryError) as err:  # a full disk: nothing painted is lost
             if kept := keep_painting(job, ckpt, raw, done, target, photo_digest, refined):
                 raise ValueError(kept_note(err, kept, ckpt)) from None
             raise
@@ -236,7 +248,7 @@ def run_paint(args: argparse.Namespace) -> int:
             "painted: fix or remove them, or pass --skip-bad to paint the others"
         )
     if not good:
-        raise ValueError("no photo left to paint")
+        raise ValueError("no photo left to paint: every one was refused (listed above)")
     if args.mask:  # a bad mask file stops the job before anything is written
         from .masks import read_mask
 
@@ -290,17 +302,21 @@ def run_paint(args: argparse.Namespace) -> int:
                     f"{ckpt}: {path.name} was interrupted with these settings and can be "
                     "continued; add --resume to continue it, or delete the checkpoint to paint anew"
                 )
-    ensure_weights()
+    todo = {p: shape for p, shape in good.items() if states[p][0] != "finished"}
+    if todo and job.painting is None:  # the squarest photo, now: not after hours of others
+        _check_painting_memory(job, todo)
+    if todo:  # (--resume with every photo painted: no weights, no estimate)
+        ensure_weights()
     seconds = sum(
         estimate_seconds(
             job.config, shape, job.print_size, job.tile, job.tile_steps, overlap=job.overlap
         )
         - (estimate_seconds(job.config, shape) if job.painting is not None else 0.0)
-        for shape in good.values()
+        for shape in todo.values()
     )
     if seconds > 60:
         print(
-            f"estimated time: about {seconds / 60:.0f} min for {len(good)} photo(s) "
+            f"estimated time: about {seconds / 60:.0f} min for {len(todo)} photo(s) "
             "(rough, from a 2-core CPU)",
             flush=True,
         )

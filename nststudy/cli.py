@@ -35,7 +35,7 @@ def _demo_output(path: str) -> Path:
     from ._image_errors import write_error
     from .images import output_format
 
-    out = Path(path)
+    out = Path(path).expanduser()
     if out.is_dir():
         raise ValueError(f"{out}: is a folder; give a file name such as {out / 'demo.png'}")
     output_format(out)
@@ -81,7 +81,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         except ValueError:
             if not out.exists():
                 raise
-            out = _free_name(Path(args.out))  # another demo took the name meanwhile
+            out = _free_name(Path(args.out).expanduser())  # another demo took the name
     if result.stopped == "interrupt":  # Ctrl-C: stylize kept the best image so far
         print(f"nststudy: interrupted; the best image so far is in {out}", file=sys.stderr)
         return 130
@@ -278,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fix = "check that the path exists and that you may write there"
         if err.errno == errno.ENAMETOOLONG:
             fix = "use shorter file or folder names"
+        elif err.errno in (errno.ENOSPC, errno.EDQUOT):
+            fix = "free some space (or write elsewhere), then repeat the command"
         print(f"nststudy: error: {where}{err.strerror or err}; {fix}", file=sys.stderr)
         return 2
     except MemoryError:  # a real out-of-memory (the estimates before a run are rough)

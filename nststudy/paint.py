@@ -221,7 +221,7 @@ class Job:
         self.config = chosen.resolved()
         #: whether the precision is this machine's pick (``"auto"``), not a recorded one
         self.auto_precision = chosen.precision == "auto" and not args.from_settings
-        self.out = Path(args.out)
+        self.out = Path(args.out).expanduser()  # a quoted "~/My Paintings" too
         style_size = min(2048, max(64, round(self.config.size * self.config.style_scale)))
         self.styles = [parse_style(s, style_size, self.config.seed) for s in args.style]
         self.label = "+".join(s.name for s in self.styles)

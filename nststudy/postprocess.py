@@ -245,7 +245,7 @@ def parse_ratio(ratio: str | tuple[float, float] | float) -> tuple[float, float]
     else:
         raise ValueError(f"cannot read the ratio {ratio!r}; write it like '4:5'")
     if not (a > 0 and b > 0 and np.isfinite(a) and np.isfinite(b)):
-        raise ValueError(f"ratio sides must be positive numbers, got {ratio!r}")
+        raise ValueError(f"ratio sides must be positive, got {ratio!r}; write it like '4:5'")
     if max(a, b) / min(a, b) > 20:
         raise ValueError(f"ratio {ratio!r} is more extreme than 20:1; choose a frame ratio")
     return a, b
@@ -299,7 +299,7 @@ def print_sides(spec: str) -> tuple[float, float, str]:
         )
     a, b, unit = float(m.group(1)), float(m.group(2)), m.group(3).lower()
     if a <= 0 or b <= 0:
-        raise ValueError(f"print sides must be positive, got {spec!r}")
+        raise ValueError(f"print sides must be positive, got {spec!r}; write it like '30x40cm'")
     return a, b, unit
 
 

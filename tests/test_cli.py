@@ -167,3 +167,22 @@ def test_tensorflows_out_of_memory_is_one_line(
     monkeypatch.setattr(nststudy.cli, "_cmd_styles", broken)
     with pytest.raises(RuntimeError):  # any other error stays a traceback to report
         nststudy.cli.main(["styles"])
+
+
+def test_a_full_disk_is_told_to_free_space(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An OSError that reaches the command line: one line naming the file, and for a full disk
+    the fix is space, not the path or permissions (they were fine)."""
+    import errno
+
+    from nststudy import cli
+
+    def full(args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device", "out/.nststudy/p.npz")
+
+    monkeypatch.setattr(cli, "_cmd_styles", full)
+    assert cli.main(["styles"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out/.nststudy/p.npz: No space left on device" in err
+    assert "free some space" in err and "may write there" not in err

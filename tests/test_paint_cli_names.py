@@ -49,6 +49,23 @@ def test_photo_names_tell_clashing_stems_apart() -> None:
     assert len({metadata.base_name(n, "s").casefold() for n in names.values()}) == 3
 
 
+def test_a_quoted_tilde_in_out_is_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shell leaves ``--out "~/My Paintings"`` (and ``--out=~/x``) as typed: the paintings,
+    their settings and checkpoints all go to the home folder, not to a folder named ``~``
+    beside the photos (where --resume would not look, and ``rm -rf ~`` would be a disaster)."""
+    from nststudy.cli import _demo_output
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "home").mkdir()
+    job = Job(_args(str(_photo(tmp_path / "p.png")), *FAST, "--out", "~/My Paintings"))
+    assert job.out == tmp_path / "home" / "My Paintings"
+    assert _demo_output("~/demo.png") == tmp_path / "home" / "demo.png"
+    assert not (tmp_path / "~").exists()
+
+
 def test_clashing_and_unsafe_names_resume_and_overwrite(
     tmp_path: Path, weights: Path, capsys: pytest.CaptureFixture
 ) -> None:
@@ -617,3 +634,41 @@ def test_from_settings_can_switch_off_a_stored_print_and_crop(tmp_path: Path) ->
     plain = _args("x.png", "--from-settings", str(made), "--print-size", "0", "--crop", "none")
     assert (plain.print_size, plain.tile, plain.tile_steps, plain.crop) == (None,) * 4
     assert Job(plain).print_size is None
+
+
+def test_a_painting_too_big_for_memory_is_refused_before_the_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """The squarest photo of a batch sets the painting's memory: refused before the weights
+    are fetched and before any photo is painted, not when its turn comes hours later."""
+    from nststudy import resources
+
+    monkeypatch.delenv(resources.IGNORE_ENV, raising=False)
+    monkeypatch.setattr(resources, "_on_gpu", lambda: False)
+    monkeypatch.setattr("nststudy.weights.ensure_weights", lambda: pytest.fail("went on"))
+    wide, square = _photo(tmp_path / "wide.png", size=(80, 20)), _photo(tmp_path / "sq.png")
+    config = Job(_args(str(square), "--style", "swirl", "--size", "2048")).config
+    need = resources.estimate_stylize_memory(1536, 2048, config)  # the square one's frame
+    assert need > resources.estimate_stylize_memory(512, 2048, config)  # (the wide one's)
+    monkeypatch.setattr(resources, "available_memory", lambda: need - 2**20)
+    argv = ["paint", str(wide), str(square), "--style", "swirl", "--size", "2048"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "2048×1536 px" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_resume_with_every_photo_painted_does_no_set_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Nothing left to paint: no weights looked for (an 80 MB check, or a download, or an
+    error offline) and no time estimate; each photo says where its painting is."""
+    from nststudy import batch
+
+    photos = [_photo(tmp_path / f"p{i}.png", seed=i) for i in range(2)]
+    monkeypatch.setattr(batch, "resume_state", lambda job, name, p: ("finished", p))
+    monkeypatch.setattr("nststudy.weights.ensure_weights", lambda: pytest.fail("went on"))
+    argv = [*map(str, photos), *FAST, "--out", str(tmp_path / "out"), "--resume"]
+    assert main(["paint", *argv]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("(already painted)") == 2 and "estimated" not in captured.out

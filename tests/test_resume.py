@@ -665,6 +665,44 @@ def test_a_print_canvas_too_big_for_the_disk_still_keeps_the_painting(
     assert load_checkpoint(job, ckpt, photo)[3][1] == 3
 
 
+def test_ctrl_c_when_the_print_checkpoint_does_not_fit_keeps_the_painting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interrupted print saved, then its canvas checkpoint (≈ 100 MB) hit a full disk: the
+    working-size painting is kept instead and the one-line error says what --resume does; where
+    even that fails, it says the picture is saved and nothing else was kept."""
+    from nststudy import _checkpoints
+
+    photo = _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--print-size", "64", "--out", str(tmp_path / "out"))
+    job.out.mkdir()
+    real = _checkpoints._write_checkpoint
+
+    def no_room_for_tiles(job_, ckpt, image, done, target, digest_, stop=None) -> None:
+        if stop is not None:
+            raise OSError(28, "No space left on device")
+        real(job_, ckpt, image, done, target, digest_, stop)
+
+    monkeypatch.setattr(_checkpoints, "_write_checkpoint", no_room_for_tiles)
+    image, canvas = np.full((24, 32, 3), 0.5, np.float32), np.zeros((48, 64, 3), np.float32)
+    target, ckpt = job.target("p"), checkpoint_path(job, "p", photo)
+    args = (job, photo, "p", target, ckpt, image, image, image, None, 0.0, 2, False)
+    with pytest.raises(ValueError, match=r"is saved \(interrupted\), but its print tiles .*No "
+                       r"space left on device.*painting is kept in .*--resume") as err:  # fmt: skip
+        save_interrupted(*args, (canvas, 3, 48, 6))
+    assert "\n" not in str(err.value) and target.exists()
+    assert load_checkpoint(job, ckpt, photo)[1] == 2  # the painting's steps: no repainting
+
+    def no_room(*a: object, **k: object) -> None:
+        raise MemoryError
+
+    ckpt.unlink()
+    monkeypatch.setattr(_checkpoints, "_write_checkpoint", no_room)
+    with pytest.raises(ValueError, match=r"the steps so far could not be kept \(out of memory\)"):
+        save_interrupted(*args[:3], job.target("p"), *args[4:])
+    assert not ckpt.exists()
+
+
 def test_a_print_begun_with_tile_before_it_left_the_key_resumes_on_its_grid(
     tmp_path: Path,
 ) -> None:
