@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_STUDIO := $(VENV)/.installed-studio
+STAMP_LAB  := $(VENV)/.installed-lab
 
 .PHONY: demo studio wheelhouse test unit notebooks browser lint format lab bench bench-quick clean help
 
@@ -28,6 +29,11 @@ $(STAMP_BASE): pyproject.toml | $(BIN)/python
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	touch $@ $(STAMP_BASE) $(STAMP_LAB)
+
+# learners' `make lab`: the course and JupyterLab, without the test tools
+$(STAMP_LAB): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[lab]"
 	touch $@ $(STAMP_BASE)
 
 demo: $(STAMP_BASE)
@@ -61,7 +67,7 @@ notebooks: $(STAMP_TEST)
 
 test: lint unit bench-quick notebooks browser
 
-lab: $(STAMP_TEST)
+lab: $(STAMP_LAB)
 	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,) \
 	  --ServerApp.tornado_settings='{"websocket_max_message_size": 209715200}'
 

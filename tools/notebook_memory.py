@@ -10,7 +10,9 @@ own peak, and the wall time.
     python tools/notebook_memory.py --full          # what learners run: the number for Binder
     python tools/notebook_memory.py notebooks/04_gram_matrices_and_style.ipynb --full
 
-Writes ``benchmarks/results/notebook_memory.json`` (``--out`` to change) and prints a table.
+Writes ``benchmarks/results/notebook_memory.json`` in FAST mode and
+``benchmarks/results/notebook_memory_full.json`` with ``--full`` (``--out`` to change), so a
+full run never overwrites the FAST results, and prints a table.
 Linux only (it reads /proc). Memory, unlike time, barely depends on how busy the machine is.
 """
 
@@ -27,7 +29,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "benchmarks" / "results" / "notebook_memory.json"
+RESULTS = ROOT / "benchmarks" / "results"
+DEFAULT_OUT = {  # by mode: a --full run must not overwrite the FAST results
+    "fast": RESULTS / "notebook_memory.json",
+    "full": RESULTS / "notebook_memory_full.json",
+}
 BINDER_LIMIT_MB = 2048  # mybinder.org: 1 GB guaranteed, up to 2 GB
 
 
@@ -117,10 +123,17 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--fast", dest="fast", action="store_true", default=True, help="(default)")
     mode.add_argument("--full", dest="fast", action="store_false", help="learners' full sizes")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (900)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON report")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="JSON report (default: benchmarks/results/notebook_memory.json, "
+        "or notebook_memory_full.json with --full)",
+    )
     parser.add_argument("--save", type=Path, help="also write the executed notebooks here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    mode = "fast" if args.fast else "full"
+    out = args.out or DEFAULT_OUT[mode]
     if args.child:
         print(json.dumps(run_one(args.child.resolve(), args.timeout, args.save)))
         return 0
@@ -136,21 +149,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{Path(row['notebook']).name:48} {peak:>12} {secs:>8}  {status}", flush=True)
     peaks = [r["kernel_peak_mb"] for r in rows if r.get("kernel_peak_mb")]
     report = {
-        "mode": "fast" if args.fast else "full",
+        "mode": mode,
         "binder_limit_mb": BINDER_LIMIT_MB,
         "max_kernel_peak_mb": max(peaks, default=None),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "notebooks": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".part")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
     tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, args.out)
+    os.replace(tmp, out)
     if peaks:
         verdict = "fits" if max(peaks) < BINDER_LIMIT_MB else "does NOT fit"
         print(f"largest kernel peak {max(peaks):.0f} MB: {verdict} Binder's {BINDER_LIMIT_MB} MB")
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
     return 0 if all(r["ok"] for r in rows) else 1
 
 
