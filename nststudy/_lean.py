@@ -205,5 +205,6 @@ def run_taps(layers: Sequence[Any], x: tf.Tensor, taps: Sequence[str]) -> list[t
             kernel = tf.cast(tf.convert_to_tensor(layer.kernel), x.dtype)
             bias = tf.cast(tf.convert_to_tensor(layer.bias), x.dtype)
             x = tf.nn.relu(conv(x, kernel) + bias)
-        found[layer.name] = x
+        if layer.name in taps:  # (eagerly, keeping every layer's output would hold them all)
+            found[layer.name] = x
     return [found[name] for name in taps]

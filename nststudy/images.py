@@ -4,7 +4,8 @@ Every image the library hands around is a ``float32`` numpy array of shape ``(H,
 RGB, values in ``[0, 1]``. VGG19 wants something else: BGR channel order with the ImageNet
 mean subtracted, values roughly in ``[-124, 152]`` (what ``keras.applications.vgg19.
 preprocess_input`` produces). :func:`to_vgg` and :func:`from_vgg` convert between the two,
-exactly and both ways; forgetting the inverse is one of the source article's bugs.
+both ways, exactly up to float32 rounding; forgetting the inverse is one of the source
+article's bugs.
 
 Whatever a phone or a shared drive hands over, loading and saving fail with one
 :class:`ImageError` (a ``ValueError``) whose message names the file and says what to do —
@@ -235,16 +236,18 @@ def to_vgg(img: Any) -> Any:
     """
     img = _checked(img, "to_vgg", rgb=True)
     if isinstance(img, np.ndarray):
-        return (img[..., ::-1] * 255.0 - IMAGENET_MEAN_BGR).astype(np.float32)
+        wide = img[..., ::-1].astype(np.promote_types(img.dtype, np.float32))  # not in float16
+        return (wide * 255.0 - IMAGENET_MEAN_BGR).astype(np.float32)
     import tensorflow as tf
 
     return tf.reverse(img, axis=[-1]) * 255.0 - tf.constant(IMAGENET_MEAN_BGR)
 
 
 def from_vgg(x: Any) -> Any:
-    """The exact inverse of :func:`to_vgg`: add the mean back, BGR → RGB, divide by 255.
+    """The inverse of :func:`to_vgg` (exact up to float32 rounding): add the mean back,
+    BGR → RGB, divide by 255.
 
-    Values are not clipped (so the round trip is exact); clip or use :func:`to_uint8` to get a
+    Values are not clipped (so the round trip loses nothing); clip or use :func:`to_uint8` to get a
     displayable image. ``(..., H, W, 3)`` floats in, float32 out.
     """
     x = _checked(x, "from_vgg", rgb=False)

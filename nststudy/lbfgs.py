@@ -68,8 +68,8 @@ class LbfgsResult:
         iterations: accepted steps.
         evaluations: calls of the objective (line-search trials included).
         stopped: ``"iterations"``, ``"evaluations"``, ``"callback"``, ``"converged"`` (no free
-            pixel has a gradient) or ``"line search"`` (no step lowers the loss, even along the
-            gradient).
+            pixel has a gradient), ``"line search"`` (no step lowers the loss, even along the
+            gradient) or ``"non-finite"`` (the gradient holds NaN or infinity).
         scale: ``γ = s·y / y·y`` of the newest pair kept — the inverse curvature along the
             last step — or ``None`` when no pair was kept. Pass it as ``initial_scale`` to a
             similar problem (the next tile of a print) to size its first step.
@@ -245,6 +245,8 @@ def minimize_box(
         free = (~held).astype(np.float32)
         d = pairs.direction(g, free)  # with no pairs: the negative gradient
         slope = _dot(g, d)
+        if not np.isfinite(slope):  # a NaN or infinite gradient: no trial could be judged
+            return end("non-finite")
         if slope >= 0 and pairs.order:  # not downhill: forget the curvature, start afresh
             pairs.order.clear()
             d = pairs.direction(g, free)

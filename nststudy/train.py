@@ -76,18 +76,26 @@ class Stage:
 
     def __init__(self, extractor: FeatureExtractor, targets: Targets, config: Config) -> None:
         self.extractor, self.targets, self.config = extractor, targets, config
+        self._traces = [0]
         self.low, self.high = bounds(config)
-        self.traces = 0
+        # the traced function must not hold ``self`` (a cycle: the stage's graph and targets
+        # would wait for Python's cycle collector), so it closes over these two instead
+        traces, pixels = self._traces, config.space == "pixels"
 
         @tf.function
         def loss_and_grad(x: tf.Tensor) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
-            self.traces += 1  # runs only while tracing
+            traces[0] += 1  # runs only while tracing
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                losses = compute_losses(self.to_vgg(x), extractor, targets, config)
+                losses = compute_losses(to_vgg(x) if pixels else x, extractor, targets, config)
             return losses, tape.gradient(losses["total"], x)
 
         self.loss_and_grad = loss_and_grad
+
+    @property
+    def traces(self) -> int:
+        """How many times ``loss_and_grad`` was traced (1 per shape: no retracing)."""
+        return self._traces[0]
 
     def to_vgg(self, x: tf.Tensor) -> tf.Tensor:
         return to_vgg(x) if self.config.space == "pixels" else x

@@ -969,3 +969,24 @@ def test_sigint_mid_run_returns_best_image(weights: Path, tmp_path: Path) -> Non
     with Image.open(out) as im:
         im.verify()
     assert Image.open(out).size == (48, 32)
+
+
+def test_a_stage_is_freed_with_its_last_reference(
+    weights: Path, photo: np.ndarray, texture: np.ndarray
+) -> None:
+    """A stage's traced loss holds its graph and targets: it must not hold the stage too (a
+    cycle, freed only when Python's cycle collector ran), and it is still traced only once."""
+    import gc
+    import weakref
+
+    stage = _stage(photo, texture)
+    x = stage.from_pixels(photo)  # type: ignore[attr-defined]
+    stage.loss_and_grad(x), stage.loss_and_grad(x)  # type: ignore[attr-defined]
+    assert stage.traces == 1  # type: ignore[attr-defined]
+    gone = weakref.ref(stage)
+    gc.disable()
+    try:
+        del stage
+        assert gone() is None
+    finally:
+        gc.enable()

@@ -129,6 +129,14 @@ def test_vgg_round_trip_and_keras_agreement() -> None:
     np.testing.assert_allclose(from_vgg(to_vgg(tf.constant(x))).numpy(), x, atol=1e-4)
 
 
+def test_to_vgg_scales_a_float16_image_in_float32() -> None:
+    """float16 holds 0.999 well, but not 0.999·255 (its step is 0.125 there)."""
+    half = np.full((2, 2, 3), 0.999, np.float16)
+    exact = float(np.float32(half[0, 0, 0])) * 255.0 - IMAGENET_MEAN_BGR
+    np.testing.assert_allclose(to_vgg(half)[0, 0], exact, atol=1e-4)
+    assert to_vgg(half).dtype == np.float32
+
+
 def test_vgg_space_is_bgr_mean_subtracted() -> None:
     red = np.zeros((1, 1, 3), np.float32)
     red[..., 0] = 1.0

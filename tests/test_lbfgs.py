@@ -270,3 +270,13 @@ def test_a_step_the_box_cancels_is_no_step() -> None:
     step = _line_search(fun, x, 1.0, g, -g, float(np.vdot(g, -g)), low, high, 1.0, False, 5)
     assert step.x is None and step.evaluations == 5  # failed: the caller resets or stops
     assert all(np.array_equal(c, x) for c in calls)
+
+
+def test_a_non_finite_gradient_stops_at_once() -> None:
+    """A NaN in the gradient makes every trial's Armijo test False: the line search spent its
+    whole budget (18 evaluations of NaN images) before it gave up as "line search"."""
+    fun, seen = _counted(lambda x: (float(x @ x), np.where(np.arange(x.size) == 3, np.nan, x)))
+    x0 = np.full(8, 0.5, np.float32)
+    result = minimize_box(fun, x0, -1.0, 1.0, max_iterations=10)
+    assert result.stopped == "non-finite" and len(seen) == result.evaluations == 1
+    assert np.array_equal(result.x, x0)
