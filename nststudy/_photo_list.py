@@ -16,8 +16,13 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".g
 IMAGE_SUFFIXES |= {".heic", ".heif", ".avif"}
 
 
-def collect_photos(items: list[str]) -> list[Path]:
-    """Expand folders into the image files inside them (sorted, not recursive)."""
+def collect_photos(items: list[str], paintings: list[Path] | None = None) -> list[Path]:
+    """Expand folders into the image files inside them (sorted, not recursive).
+
+    ``paintings``: if given, a folder's files that nststudy painted (their settings embedded)
+    are left out and appended here, so that a second run with ``--out`` the photos' own folder
+    does not paint the paintings. Files named one by one are always kept.
+    """
     photos: list[Path] = []
     for item in items:
         path = Path(item).expanduser()
@@ -34,10 +39,28 @@ def collect_photos(items: list[str]) -> list[Path]:
                 ) from None
             if not found:
                 raise ValueError(f"{path}: the folder holds no images (.jpg, .png, .tif, …)")
+            if paintings is not None:
+                made = [p for p in found if _painted(p)]
+                paintings += made
+                found = [p for p in found if p not in made]
+                if not found:
+                    raise ValueError(
+                        f"{path}: the folder holds only paintings nststudy made; name one to "
+                        "paint it again, or give the folder of the photos"
+                    )
             photos += found
         else:
             photos.append(path)
     return photos
+
+
+def _painted(path: Path) -> bool:
+    """Whether ``path`` carries nststudy's settings (a painting, not a photo)."""
+    try:
+        metadata.read_settings(path)
+    except (ValueError, OSError):
+        return False
+    return True
 
 
 def photo_names(photos: list[Path]) -> dict[Path, str]:

@@ -236,7 +236,14 @@ def run_paint(args: argparse.Namespace) -> int:
     from .weights import ensure_weights
 
     job = Job(resolve_args(args))
-    photos = collect_photos(args.photos)
+    paintings: list[Path] = []
+    photos = collect_photos(args.photos, paintings)
+    if paintings:
+        print(
+            f"nststudy: note: left out {len(paintings)} painting(s) nststudy made, found among "
+            f"the photos ({paintings[0].name}, …); name one to paint it again",
+            file=sys.stderr,
+        )
     good, bad = validate_photos(photos, job.config.sizes, args.crop)
     if len(photos) == 1 and bad and not args.skip_bad:
         raise ValueError(bad[0])  # a single photo: its own message is the one line

@@ -266,6 +266,36 @@ def test_collect_photos_expands_folders(tmp_path: Path) -> None:
         collect_photos([str(tmp_path / "empty")])
 
 
+def test_a_folders_paintings_are_not_painted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """``nststudy paint ~/Photos --out ~/Photos`` a second time: the paintings of the first
+    run (nststudy's settings embedded) are left out with a note, or ``p__swirl__swirl.png``
+    would follow, and more with every run. Named one by one, a painting is painted."""
+    from nststudy.cli import main
+    from nststudy.metadata import save_painting, settings_for
+
+    pixels = np.random.default_rng(0).integers(0, 255, (30, 40, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "p.png")
+    made = tmp_path / "p__swirl.png"
+    save_painting(made, pixels, settings_for(PRESETS["preview"], [{"name": "swirl"}]))
+    left_out: list[Path] = []
+    assert collect_photos([str(tmp_path)], left_out) == [tmp_path / "p.png"]
+    assert left_out == [made]
+    assert collect_photos([str(made)], []) == [made]  # named: painted again, as asked
+    assert collect_photos([str(tmp_path)]) == [tmp_path / "p.png", made]  # (not asked)
+    (tmp_path / "p.png").unlink()
+    with pytest.raises(ValueError, match="holds only paintings nststudy made"):
+        collect_photos([str(tmp_path)], [])
+    Image.fromarray(pixels).save(tmp_path / "p.png")
+    monkeypatch.setattr("nststudy.weights.ensure_weights", lambda: pytest.fail("went on"))
+    monkeypatch.setattr("nststudy.batch.validate_photos", lambda photos, *a: ({}, []))
+    assert main(["paint", str(tmp_path), "--style", "swirl", "--out", str(tmp_path)]) == 2
+    assert "left out 1 painting(s) nststudy made, found among the photos (p__swirl.png" in (
+        capsys.readouterr().err
+    )
+
+
 def test_remaining_stages_after_a_checkpoint() -> None:
     cfg = PRESETS["default"].replace(sizes=(256, 512), steps=(60, 40))
     assert remaining_stages(cfg, 0) == cfg
