@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -186,26 +187,25 @@ def paint_photo(
     size = min(2048, max(64, round(config.size * config.style_scale)))
     images = [(samples.make_style(n, size=size, seed=config.seed), w) for n, w in styles]
     described = [{"name": n, "weight": w, "builtin": True} for n, w in styles]
-    raw, asked = None, []
-
-    def watch(fn: Any) -> Any:  # notes whether the caller asked to stop
-        def watched(*args: Any) -> bool:
-            asked.append(bool(fn(*args)))
-            return asked[-1]
-
-        return None if fn is None else watched
-
+    raw, diverged = None, False
     if print_size:
-        from .tiles import paint_print
+        from .tiles import TilingStopped, paint_print
 
-        out = paint_print(
-            photo, images, config, print_size, callback=watch(callback),
-            tile_callback=watch(tile_callback), painting=painting, mask=mask,
-        )  # fmt: skip
-        image, stopped = to_uint8(out), any(asked)
+        with warnings.catch_warnings(record=True) as caught:  # stopped: some tiles left
+            warnings.simplefilter("always", TilingStopped)
+            out = paint_print(
+                photo, images, config, print_size, callback=callback,
+                tile_callback=tile_callback, painting=painting, mask=mask,
+            )  # fmt: skip
+        stopped = any(issubclass(w.category, TilingStopped) for w in caught)
+        for w in caught:  # passed on, as they came
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        image = to_uint8(out)
     else:
         result = stylize(photo, images, config, callback=callback, mask=mask)
-        image, stopped, raw = result.image, result.stopped is not None, result.raw
+        image, raw = result.image, result.raw
+        diverged = result.stopped == "diverged"  # the best image before it: not cut short
+        stopped = result.stopped in ("callback", "interrupt")
     chosen = {"background_only": area == "background", "mask": "file" if area == "mask" else None}
     if print_size:  # what `nststudy paint --from-settings` needs to repeat the print
         from ._tile_grid import TILE_STEPS
@@ -214,6 +214,8 @@ def paint_photo(
     settings = metadata.settings_for(config, described, print_size=print_size, **chosen)
     if stopped:
         settings["interrupted"] = True
+    elif diverged:  # as `nststudy paint` records it
+        settings["stopped"] = "diverged"
     return Painted(image, settings, stopped, raw)
 
 

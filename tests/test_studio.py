@@ -7,6 +7,7 @@ import datetime
 import io
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -333,6 +334,36 @@ def test_stop_ends_a_print_after_the_current_tile(weights: Path, monkeypatch) ->
     assert out.image.shape == (120, 160, 3) and out.raw is None
     with pytest.raises(ValueError, match=r"painting: 48×48 px does not have the photo's aspect"):
         studio.paint_photo(raw, [("swirl", 1.0)], cfg, 160, painting=np.zeros((48, 48, 3)))
+
+
+def test_a_stop_on_the_last_tile_is_a_complete_print(weights: Path, monkeypatch) -> None:
+    """Stop asked when the last tile was done: nothing was left out, so the print is not
+    marked "interrupted" (nor shown as "stopped early")."""
+    monkeypatch.setattr("nststudy.tiles.auto_tile", lambda *a, **k: 144)  # 2 tiles at 160 px
+    raw = np.full((36, 48, 3), 0.5, np.float32)
+    cfg = studio.studio_config("paint", size=48, steps=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no TilingStopped
+        out = studio.paint_photo(
+            raw, [("swirl", 1.0)], cfg, 160, painting=raw,
+            tile_callback=lambda done, total, canvas: done == total,
+        )  # fmt: skip
+    assert not out.stopped and "interrupted" not in out.settings
+
+
+def test_a_diverged_painting_is_recorded_as_the_cli_records_it(
+    weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nststudy.stylize import Result
+
+    def diverged(photo: np.ndarray, style: object, config: object, **k: object) -> Result:
+        return Result(photo, [], 0.0, config, raw=photo, stopped="diverged")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sys.modules["nststudy.stylize"], "stylize", diverged)
+    photo = np.full((36, 48, 3), 0.5, np.float32)
+    out = studio.paint_photo(photo, [("swirl", 1.0)], studio.studio_config("paint", size=48))
+    assert not out.stopped and out.settings["stopped"] == "diverged"
+    assert "interrupted" not in out.settings
 
 
 def test_stop_while_painting_a_print_skips_the_tiles(weights: Path, monkeypatch) -> None:
