@@ -67,6 +67,34 @@ def test_diagonal_start_equal_to_gamma_gives_the_scalar_direction() -> None:
     assert not np.allclose(differs, scalar.direction(g, free), rtol=1e-3)
 
 
+def test_where_the_recursion_zeroes_held_pixels() -> None:
+    """All pixels free: the three variants are one direction. Some held: ``projected`` is a
+    symmetric operator on ``g`` (``a·D(b) = b·D(a)``), nststudy's is not quite."""
+    rng = np.random.default_rng(1)
+    shape = (6, 5, 3)
+    kinds = (lbfgs_diagonal.lbfgs._Memory, lbfgs_diagonal.MaskedMemory)
+    memories = [kind(4, shape) for kind in (*kinds, lbfgs_diagonal.ProjectedMemory)]
+    for _ in range(3):
+        s = rng.normal(size=shape).astype(np.float32)
+        y = s * rng.uniform(0.5, 2.0, size=shape).astype(np.float32)
+        for memory in memories:
+            memory.add(s, y)
+    a, b = (rng.normal(size=shape).astype(np.float32) for _ in range(2))
+    free = np.ones(shape, np.float32)
+    library, masked, projected = (m.direction(a, free) for m in memories)
+    np.testing.assert_allclose(masked, library, rtol=1e-5)
+    np.testing.assert_allclose(projected, library, rtol=1e-5)
+    free[:2] = 0  # two rows held
+    for memory in memories:
+        assert np.all(memory.direction(a, free)[:2] == 0)
+
+    def asymmetry(memory: object) -> float:
+        da, db = memory.direction(a, free), memory.direction(b, free)  # type: ignore[attr-defined]
+        return abs(float(np.vdot(a, db) - np.vdot(b, da))) / float(np.vdot(a, a))
+
+    assert asymmetry(memories[2]) < 1e-5 < asymmetry(memories[0])
+
+
 def test_diagonal_benchmark_runs_both(weights: Path, tmp_path: Path) -> None:
     out = tmp_path / "d.json"
     assert lbfgs_diagonal.main(["--size", "48", "--max-evaluations", "4", "--out", str(out)]) == 0
