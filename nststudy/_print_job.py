@@ -165,7 +165,9 @@ def print_tiles(
             image = finish_painting(out, photo, finish, mask, max(painting.shape[:2]))
             return image, None, refined
     except KeyboardInterrupt:  # every tile is done: keep them; --resume only finishes
-        return out, refined, refined
+        with saving():  # only the cheap step: the photo kept where the mask says
+            image = finish_painting(out, photo, plain, mask, max(painting.shape[:2]))
+        return image, refined, refined
 
 
 def _so_far(err: BaseException, tiles: Tiles) -> None:

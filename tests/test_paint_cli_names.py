@@ -366,18 +366,24 @@ def test_ctrl_c_while_a_finished_print_is_post_processed_keeps_every_tile(
     from nststudy.tiles import count_tiles
 
     photo = _photo(tmp_path / "p.png")
-    job = Job(_args(str(photo), *FAST, "--print-size", "64"))
+    job = Job(_args(str(photo), *FAST, "--print-size", "64", "--strokes", "0.5"))
     canvas = np.full((48, 64, 3), 0.3, np.float32)
+    blended, calls = np.full((48, 64, 3), 0.6, np.float32), []
 
-    def interrupted(*args: object) -> None:
-        raise KeyboardInterrupt
+    def interrupted(image: np.ndarray, photo: object, config: object, mask: object, *a: object):
+        calls.append((config, mask))
+        if len(calls) == 1:  # Ctrl-C during the colours and strokes
+            raise KeyboardInterrupt
+        return blended  # then the mask's blend alone, for the picture saved
 
     monkeypatch.setattr("nststudy.tiles.refine_tiled", lambda *a, **k: canvas)
     monkeypatch.setattr(sys.modules["nststudy.stylize"], "finish_painting", interrupted)
-    painting = np.zeros((24, 32, 3), np.float32)
-    image, stop, _ = batch.print_tiles(job, "p", painting, painting, None, None, 0)
+    painting, mask = np.zeros((24, 32, 3), np.float32), np.ones((48, 64), np.float32)
+    image, stop, _ = batch.print_tiles(job, "p", painting, painting, mask, None, 0)
     total = count_tiles(painting.shape, 64, stop[2], job.overlap)
-    assert image is canvas and stop[0] is canvas and stop[1] == total  # resume: finish only
+    assert stop[0] is canvas and stop[1] == total  # resume: finish only
+    assert image is blended and calls[0][0].strokes == 0.5  # (a --mask's blend was left out)
+    assert calls[1][0].strokes == 0 and not calls[1][0].preserve_colors and calls[1][1] is mask
 
 
 def test_print_memory_check_uses_the_photos_shape(
