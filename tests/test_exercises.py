@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from nststudy import PRESETS, i18n
 from nststudy import exercises as ex
-from nststudy import i18n
 from nststudy.images import IMAGENET_MEAN_BGR as MEAN
 from nststudy.images import from_vgg, to_uint8, to_vgg
 from nststudy.losses import content_loss, gram_matrix, style_loss, total_variation_loss
@@ -492,3 +493,74 @@ def test_the_luminance_checker_notices_a_changed_photo():
 
     result = ex.check_luminance_transfer(in_place)
     assert not result and "changed its input in place" in result.message
+
+
+# -- the numbers typed into the notebooks' exercises, checked by the notebooks' own lines ------
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+#: a made-up section 4 of notebook 07: total 100, the two shallow layers 4
+PER_LAYER = {
+    "block1_conv1": 1.0,
+    "block2_conv1": 3.0,
+    "block3_conv1": 10.0,
+    "block4_conv1": 80.0,
+    "block5_conv1": 6.0,
+}
+
+
+def _notebook_check(notebook: str, answer: str, value: float, **earlier: object) -> ex.CheckResult:
+    """Run the exercise cell of ``notebook`` that asks for ``answer`` (``answer = ...``) with
+    ``value`` typed in and return what its checker shows; ``earlier``: names that earlier cells
+    of the notebook define."""
+    cells = json.loads((NOTEBOOKS / notebook).read_text("utf-8"))["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    (source,) = [s for s in sources if f"{answer} = ..." in s]
+    tree = ast.parse(source.replace(f"{answer} = ...", f"{answer} = {value!r}", 1))
+    last = ast.Expression(tree.body.pop().value)
+    namespace = {"check_number": ex.check_number, **earlier}
+    exec(compile(tree, notebook, "exec"), namespace)
+    return eval(compile(last, notebook, "eval"), namespace)
+
+
+@pytest.mark.parametrize(
+    ("value", "passes"),
+    [
+        (1 / 64, True),
+        (0.0156, True),
+        (0.016, True),  # rounded to two significant figures: was "too high"
+        (0.125, False),  # 64 / 512, not squared
+        (0.03125, False),
+        (64 / 512**2, False),
+    ],
+)
+def test_notebook_04_exercise_4_takes_the_rounded_answer_not_a_wrong_one(value, passes):
+    result = _notebook_check("04_gram_matrices_and_style.ipynb", "relative_weight", value)
+    assert result.passed is passes, result
+
+
+def test_notebook_07_shallow_only_factor():
+    def check(value):
+        return _notebook_check(
+            "07_tuning_weights_and_layers.ipynb", "answer_factor", value, per_layer=PER_LAYER
+        )
+
+    assert check(10.0)  # 100 / (2.5 · 4): each shallow layer's weight goes from 1/5 to 1/2
+    assert not check(25.0)  # 100 / 4: the layer weights not normalised again
+    assert not check(0.1)  # upside down
+
+
+def test_notebook_07_the_default_in_the_articles_units():
+    def check(value):
+        return _notebook_check(
+            "07_tuning_weights_and_layers.ipynb", "answer_article", value, base=PRESETS["default"]
+        )
+
+    assert check(1.05e4) and check(10486)  # 1e-2 · 4 · 512²
+    assert not check(2621.44)  # 1e-2 · 512²: the 4 forgotten
+    assert not check(1e-2 / (4 * 512**2))  # converted the wrong way
+
+
+def test_notebook_07_normalised_layer_weights():
+    name = "07_tuning_weights_and_layers.ipynb"
+    assert _notebook_check(name, "answer_block1", 0.5)
+    assert not _notebook_check(name, "answer_block1", 4 / 9)  # 4 / (4 + 2 + 1 + 1 + 1)
