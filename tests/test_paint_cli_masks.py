@@ -13,7 +13,7 @@ from nststudy import metadata
 from nststudy.images import load_image
 from nststudy.postprocess import resize_to
 
-from ._cli import refuse_paint, run_paint
+from ._cli import paint_here, refuse_paint, run_paint
 
 FAST = ["--style", "swirl", "--size", "32", "--steps", "3"]
 
@@ -46,9 +46,8 @@ def _sides(out: Path, photo: Path) -> tuple[float, float, float]:
 def test_mask_keeps_the_photo_where_black_at_print_size(tmp_path: Path, weights: Path) -> None:
     _photo(tmp_path)
     _half_mask(tmp_path / "m.png")
-    out = run_paint("p.png", *FAST, "--mask", "m.png", "--print-size", "96", "--tile", "48",
-               cwd=tmp_path)  # fmt: skip
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert paint_here("p.png", *FAST, "--mask", "m.png", "--print-size", "96", "--tile", "48",
+                      cwd=tmp_path) == 0  # fmt: skip
     painted = tmp_path / "out" / "p__swirl.png"
     with Image.open(painted) as im:
         assert im.format == "PNG" and im.size == (96, 64)  # the 48 × 32 photo's shape
@@ -86,8 +85,7 @@ def test_background_only_guesses_the_subject(tmp_path: Path, weights: Path) -> N
     disk = (yy - 16) ** 2 + (xx - 24) ** 2 < 10**2
     img[disk] = (0.85, 0.1, 0.1)
     Image.fromarray((img * 255).astype(np.uint8)).save(tmp_path / "p.png")
-    out = run_paint("p.png", *FAST, "--size", "48", "--background-only", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert paint_here("p.png", *FAST, "--size", "48", "--background-only", cwd=tmp_path) == 0
     painted = load_image(tmp_path / "out" / "p__swirl.png")
     diff = np.abs(painted - load_image(tmp_path / "p.png")).mean(axis=2)
     inner = (yy - 16) ** 2 + (xx - 24) ** 2 < 6**2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from nststudy import metadata
 from nststudy.images import load_image
 from nststudy.postprocess import resize_to
 
-from ._cli import PAINT, interrupt_paint, paint_here, refuse_paint, run_paint
+from ._cli import interrupt_paint, paint_here, refuse_paint
 
 # A 48 × 32 photo painted at 32 px (32 × 21), printed at 128 × 85 (the photo's shape, not the
 # painting's rounded one) in 48 px tiles (6 px overlap): tile rows start at 0 and 37, columns
@@ -32,7 +31,9 @@ def _files(folder: Path) -> set[str]:
 
 
 @pytest.mark.slow
-def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Path) -> None:
+def test_ctrl_c_while_tiles_are_refined_then_resume(
+    tmp_path: Path, weights: Path, capsys: pytest.CaptureFixture
+) -> None:
     Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
     proc, _ = interrupt_paint(CMD, tmp_path, TILE_BAR, poll=0.1)
     out = tmp_path / "out"
@@ -63,12 +64,12 @@ def test_ctrl_c_while_tiles_are_refined_then_resume(tmp_path: Path, weights: Pat
     assert np.abs(canvas[48:, 90:] - upscaled[48:, 90:]).max() < 1e-4
     assert np.abs(canvas[:36, :42] - upscaled[:36, :42]).mean() > 0.01  # tile 1: refined
 
-    resume = [*PAINT, *CMD, "--resume"]
-    resumed = subprocess.run(resume, cwd=tmp_path, capture_output=True, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
-    bars = re.findall(rb"p tiles: +\d+%\|[^|]*\| (\d)/6", resumed.stderr)
-    assert bars[0] == str(done).encode() and bars[-1] == b"6"  # continued after `done` tiles
-    assert b"p: " not in resumed.stderr  # the working-size painting was not repeated
+    capsys.readouterr()
+    assert paint_here(*CMD, "--resume", cwd=tmp_path) == 0  # (in-process: no TF start-up)
+    resumed = capsys.readouterr().err
+    bars = re.findall(r"p tiles: +\d+%\|[^|]*\| (\d)/6", resumed)
+    assert bars[0] == str(done) and bars[-1] == "6"  # continued after `done` tiles
+    assert "p: " not in resumed  # the working-size painting was not repeated
     assert _files(out) == {"p__swirl.png", "p__swirl.json", ".nststudy/finished.json"}  # no __2
     final = metadata.read_settings(painted)
     assert "interrupted" not in final and "tiles_done" not in final and "tile_side" not in final
@@ -85,7 +86,9 @@ def test_bad_tile_is_one_line(tmp_path: Path, tile: str) -> None:
 
 
 @pytest.mark.slow
-def test_print_from_an_earlier_painting(tmp_path: Path, weights: Path) -> None:
+def test_print_from_an_earlier_painting(
+    tmp_path: Path, weights: Path, capsys: pytest.CaptureFixture
+) -> None:
     Image.fromarray(data.astronaut()).resize((48, 32)).save(tmp_path / "p.png")
     assert paint_here(*CMD[:7], cwd=tmp_path) == 0  # the working-size painting alone
     # Mark the painting with a red square, keeping its embedded settings: the print must
@@ -95,13 +98,14 @@ def test_print_from_an_earlier_painting(tmp_path: Path, weights: Path) -> None:
     marked[4:12, 4:12] = (1.0, 0.0, 0.0)
     metadata.save_painting(tmp_path / "marked.png", marked, metadata.read_settings(made))
     # No --style: a painting nststudy made brings its settings along.
-    printed = run_paint(
+    capsys.readouterr()
+    assert paint_here(
         "p.png", "--painting", "marked.png", "--print-size", "128", "--tile", "48",
         "--out", "prints", cwd=tmp_path,
-    )  # fmt: skip
-    assert printed.returncode == 0, printed.stderr[-2000:]
-    assert "p: " not in printed.stderr  # no working-size painting: the tiles alone
-    assert re.search(r"p tiles: +100%\|[^|]*\| 6/6", printed.stderr)
+    ) == 0  # fmt: skip
+    printed = capsys.readouterr().err
+    assert "p: " not in printed  # no working-size painting: the tiles alone
+    assert re.search(r"p tiles: +100%\|[^|]*\| 6/6", printed)
     result = tmp_path / "prints" / "p__swirl.png"
     settings = metadata.read_settings(result)
     assert settings["painting"] == "file" and settings["print_size"] == 128
