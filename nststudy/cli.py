@@ -7,10 +7,12 @@ Exit codes: 0 success, 1 unexpected failure, 2 bad input (one line, no traceback
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ._studio_launch import add_parser as _add_studio
@@ -263,13 +265,38 @@ def _tf_out_of_memory(err: BaseException) -> bool:
     return isinstance(err, errors.InternalError) and any(w in text for w in _OOM_WORDS)
 
 
+@contextlib.contextmanager
+def _notes() -> Iterator[None]:
+    """nststudy's own warnings as one ``nststudy: note: …`` line each, once per text (not
+    Python's two lines pointing into the package's source); other packages' as they are."""
+    package, shown = str(Path(__file__).resolve().parent), set()
+    with warnings.catch_warnings():
+        plain = warnings.showwarning
+
+        def note(
+            message: Warning | str, category: type[Warning], filename: str, lineno: int,
+            file: object = None, line: str | None = None,
+        ) -> None:  # fmt: skip
+            if not str(Path(filename).resolve()).startswith(package):
+                return plain(message, category, filename, lineno, file, line)  # type: ignore[arg-type]
+            if (text := str(message)) not in shown:
+                shown.add(text)
+                from tqdm.auto import tqdm  # (between progress bars, not inside one)
+
+                tqdm.write(f"nststudy: note: {text}", file=sys.stderr)
+
+        warnings.showwarning = note
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     from .weights import WeightsError
 
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with _notes():
+            return int(args.func(args))
     except (ValueError, WeightsError) as err:
         print(f"nststudy: error: {err}", file=sys.stderr)
         return 2

@@ -190,3 +190,30 @@ def test_a_full_disk_is_told_to_free_space(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "out/.nststudy/p.npz: No space left on device" in err
     assert "free some space" in err and "may write there" not in err
+
+
+def test_notices_are_one_line_each_and_said_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nststudy's warnings reach a terminal as ``nststudy: note: …`` (not Python's two lines
+    pointing into the package), once per text even when re-raised per tile; a warning from
+    another package keeps Python's own form."""
+    import warnings
+
+    import nststudy
+    from nststudy import cli
+
+    inside = str(Path(nststudy.__file__).parent / "tiles.py")
+
+    def noisy(args: object) -> int:
+        for _ in range(3):  # as print_tiles passes each tile's on (no registry: not deduplicated)
+            warnings.warn_explicit("the mask is 64×64 px", UserWarning, inside, 10)
+        warnings.warn_explicit("from elsewhere", UserWarning, "/elsewhere/lib.py", 5)
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_styles", noisy)
+    with pytest.warns(UserWarning, match="from elsewhere") as caught:  # passed on as it was
+        assert cli.main(["styles"]) == 0
+    assert [str(w.message) for w in caught] == ["from elsewhere"]
+    err = capsys.readouterr().err
+    assert err == "nststudy: note: the mask is 64×64 px\n"
