@@ -74,11 +74,14 @@ class StyleSpec:
         return {"name": self.name, "weight": self.weight, "builtin": self.builtin}
 
 
-def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
+def parse_style(
+    spec: str, size: int = 512, seed: int = 0, sides: tuple[int, ...] = ()
+) -> StyleSpec:
     """``"swirl"``, ``"swirl:0.7"``, ``"my/painting.jpg"`` or ``"my/painting.jpg:2"``.
 
     Built-in styles (see ``nststudy styles``) are drawn at ``size`` px with ``seed``; a file
-    wins over a built-in name of the same spelling.
+    wins over a built-in name of the same spelling. A file is refused (named, before any
+    work) when it is too thin for VGG19 at any longest side in ``sides`` (the stages').
     """
     name, weight = spec, 1.0
     m = re.fullmatch(r"(.+):([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)", spec)
@@ -90,6 +93,11 @@ def parse_style(spec: str, size: int = 512, seed: int = 0) -> StyleSpec:
     if path.exists():
         image = load_image(path)
         check_min_size(image.shape, None, str(path))  # 1×1 etc.: refused, named
+        for side in sides:  # a 2000 × 40 px strip: at 256 px its short side would be 5 px
+            try:
+                check_min_size(image.shape, side, str(path))
+            except ValueError as err:
+                raise ValueError(f"{err}, or give a larger --style-scale") from None
         return StyleSpec(path.stem, image, weight, builtin=False)
     if name in samples.STYLES:
         return StyleSpec(name, samples.make_style(name, size=size, seed=seed), weight, True)
@@ -223,7 +231,8 @@ class Job:
         self.auto_precision = chosen.precision == "auto" and not args.from_settings
         self.out = Path(args.out).expanduser()  # a quoted "~/My Paintings" too
         style_size = min(2048, max(64, round(self.config.size * self.config.style_scale)))
-        self.styles = [parse_style(s, style_size, self.config.seed) for s in args.style]
+        sides = tuple(max(32, round(n * self.config.style_scale)) for n in self.config.sizes)
+        self.styles = [parse_style(s, style_size, self.config.seed, sides) for s in args.style]
         self.label = "+".join(s.name for s in self.styles)
         self.print_size, self.dpi = _print_size(args)
         if args.crop:  # now, not when the first photo's turn comes

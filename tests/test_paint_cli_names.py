@@ -678,3 +678,16 @@ def test_resume_with_every_photo_painted_does_no_set_up(
     assert main(["paint", *argv]) == 0
     captured = capsys.readouterr()
     assert captured.out.count("(already painted)") == 2 and "estimated" not in captured.out
+
+
+def test_a_style_too_thin_at_its_painting_size_is_refused_before_any_work(
+    tmp_path: Path,
+) -> None:
+    """A 400 × 20 px strip is fine as a file, but resized to 256 px its short side would be 13
+    px: refused when the options are read (named, with --style-scale among the fixes), not
+    after the weights, with "the style image" for a name."""
+    Image.fromarray(np.zeros((20, 400, 3), np.uint8)).save(tmp_path / "strip.png")
+    photo = str(_photo(tmp_path / "p.png"))
+    with pytest.raises(ValueError, match=r"strip\.png: .*at 256 px .*larger --style-scale"):
+        Job(_args(photo, "--style", str(tmp_path / "strip.png"), "--size", "256"))
+    Job(_args(photo, "--style", str(tmp_path / "strip.png"), "--size", "512"))  # 26 px: fine
