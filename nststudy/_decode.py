@@ -104,6 +104,9 @@ def flatten_to_rgb(im: Image.Image, name: object = "image") -> np.ndarray:
         sixteen = sixteen or im.mode.startswith("I;16") or arr.max(initial=0) > 255
         top = 65535.0 if sixteen else 255.0  # (a dark 16-bit frame is not an 8-bit one)
         grey = np.clip(arr / top, 0.0, 1.0).astype(np.float32)
+        key = im.info.get("transparency")
+        if isinstance(key, int) and not isinstance(key, bool):  # a colour key: on white
+            grey[arr == key] = 1.0
         return np.repeat(grey[..., None], 3, axis=2)
     if im.mode == "F":
         grey = np.nan_to_num(np.asarray(im, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)

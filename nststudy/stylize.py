@@ -43,8 +43,9 @@ class Result:
         stage_seconds: wall time per stage.
         config: the settings used.
         stopped: ``None`` when the run ended by itself — every step ran, or L-BFGS found
-            no step that lowers the loss any more (``len(history)`` then says how many
-            ran); else ``"callback"``, ``"interrupt"`` or ``"diverged"`` (the image is then
+            no step that lowers the loss any more, or spent its evaluations (2 per step, +10:
+            line searches that backtrack often), ``len(history)`` then says how many steps
+            ran; else ``"callback"``, ``"interrupt"`` or ``"diverged"`` (the image is then
             the best one so far).
         evaluations: loss-and-gradient evaluations in total (L-BFGS makes more than steps).
         final_loss: best total loss at the last stage reached.

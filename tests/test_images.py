@@ -96,6 +96,17 @@ def test_transparency_composited_on_white(tmp_path: Path) -> None:
     assert load_image(p).min() == pytest.approx(1.0)
 
 
+def test_a_16_bit_grey_colour_key_is_transparent_on_white(tmp_path: Path) -> None:
+    """A 16-bit grey PNG whose tRNS marks the value 1000 transparent: those pixels are white,
+    as in 8-bit files (they kept their near-black grey)."""
+    arr = np.full((20, 20), 30000, np.uint16)
+    arr[:5] = 1000
+    Image.fromarray(arr).save(tmp_path / "g16.png", transparency=1000)
+    img = load_image(tmp_path / "g16.png")
+    assert np.all(img[:5] == 1.0)
+    np.testing.assert_allclose(img[5:], 30000 / 65535, rtol=1e-6)
+
+
 def test_text_file_named_jpg_raises_naming_file(tmp_path: Path) -> None:
     p = tmp_path / "holiday.jpg"
     p.write_text("this is not a picture")
