@@ -182,6 +182,11 @@ class Config:
             raise ValueError(
                 f"every size must be at least 32 px (VGG19 pools 5×), got {self.sizes}"
             )
+        if any(b < a for a, b in zip(self.sizes, self.sizes[1:], strict=False)):
+            raise ValueError(
+                f"sizes {self.sizes} must grow from coarse to fine, e.g. (256, 512): a smaller "
+                "stage after a larger one throws its detail away"
+            )
         if min(self.steps) < 1:
             raise ValueError(f"every stage needs at least 1 step, got steps={self.steps}")
         if self.preserve_colors not in (None, "luminance", "histogram"):

@@ -45,6 +45,7 @@ def test_paper_layer_names_are_normalised() -> None:
         ({"sizes": (256, 512), "steps": (0, 10)}, "at least 1 step"),
         ({"sizes": (0, 512), "steps": (60, 40)}, "at least 32 px"),
         ({"sizes": (512,), "steps": (1, 2)}, "equal length"),
+        ({"sizes": (512, 256), "steps": (60, 40)}, r"must grow from coarse to fine"),  # aliased
         ({"optimizer": "sgd"}, "optimizer must be one of"),
         ({"style_layer_weights": (1.0,)}, "one weight per layer"),
         # NaN and inf passed `< 0` and painted nothing ("diverged", with the wrong advice)
