@@ -127,8 +127,11 @@ def check_min_size(shape: tuple[int, ...], size: int | None, name: str) -> None:
         )
 
 
+_FALSE = ("", "0", "false", "no", "off")  # what an environment flag set to "off" means
+
+
 def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+    return os.environ.get(name, "").strip().lower() not in _FALSE
 
 
 def load_image(

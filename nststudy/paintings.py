@@ -110,7 +110,8 @@ def _sha256(path: Path) -> str:
 def _cache_dirs() -> tuple[Path, Path]:
     """The Keras cache's folder, then a temporary one for when that cannot be written."""
     home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "datasets" / "nststudy", Path(tempfile.gettempdir()) / "nststudy"
+    keras = Path(os.path.expanduser(home)).absolute()  # as weights.keras_cache_path: "~/kh" too
+    return keras / "datasets" / "nststudy", Path(tempfile.gettempdir()) / "nststudy"
 
 
 def _download(info: PaintingInfo, timeout: float) -> Path | None:

@@ -206,8 +206,8 @@ def _on_gpu() -> bool:
 
 
 def memory_limit_ignored() -> bool:
-    """True when ``NSTSTUDY_IGNORE_MEMORY_LIMIT`` is set (to anything but 0, false or no)."""
-    return os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    """True when ``NSTSTUDY_IGNORE_MEMORY_LIMIT`` is set (to anything but 0, false, no, off)."""
+    return os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def memory_check_skipped() -> bool:

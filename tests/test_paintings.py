@@ -134,3 +134,25 @@ def test_a_damaged_copy_in_the_samples_folder_gets_the_stand_in(
     with pytest.warns(UserWarning, match=r"starry_night\.jpg: .*using the sample 'swirl'") as rec:
         img = painting("starry_night", download=False, size=32)
     assert len(rec) == 1 and img.shape == (32, 32, 3)
+
+
+def test_the_cache_follows_a_keras_home_with_a_tilde(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KERAS_HOME=~/kh from a Docker ENV or a .env file (no shell to expand it): the cache is
+    the home folder's, as the weights' is, not a folder named '~' beside the notebook."""
+    from nststudy.paintings import _cache_dirs
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", "~/kh")
+    assert _cache_dirs()[0] == tmp_path / "kh" / "datasets" / "nststudy"
+
+
+@pytest.mark.parametrize("value", ["off", "OFF", " no "])
+def test_an_environment_flag_set_to_off_is_off(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nststudy.images import _env_flag
+    from nststudy.resources import IGNORE_ENV, memory_limit_ignored
+
+    monkeypatch.setenv("NSTSTUDY_OFFLINE", value)
+    monkeypatch.setenv(IGNORE_ENV, value)
+    assert not _env_flag("NSTSTUDY_OFFLINE") and not memory_limit_ignored()
