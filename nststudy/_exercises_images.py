@@ -1,4 +1,4 @@
-"""Checkers for the exercises on images and VGG space (notebooks 01, 06 and 08).
+"""Checkers for the exercises on images and VGG space (notebooks 01, 06, 08 and 09).
 
 The VGG transform and its inverse, fitting a photo to a size, clipping to the range of real
 images, turning a VGG array back into pixels, and the luminance-only colour transfer. Each

@@ -1,4 +1,4 @@
-"""Checkers for the exercises on the network and its optimiser (notebooks 02 and 06).
+"""Checkers for the exercises on the network and its optimiser (notebooks 02, 06 and 09).
 
 The shape of VGG19's feature maps at a given layer, and the article's learning-rate schedule.
 Re-exported by :mod:`nststudy.exercises`.
@@ -58,6 +58,14 @@ def check_feature_shape(fn: Any) -> CheckResult:
         (
             t("check.feature_shape.count_poolings"),
             lambda n, h, w: (h // 2 ** int(n[5]), w // 2 ** int(n[5]), _feature_shape(n, h, w)[2]),
+        ),
+        (  # every layer as a conv: a pool layer's own pooling left out
+            t("check.feature_shape.own_pool"),
+            lambda n, h, w: (
+                h // 2 ** (int(n[5]) - 1),
+                w // 2 ** (int(n[5]) - 1),
+                _feature_shape(n, h, w)[2],
+            ),
         ),
         (
             t("check.feature_shape.round_down"),

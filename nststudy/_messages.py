@@ -289,8 +289,12 @@ EN: dict[str, str] = {
     "check.feature_shape.count_poolings": (
         "count the poolings before the layer: block k's convs come after k − 1 of them"
     ),
+    "check.feature_shape.own_pool": (
+        "a pooling layer's output has been through its own pooling too: block k's pool is "
+        "after k of them"
+    ),
     "check.feature_shape.round_down": "pooling rounds down (floor), not up",
-    "check.feature_shape.hint": "H' = H // 2**(poolings before the layer)",
+    "check.feature_shape.hint": "H' = H // 2**(poolings up to and including the layer)",
     "check.lr_schedule.staircase": (
         "ExponentialDecay is smooth (staircase=False): use step / 100, not step // 100"
     ),
@@ -533,8 +537,11 @@ ZH: dict[str, str] = {
     "check.feature_shape.count_poolings": (
         "数一数该层之前有几次池化：第 k 块的卷积层前面有 k − 1 次"
     ),
+    "check.feature_shape.own_pool": (
+        "池化层的输出已经过它自己这一次池化：第 k 块的池化层之后共有 k 次"
+    ),
     "check.feature_shape.round_down": "池化是向下取整（floor），不是向上取整",
-    "check.feature_shape.hint": "H' = H // 2**(该层之前的池化次数)",
+    "check.feature_shape.hint": "H' = H // 2**(到该层为止（含该层）的池化次数)",
     "check.lr_schedule.staircase": (
         "ExponentialDecay 是平滑衰减（staircase=False）：用 step / 100，不是 step // 100"
     ),

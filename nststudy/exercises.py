@@ -14,7 +14,9 @@ failed result, so an unfinished exercise never breaks the rest of the notebook.
 
 The checkers live by topic in ``_exercises_images`` (VGG space, pixels, colour),
 ``_exercises_losses`` (content, Gram, style, TV, layer shares) and ``_exercises_network``
-(feature shapes, learning rate); the machinery they share is in ``_checking``.
+(feature shapes, learning rate); the numbers to type, whose values stay out of the learner's
+cell, in ``_exercises_numbers`` (:func:`check_answer`); the machinery they share is in
+``_checking``.
 """
 
 from __future__ import annotations
@@ -36,10 +38,12 @@ from ._exercises_losses import (
     check_tv_loss,
 )
 from ._exercises_network import check_feature_shape, check_lr_schedule
+from ._exercises_numbers import check_answer
 
 __all__ = [
     "CheckResult",
     "check_against",
+    "check_answer",
     "check_clip_to_valid",
     "check_content_loss",
     "check_deprocess",

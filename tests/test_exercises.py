@@ -109,6 +109,14 @@ CASES = {
         [
             (lambda n, h, w: (h, w, _feature_shape(n, h, w)[2]), "pooling"),
             (lambda n, h, w: (*_feature_shape(n, h, w)[:2], 64), "channels"),
+            (  # a pool layer counted as its block's convs: it was only the generic hint
+                lambda n, h, w: (
+                    h // 2 ** (int(n[5]) - 1),
+                    w // 2 ** (int(n[5]) - 1),
+                    _feature_shape(n, h, w)[2],
+                ),
+                "its own pooling",
+            ),
         ],
     ),
     "content_loss": (
@@ -517,7 +525,7 @@ def _notebook_check(notebook: str, answer: str, value: float, **earlier: object)
     (source,) = [s for s in sources if f"{answer} = ..." in s]
     tree = ast.parse(source.replace(f"{answer} = ...", f"{answer} = {value!r}", 1))
     last = ast.Expression(tree.body.pop().value)
-    namespace = {"check_number": ex.check_number, **earlier}
+    namespace = {"check_answer": ex.check_answer, **earlier}
     exec(compile(tree, notebook, "exec"), namespace)
     return eval(compile(last, notebook, "eval"), namespace)
 
@@ -551,9 +559,7 @@ def test_notebook_07_shallow_only_factor():
 
 def test_notebook_07_the_default_in_the_articles_units():
     def check(value):
-        return _notebook_check(
-            "07_tuning_weights_and_layers.ipynb", "answer_article", value, base=PRESETS["default"]
-        )
+        return _notebook_check("07_tuning_weights_and_layers.ipynb", "answer_article", value)
 
     assert check(1.05e4) and check(10486)  # 1e-2 · 4 · 512²
     assert not check(2621.44)  # 1e-2 · 512²: the 4 forgotten
@@ -564,3 +570,40 @@ def test_notebook_07_normalised_layer_weights():
     name = "07_tuning_weights_and_layers.ipynb"
     assert _notebook_check(name, "answer_block1", 0.5)
     assert not _notebook_check(name, "answer_block1", 4 / 9)  # 4 / (4 + 2 + 1 + 1 + 1)
+
+
+def test_every_number_exercise_is_checked_without_its_answer_in_the_cell():
+    """The learner's cells call check_answer with a key; the keys the notebooks use are the
+    keys there are; and no cell passes an expected value to check_number (it was in the cell
+    for anyone to read: ``check_number(numbers_conv4_2, 2_097_152)``)."""
+    from nststudy._exercises_numbers import ANSWERS
+
+    used = set()
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text("utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert "check_number(" not in code, path.name
+        keys = re.findall(r'check_answer\("(\d\d\.\d)"', code)
+        assert all(k.startswith(path.name[:2]) for k in keys), (path.name, keys)
+        used |= set(keys)
+    assert used == set(ANSWERS)
+    with pytest.raises(ValueError, match=r"no number exercise '02\.9'"):
+        ex.check_answer("02.9", 1)
+
+
+@pytest.mark.parametrize(
+    ("key", "right", "wrong"),
+    [
+        ("02.2", 2_097_152, 2_097_152 // 4),  # conv4_2 at 512 px: 64 × 64 × 512
+        ("05.2", 72, 24),  # three channels
+        ("05.3", 4, 2),
+        ("06.4", PRESETS["default"].at_size(2048).total_steps, 1000),
+        ("08.2", 3508, 3507),
+        ("09.4", 451 / 300, 300 / 451),
+    ],
+)
+def test_check_answer_takes_the_right_number_only(key, right, wrong):
+    assert ex.check_answer(key, right) and not ex.check_answer(key, wrong)
+    assert not ex.check_answer(key, ...)  # unanswered
+    told = ex.check_answer(key, wrong).message
+    assert not re.search(rf"(?<![\d.]){re.escape(str(right))}(?![\d.])", told), told  # never said
