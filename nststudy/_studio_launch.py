@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -73,10 +74,25 @@ def _port_free(ip: str, port: int) -> None:
         ) from None
 
 
-def _stop(server: subprocess.Popen) -> bool:
+def _loopback(ip: str) -> bool:
+    """Whether ``ip`` serves this computer only (127.0.0.1, ::1, localhost)."""
+    import ipaddress
+
+    try:
+        return ip == "localhost" or ipaddress.ip_address(ip).is_loopback
+    except ValueError:  # a host name: it may be any interface
+        return False
+
+
+class _Terminated(Exception):
+    """SIGTERM reached ``nststudy studio`` (a service manager, ``kill``): Voilà did not get it."""
+
+
+def _stop(server: subprocess.Popen, signalled: bool = True) -> bool:
     """After Ctrl-C (which reached Voilà too): wait for its own shutdown, then terminate, then
-    kill, up to 10 s each; more Ctrl-Cs only move on to the next. True when it has ended."""
-    for stop in (None, server.terminate, server.kill):
+    kill, up to 10 s each; more Ctrl-Cs only move on to the next. ``signalled=False`` (a
+    SIGTERM that only this process got) starts at terminate. True when it has ended."""
+    for stop in (None, server.terminate, server.kill)[0 if signalled else 1 :]:
         try:
             if stop is not None:
                 stop()
@@ -91,16 +107,30 @@ def _cmd_studio(args: argparse.Namespace) -> int:
     cmd = studio_command(args.port, args.ip, browser=not args.no_browser)
     _port_free(args.ip, args.port)
     print(f"starting the studio: {_url(args.ip, args.port)}  (Ctrl-C stops it)", flush=True)
+    if not _loopback(args.ip):
+        print(
+            f"nststudy: note: --ip {args.ip}: anyone who can reach this computer on port "
+            f"{args.port} can use the studio (it has no password); 127.0.0.1 keeps it to you",
+            file=sys.stderr,
+            flush=True,
+        )
     env = None if args.lang is None else {**os.environ, "NSTSTUDY_LANG": args.lang}
     server = subprocess.Popen(cmd, env=env)
+
+    def terminated(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)  # Voilà must not outlive us
     try:
         return server.wait()
-    except KeyboardInterrupt:
-        if _stop(server):
+    except (KeyboardInterrupt, _Terminated) as why:
+        if _stop(server, signalled=isinstance(why, KeyboardInterrupt)):
             print("studio stopped", flush=True)
-            return 0
+            return 0 if isinstance(why, KeyboardInterrupt) else 128 + signal.SIGTERM
         print(f"nststudy: the studio (process {server.pid}) did not stop", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _port(text: str) -> int:

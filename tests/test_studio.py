@@ -7,6 +7,7 @@ import datetime
 import io
 import re
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -478,6 +479,51 @@ def test_studio_command_uses_this_environment_and_names_what_is_missing(
     extra = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     studio_extra = extra["project"]["optional-dependencies"]["studio"]
     assert {r.split(">")[0] for r in studio_extra} >= {"voila", "ipykernel"}  # Voilà needs both
+
+
+def test_studio_on_the_network_says_so_and_a_sigterm_stops_voila(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--ip 0.0.0.0 (a classroom's server) serves everyone who can reach it, with no password:
+    said once at the start. A SIGTERM (a service manager, `kill`) reaches only nststudy, not
+    Voilà: it is terminated, not left serving."""
+    import os
+    import signal
+
+    from nststudy.cli import main
+
+    events = []
+
+    class Server:  # stands in for Voilà
+        pid = 12345
+
+        def __init__(self, cmd: list[str], env: dict | None = None) -> None:
+            pass
+
+        def wait(self, timeout: float | None = None) -> int:
+            if not events:
+                events.append("serving")
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)  # (the handler raises before this ends)
+            return 0
+
+        def terminate(self) -> None:
+            events.append("terminated")
+
+        def kill(self) -> None:
+            events.append("killed")
+
+    monkeypatch.setattr("subprocess.Popen", Server)
+    before = signal.getsignal(signal.SIGTERM)
+    port = str(_free_port())
+    assert main(["studio", "--no-browser", "--ip", "0.0.0.0", "--port", port]) == 143
+    assert events == ["serving", "terminated"] and signal.getsignal(signal.SIGTERM) == before
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--ip 0.0.0.0: anyone who can reach this computer" in err
+    events.clear()
+    events.append("served")  # (a plain run: no signal)
+    assert main(["studio", "--no-browser", "--port", str(_free_port())]) == 0
+    assert "anyone" not in capsys.readouterr().err  # 127.0.0.1: this computer only
 
 
 def _free_port() -> int:
