@@ -50,3 +50,23 @@ def test_the_full_run_skips_only_the_recipe_that_repeats_the_headline() -> None:
     default = get_preset("default")  # what long@tutorial-loss runs
     assert repeat["lbfgs_memory"] == default.lbfgs_memory
     assert repeat["lbfgs_history"] == default.lbfgs_history
+
+
+def test_a_one_step_tutorial_is_refused_with_the_fix() -> None:
+    row = {"steps": 1, "wall_s": 3.0, "cpu_s": 5.0, "trajectory": [(2.0, 1e7, 3.0)]}
+    with pytest.raises(ValueError, match="--tutorial-steps 2 or more"):  # (was ZeroDivisionError)
+        tutorial_1000(row)
+
+
+def test_each_row_records_its_whole_process_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wall_s`` is the run alone; a user waits for Python, TensorFlow and the weights too."""
+    import subprocess
+
+    import benchmarks.run as run
+
+    def child(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess:
+        return subprocess.CompletedProcess(cmd, 0, '{"recipe": "preview", "wall_s": 1.0}\n', "")
+
+    monkeypatch.setattr(run.subprocess, "run", child)
+    row = run.run_child({"recipe": "preview", "size": 128}, timeout=10)
+    assert row["wall_s"] == 1.0 and 0 <= row["process_s"] < 5
