@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -187,20 +186,27 @@ def paint_photo(
     size = min(2048, max(64, round(config.size * config.style_scale)))
     images = [(samples.make_style(n, size=size, seed=config.seed), w) for n, w in styles]
     described = [{"name": n, "weight": w, "builtin": True} for n, w in styles]
-    raw, diverged = None, False
-    if print_size:
-        from .tiles import TilingStopped, paint_print
+    raw, diverged, seen = None, False, {"painting": False, "tiles": False}
 
-        with warnings.catch_warnings(record=True) as caught:  # stopped: some tiles left
-            warnings.simplefilter("always", TilingStopped)
-            out = paint_print(
-                photo, images, config, print_size, callback=callback,
-                tile_callback=tile_callback, painting=painting, mask=mask,
-            )  # fmt: skip
-        stopped = any(issubclass(w.category, TilingStopped) for w in caught)
-        for w in caught:  # passed on, as they came
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        image = to_uint8(out)
+    def watch(fn: Any, tiles: bool) -> Any:  # whether a stop left work undone (no warnings
+        def watched(*args: Any) -> bool:  # caught: this runs in the studio's worker thread)
+            stop = bool(fn(*args))
+            if stop and not tiles:  # the painting cut short: paint_print skips the tiles
+                seen["painting"] = True
+            if stop and tiles:  # (done, total, canvas): a stop with the last tile leaves none
+                seen["tiles"] = args[0] < args[1]
+            return stop
+
+        return None if fn is None else watched
+
+    if print_size:
+        from .tiles import paint_print
+
+        out = paint_print(
+            photo, images, config, print_size, callback=watch(callback, False),
+            tile_callback=watch(tile_callback, True), painting=painting, mask=mask,
+        )  # fmt: skip
+        image, stopped = to_uint8(out), seen["painting"] or seen["tiles"]
     else:
         result = stylize(photo, images, config, callback=callback, mask=mask)
         image, raw = result.image, result.raw

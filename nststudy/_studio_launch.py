@@ -98,7 +98,7 @@ def _stop(server: subprocess.Popen, signalled: bool = True) -> bool:
                 stop()
             server.wait(timeout=10)
             return True
-        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        except (subprocess.TimeoutExpired, KeyboardInterrupt, _Terminated):
             continue
     return server.poll() is not None
 

@@ -269,7 +269,7 @@ def _tf_out_of_memory(err: BaseException) -> bool:
 def _notes() -> Iterator[None]:
     """nststudy's own warnings as one ``nststudy: note: …`` line each, once per text (not
     Python's two lines pointing into the package's source); other packages' as they are."""
-    package, shown = str(Path(__file__).resolve().parent), set()
+    package, shown = Path(__file__).resolve().parent, set()
     with warnings.catch_warnings():
         plain = warnings.showwarning
 
@@ -277,7 +277,7 @@ def _notes() -> Iterator[None]:
             message: Warning | str, category: type[Warning], filename: str, lineno: int,
             file: object = None, line: str | None = None,
         ) -> None:  # fmt: skip
-            if not str(Path(filename).resolve()).startswith(package):
+            if not Path(filename).resolve().is_relative_to(package):
                 return plain(message, category, filename, lineno, file, line)  # type: ignore[arg-type]
             if (text := str(message)) not in shown:
                 shown.add(text)

