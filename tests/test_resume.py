@@ -635,6 +635,28 @@ def test_ctrl_c_on_a_full_disk_still_keeps_the_checkpoint(
     assert load_checkpoint(job, ckpt, photo)[1] == 1  # the steps done
 
 
+def _no_room_for_tiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> tuple[Path, Job, object]:
+    """A 64 px print job whose checkpoints with print tiles raise ``error`` (a full disk: the
+    canvas does not fit) while those of the painting alone are written; returns the photo, the
+    job and the real writer."""
+    from nststudy import _checkpoints
+
+    photo = _photo(tmp_path / "p.png")
+    job = _job(tmp_path, *FAST, "--print-size", "64", "--out", str(tmp_path / "out"))
+    job.out.mkdir()
+    real = _checkpoints._write_checkpoint
+
+    def no_room(job_, ckpt, image, done, target, digest_, stop=None) -> None:
+        if stop is not None:
+            raise error
+        real(job_, ckpt, image, done, target, digest_, stop)
+
+    monkeypatch.setattr(_checkpoints, "_write_checkpoint", no_room)
+    return photo, job, real
+
+
 def test_a_print_canvas_too_big_for_the_disk_still_keeps_the_painting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -643,17 +665,8 @@ def test_a_print_canvas_too_big_for_the_disk_still_keeps_the_painting(
     from nststudy import _checkpoints
     from nststudy.images import ImageError
 
-    photo = _photo(tmp_path / "p.png")
-    job = _job(tmp_path, *FAST, "--print-size", "64", "--out", str(tmp_path / "out"))
-    job.out.mkdir()
-    real = _checkpoints._write_checkpoint
-
-    def no_room_for_tiles(job_, ckpt, image, done, target, digest_, stop=None) -> None:
-        if stop is not None:
-            raise ImageError(f"{ckpt}: the disk is full (or over quota); free some space")
-        real(job_, ckpt, image, done, target, digest_, stop)
-
-    monkeypatch.setattr(_checkpoints, "_write_checkpoint", no_room_for_tiles)
+    full = ImageError("the disk is full (or over quota); free some space")
+    photo, job, real = _no_room_for_tiles(tmp_path, monkeypatch, full)
     painting, canvas = np.full((24, 32, 3), 0.5, np.float32), np.zeros((48, 64, 3), np.float32)
     ckpt, target = checkpoint_path(job, "p", photo), job.target("p")
     args = (job, ckpt, painting, 2, target, digest(photo))
@@ -673,17 +686,9 @@ def test_ctrl_c_when_the_print_checkpoint_does_not_fit_keeps_the_painting(
     even that fails, it says the picture is saved and nothing else was kept."""
     from nststudy import _checkpoints
 
-    photo = _photo(tmp_path / "p.png")
-    job = _job(tmp_path, *FAST, "--print-size", "64", "--out", str(tmp_path / "out"))
-    job.out.mkdir()
-    real = _checkpoints._write_checkpoint
-
-    def no_room_for_tiles(job_, ckpt, image, done, target, digest_, stop=None) -> None:
-        if stop is not None:
-            raise OSError(28, "No space left on device")
-        real(job_, ckpt, image, done, target, digest_, stop)
-
-    monkeypatch.setattr(_checkpoints, "_write_checkpoint", no_room_for_tiles)
+    photo, job, _ = _no_room_for_tiles(
+        tmp_path, monkeypatch, OSError(28, "No space left on device")
+    )
     image, canvas = np.full((24, 32, 3), 0.5, np.float32), np.zeros((48, 64, 3), np.float32)
     target, ckpt = job.target("p"), checkpoint_path(job, "p", photo)
     args = (job, photo, "p", target, ckpt, image, image, image, None, 0.0, 2, False)
