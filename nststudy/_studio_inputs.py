@@ -73,12 +73,12 @@ class StudioInputs:
             return samples.content_photo(self.sample.value, max_dim=1024)
         if self.upload.value:
             from ._decode import ALLOW_HUGE_ENV, open_bytes
-            from .images import _env_flag
+            from ._env import env_flag
 
             def decode(data: bytes, name: str) -> np.ndarray:
                 # JPEGs are decoded at a reduced scale when large; over Pillow's limit, refused
                 # unless NSTSTUDY_ALLOW_HUGE_IMAGES=1 (as the refusal says, and as for masks)
-                huge = _env_flag(ALLOW_HUGE_ENV)
+                huge = env_flag(ALLOW_HUGE_ENV)
                 return shrink_longest(open_bytes(data, name, 4096, huge), 4096)
 
             return self._uploaded_file("photo", self.upload, decode)

@@ -37,12 +37,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._config_checks import CHOICES, EXAMPLES, number, sequence, whole
 from ._cpu import resolve_precision
+from ._env import env_flag
 from .vgg import canonical_layer
 
 __all__ = ["PRESETS", "STYLE_LAYERS", "Config", "fast_mode", "get_preset", "pick"]
@@ -301,13 +301,7 @@ def get_preset(name: str) -> Config:
 
 def fast_mode() -> bool:
     """True when ``NSTSTUDY_FAST=1``: notebooks use tiny sizes and step counts (CI's setting)."""
-    return os.environ.get("NSTSTUDY_FAST", "").strip().lower() not in (
-        "",
-        "0",
-        "false",
-        "no",
-        "off",
-    )
+    return env_flag("NSTSTUDY_FAST")
 
 
 def pick(full: Any, fast: Any) -> Any:

@@ -27,6 +27,7 @@ import numpy as np
 from PIL import Image
 
 from ._decode import ALLOW_HUGE_ENV, flatten_to_rgb, from_array, open_file, upright
+from ._env import env_flag
 from ._image_errors import ImageError, ImageNotice
 from ._saving import _beyond_unit, as_uint8_picture, output_format, save_image, to_uint8
 
@@ -126,13 +127,6 @@ def check_min_size(shape: tuple[int, ...], size: int | None, name: str) -> None:
         )
 
 
-_FALSE = ("", "0", "false", "no", "off")  # what an environment flag set to "off" means
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() not in _FALSE
-
-
 def load_image(
     source: ImageInput, max_dim: int | None = None, *, allow_huge: bool | None = None
 ) -> np.ndarray:
@@ -165,7 +159,7 @@ def load_image(
     """
     if max_dim is not None and max_dim <= 0:
         raise ValueError(f"max_dim must be a positive number of pixels, got {max_dim}")
-    huge = _env_flag(ALLOW_HUGE_ENV) if allow_huge is None else bool(allow_huge)
+    huge = env_flag(ALLOW_HUGE_ENV) if allow_huge is None else bool(allow_huge)
     name = "image"
     if isinstance(source, Image.Image):
         try:

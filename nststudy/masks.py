@@ -26,9 +26,10 @@ import numpy as np
 from PIL import Image
 
 from ._decode import ALLOW_HUGE_ENV, _bomb_message, _pixel_limit, upright
+from ._env import env_flag
 from ._image_errors import DENIED, TOO_LARGE, name_too_long
 from ._tile_grid import same_aspect
-from .images import ImageInput, _env_flag, load_image, resize_longest
+from .images import ImageInput, load_image, resize_longest
 from .postprocess import _photo_for, resize_to
 
 __all__ = [
@@ -77,7 +78,7 @@ def read_mask(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray:
         raise name_too_long(path) from None
     try:  # a mask at a huge photo's size obeys the photo's opt-in (NSTSTUDY_ALLOW_HUGE_IMAGES)
         with (
-            _pixel_limit(_env_flag(ALLOW_HUGE_ENV)),
+            _pixel_limit(env_flag(ALLOW_HUGE_ENV)),
             Image.open(path if data is None else io.BytesIO(data)) as im,
         ):
             return _mask_from_pil(im, path)

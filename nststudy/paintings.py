@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import replace_atomically
+from ._env import env_flag
 from ._image_errors import ImageError
-from .images import _env_flag, load_image
+from .images import load_image
 
 __all__ = ["PAINTINGS", "PaintingInfo", "painting", "painting_path"]
 
@@ -147,7 +148,7 @@ def painting_path(name: str, download: bool | None = None, timeout: float = 5.0)
         if cached.is_file() and _sha256(cached) == info.sha256:
             return cached
     if download is None:
-        download = not _env_flag("NSTSTUDY_OFFLINE")  # 1/true/yes: offline
+        download = not env_flag("NSTSTUDY_OFFLINE")  # 1/true/yes: offline
     if download:
         try:
             return _download(info, timeout)

@@ -11,10 +11,10 @@ Set ``NSTSTUDY_IGNORE_MEMORY_LIMIT=1`` to skip the check.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
+from ._env import env_flag
 from ._free_memory import available_memory, resident_bytes
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def _on_gpu() -> bool:
 
 def memory_limit_ignored() -> bool:
     """True when ``NSTSTUDY_IGNORE_MEMORY_LIMIT`` is set (to anything but 0, false, no, off)."""
-    return os.environ.get(IGNORE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+    return env_flag(IGNORE_ENV)
 
 
 def memory_check_skipped() -> bool:

@@ -150,10 +150,10 @@ def test_the_cache_follows_a_keras_home_with_a_tilde(
 
 @pytest.mark.parametrize("value", ["off", "OFF", " no "])
 def test_an_environment_flag_set_to_off_is_off(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nststudy._env import env_flag
     from nststudy.config import fast_mode
-    from nststudy.images import _env_flag
     from nststudy.resources import IGNORE_ENV, memory_limit_ignored
 
     for name in ("NSTSTUDY_OFFLINE", IGNORE_ENV, "NSTSTUDY_FAST"):
         monkeypatch.setenv(name, value)
-    assert not _env_flag("NSTSTUDY_OFFLINE") and not memory_limit_ignored() and not fast_mode()
+    assert not env_flag("NSTSTUDY_OFFLINE") and not memory_limit_ignored() and not fast_mode()
